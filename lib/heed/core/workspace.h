@@ -1,0 +1,27 @@
+// Scratch buffers reused across layers and decoding steps. Each slot grows to
+// the largest size requested and is then reused, so steady-state decoding does
+// not allocate.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "heed/core/tensor.h"
+
+namespace heed {
+
+enum class Scratch { activations, projections, scores, context, hidden, count };
+
+class Workspace {
+public:
+  float *get(Scratch slot, int64_t elements) {
+    Tensor &t = slots_[static_cast<size_t>(slot)];
+    t.reserve(elements);
+    return t.data();
+  }
+
+private:
+  std::array<Tensor, static_cast<size_t>(Scratch::count)> slots_;
+};
+
+} // namespace heed

@@ -1,0 +1,214 @@
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "heed/decoding/logits_processor.h"
+#include "heed/decoding/search.h"
+#include "heed/ops/softmax.h"
+
+namespace heed {
+namespace {
+
+// HF marks impossible beams and blocked candidates with this additive penalty.
+constexpr float kPenalty = -1.0e9f;
+
+struct Candidate {
+  float score;  // accumulated log-prob
+  int64_t beam; // running beam it extends
+  int64_t token;
+  int64_t index; // flat index beam * vocab + token, for tie-breaking like topk
+};
+
+struct Slot {
+  std::vector<int64_t> tokens;
+  float score = kPenalty;
+  bool finished = false;
+};
+
+struct SentenceBeams {
+  std::vector<float> running_scores;
+  std::vector<std::vector<int64_t>> running; // decoder inputs, start token included
+  std::vector<Slot> slots;                   // num_beams best finished hypotheses
+  bool improvable = true;                    // HF: is_early_stop_heuristic_unsatisfied
+};
+
+// Order of torch.topk on equal scores: the earlier index first.
+bool better(float a_score, int64_t a_index, float b_score, int64_t b_index) {
+  return a_score > b_score || (a_score == b_score && a_index < b_index);
+}
+
+// The `k` best candidates of a sentence over all beams and tokens, best first.
+void top_k(const float *log_probs, int64_t beams, int64_t vocab, int64_t k,
+           std::vector<Candidate> &out) {
+  out.clear();
+  auto worse_first = [](const Candidate &a, const Candidate &b) {
+    return better(a.score, a.index, b.score, b.index);
+  };
+  for (int64_t b = 0; b < beams; ++b) {
+    const float *row = log_probs + b * vocab;
+    for (int64_t t = 0; t < vocab; ++t) {
+      const float score = row[t];
+      const int64_t index = b * vocab + t;
+      if (static_cast<int64_t>(out.size()) == k &&
+          !better(score, index, out.front().score, out.front().index))
+        continue;
+      out.push_back({score, b, t, index});
+      std::push_heap(out.begin(), out.end(), worse_first);
+      if (static_cast<int64_t>(out.size()) > k) {
+        std::pop_heap(out.begin(), out.end(), worse_first);
+        out.pop_back();
+      }
+    }
+  }
+  std::sort_heap(out.begin(), out.end(), worse_first);
+}
+
+float length_normaliser(int64_t length, double penalty) {
+  // Python computes length ** penalty in double; torch then divides in float32.
+  return static_cast<float>(std::pow(static_cast<double>(length), penalty));
+}
+
+} // namespace
+
+std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, DecoderState &state,
+                                                 const SearchOptions &options, Workspace &ws) {
+  const int64_t sentences = state.sentences, vocab = decoder.vocab_size();
+  const int64_t beams = options.num_beams, keep_k = 2 * beams;
+  const LogitsProcessor processor(options, vocab);
+
+  std::vector<SentenceBeams> all(sentences);
+  for (auto &s : all) {
+    s.running_scores.assign(beams, kPenalty);
+    s.running_scores[0] = 0.f; // only the first beam is live at the start
+    s.running.assign(beams, {options.decoder_start_token_id});
+    s.slots.assign(beams, Slot{});
+  }
+  std::vector<int64_t> active(sentences);
+  std::iota(active.begin(), active.end(), 0);
+  std::vector<int64_t> tokens(sentences * beams, options.decoder_start_token_id);
+  Tensor logits;
+  logits.reserve(sentences * beams * vocab);
+  std::vector<Candidate> candidates;
+  std::vector<bool> hits(keep_k);
+  std::vector<int64_t> order(keep_k), merged(beams + keep_k);
+
+  int64_t cur_len = 1; // decoder length so far, start token included
+  while (!active.empty()) {
+    const int64_t rows = static_cast<int64_t>(active.size()) * beams;
+    decoder.step(state, tokens.data(), logits.data(), ws);
+    ops::log_softmax(logits.data(), rows, vocab);
+
+    std::vector<int64_t> kept_sentences, entry_source;
+    std::vector<int64_t> next_tokens;
+    const bool at_limit = cur_len + 1 >= options.max_length;
+    for (int64_t a = 0; a < static_cast<int64_t>(active.size()); ++a) {
+      SentenceBeams &s = all[active[a]];
+      float *block = logits.data() + a * beams * vocab;
+      for (int64_t b = 0; b < beams; ++b) {
+        float *row = block + b * vocab;
+        processor.apply(row, s.running[b]);
+        for (int64_t t = 0; t < vocab; ++t)
+          row[t] += s.running_scores[b];
+      }
+      top_k(block, beams, vocab, keep_k, candidates);
+      for (int64_t c = 0; c < keep_k; ++c)
+        hits[c] = candidates[c].token == options.eos_token_id || at_limit;
+
+      // Finished hypotheses: only the first num_beams candidates may enter, and
+      // none once the sentence is full (early_stopping=True) or cannot improve.
+      bool all_finished = true;
+      for (const Slot &slot : s.slots)
+        all_finished = all_finished && slot.finished;
+      const float full_penalty =
+          (options.early_stopping == EarlyStopping::always && all_finished) ? kPenalty : 0.f;
+      const float blocked_penalty = s.improvable ? 0.f : kPenalty;
+      const float normaliser = length_normaliser(cur_len, options.length_penalty);
+      std::vector<Slot> pool = s.slots;
+      for (int64_t c = 0; c < keep_k; ++c) {
+        const bool just_finished = hits[c] && c < beams;
+        float score = candidates[c].score / normaliser;
+        score += full_penalty;
+        score += blocked_penalty;
+        score += just_finished ? 0.f : kPenalty;
+        Slot slot;
+        slot.score = score;
+        slot.finished = just_finished;
+        if (just_finished || score > kPenalty * 2) {
+          slot.tokens = s.running[candidates[c].beam];
+          slot.tokens.push_back(candidates[c].token);
+        }
+        pool.push_back(std::move(slot));
+      }
+      std::iota(merged.begin(), merged.end(), 0);
+      std::stable_sort(merged.begin(), merged.end(),
+                       [&](int64_t x, int64_t y) { return pool[x].score > pool[y].score; });
+      for (int64_t j = 0; j < beams; ++j)
+        s.slots[j] = pool[merged[j]];
+
+      // Running beams for the next step: the best candidates that did not stop.
+      for (int64_t c = 0; c < keep_k; ++c)
+        candidates[c].score += hits[c] ? kPenalty : 0.f;
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
+        return candidates[x].score > candidates[y].score;
+      });
+      std::vector<std::vector<int64_t>> running(beams);
+      for (int64_t j = 0; j < beams; ++j) {
+        const Candidate &c = candidates[order[j]];
+        s.running_scores[j] = c.score;
+        running[j] = s.running[c.beam];
+        running[j].push_back(c.token);
+      }
+      s.running = std::move(running);
+
+      // Early-stopping heuristic, evaluated with the length after this step.
+      const int64_t best_length =
+          (options.early_stopping == EarlyStopping::never && options.length_penalty > 0)
+              ? options.max_length - 1
+              : cur_len; // (cur_len + 1) - 1
+      const float best_possible =
+          s.running_scores[0] / length_normaliser(best_length, options.length_penalty);
+      float worst_finished = s.slots[0].score;
+      for (const Slot &slot : s.slots)
+        worst_finished = std::min(worst_finished, slot.score);
+      bool improvement = false;
+      for (const Slot &slot : s.slots)
+        improvement = improvement || best_possible > (slot.finished ? worst_finished : kPenalty);
+      s.improvable = s.improvable && improvement;
+
+      all_finished = true;
+      for (const Slot &slot : s.slots)
+        all_finished = all_finished && slot.finished;
+      const bool done = at_limit || !s.improvable ||
+                        (options.early_stopping == EarlyStopping::always && all_finished);
+      if (!done) {
+        kept_sentences.push_back(a);
+        for (int64_t j = 0; j < beams; ++j) {
+          entry_source.push_back(a * beams + candidates[order[j]].beam);
+          next_tokens.push_back(s.running[j].back());
+        }
+      }
+    }
+    ++cur_len;
+    std::vector<int64_t> next_active;
+    for (int64_t a : kept_sentences)
+      next_active.push_back(active[a]);
+    if (!next_active.empty())
+      state.select(kept_sentences, entry_source);
+    active = std::move(next_active);
+    tokens = std::move(next_tokens);
+  }
+
+  std::vector<std::vector<Hypothesis>> results(sentences);
+  for (int64_t i = 0; i < sentences; ++i)
+    for (int64_t j = 0; j < options.n_best; ++j) {
+      const Slot &slot = all[i].slots[j];
+      Hypothesis h;
+      h.tokens.assign(slot.tokens.begin() + (slot.tokens.empty() ? 0 : 1), slot.tokens.end());
+      h.score = slot.score;
+      results[i].push_back(std::move(h));
+    }
+  return results;
+}
+
+} // namespace heed

@@ -1,0 +1,23 @@
+// Teacher-forced scoring of given target sequences: the log-probability the
+// model assigns to each target token (EOS included), without logits processors.
+#pragma once
+
+#include <vector>
+
+#include "heed/core/workspace.h"
+#include "heed/model/decoder.h"
+
+namespace heed {
+
+struct TargetScore {
+  std::vector<float> token_log_probs;
+  float total = 0;
+};
+
+// `state` must have been started with group = 1 and one sentence per target;
+// each target ends with EOS.
+std::vector<TargetScore> score_targets(const Decoder &decoder, DecoderState &state,
+                                       const std::vector<std::vector<int64_t>> &targets,
+                                       int64_t decoder_start_token_id, Workspace &ws);
+
+} // namespace heed

@@ -1,0 +1,61 @@
+#include "heed/decoding/logits_processor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace heed {
+
+namespace {
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+}
+
+LogitsProcessor::LogitsProcessor(const SearchOptions &options, int64_t vocab_size)
+    : options_(options), vocab_size_(vocab_size) {
+  banned_tokens_.push_back(options.pad_token_id);
+  for (const auto &words : options.bad_words_ids) {
+    if (words.size() == 1)
+      banned_tokens_.push_back(words[0]);
+    else if (!words.empty())
+      banned_sequences_.push_back(words);
+  }
+}
+
+void LogitsProcessor::apply(float *scores, const std::vector<int64_t> &history) const {
+  const int64_t cur_len = static_cast<int64_t>(history.size());
+  if (cur_len < options_.min_length && options_.eos_token_id < vocab_size_)
+    scores[options_.eos_token_id] = kNegInf;
+  for (int64_t id : banned_tokens_)
+    if (id >= 0 && id < vocab_size_)
+      scores[id] = kNegInf;
+  for (const auto &words : banned_sequences_) {
+    // Ban the last word of a sequence whose prefix ends the history.
+    const size_t prefix = words.size() - 1;
+    if (history.size() >= prefix &&
+        std::equal(words.begin(), words.end() - 1, history.end() - prefix) && words.back() >= 0 &&
+        words.back() < vocab_size_)
+      scores[words.back()] = kNegInf;
+  }
+  if (options_.forced_eos_token_id && cur_len == options_.max_length - 1) {
+    std::fill(scores, scores + vocab_size_, kNegInf);
+    scores[*options_.forced_eos_token_id] = 0.f;
+  }
+  if (options_.renormalize_logits)
+    log_softmax_row(scores, vocab_size_);
+}
+
+void log_softmax_row(float *x, int64_t n) {
+  float max = kNegInf;
+  for (int64_t i = 0; i < n; ++i)
+    max = std::max(max, x[i]);
+  if (max == kNegInf)
+    return;
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i)
+    sum += std::exp(static_cast<double>(x[i] - max));
+  const float lse = max + static_cast<float>(std::log(sum));
+  for (int64_t i = 0; i < n; ++i)
+    x[i] -= lse;
+}
+
+} // namespace heed

@@ -1,0 +1,181 @@
+#include "heed/decoding/translator.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "heed/core/error.h"
+#include "heed/decoding/search.h"
+#include "heed/ops/context.h"
+
+namespace heed {
+namespace {
+
+bool is_blank(const std::string &s) {
+  return s.find_first_not_of(" \t\r\n\f\v") == std::string::npos;
+}
+
+// Sentence indices ordered by decreasing length, so that batches pad little.
+std::vector<size_t> by_length(const std::vector<std::vector<int64_t>> &ids) {
+  std::vector<size_t> order(ids.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return ids[a].size() > ids[b].size(); });
+  return order;
+}
+
+} // namespace
+
+SearchOptions resolve_search_options(const MarianModel &model, const TranslationOptions &o) {
+  const GenerationConfig &g = model.generation;
+  const MarianConfig &c = model.config;
+  SearchOptions s;
+  s.num_beams = o.beam_size.value_or(g.num_beams);
+  if (s.num_beams < 1)
+    throw OptionError("--beam-size must be at least 1, got " + std::to_string(s.num_beams));
+  s.n_best = o.n_best;
+  if (s.n_best < 1)
+    throw OptionError("--n-best must be at least 1, got " + std::to_string(s.n_best));
+  if (s.n_best > s.num_beams)
+    throw OptionError("--n-best (" + std::to_string(s.n_best) + ") cannot exceed the beam size (" +
+                      std::to_string(s.num_beams) + ")");
+  s.length_penalty = o.length_penalty.value_or(g.length_penalty);
+  s.early_stopping = o.early_stopping.value_or(g.early_stopping);
+  if (o.max_new_tokens)
+    s.max_length = *o.max_new_tokens + 1;
+  else if (o.max_length)
+    s.max_length = *o.max_length;
+  else
+    s.max_length = g.effective_max_length();
+  if (s.max_length < 2)
+    throw OptionError("the length limit must allow at least one generated token (max_length >= 2, "
+                      "max_new_tokens >= 1)");
+  // Positions 0 .. max_length-2 are fed to the decoder.
+  s.max_length = std::min(s.max_length, c.max_position_embeddings + 1);
+  s.min_length = g.min_length;
+  s.decoder_start_token_id = c.decoder_start_token_id;
+  s.eos_token_id = c.eos_token_id;
+  s.pad_token_id = c.pad_token_id;
+  s.forced_eos_token_id = g.forced_eos_token_id;
+  if (s.forced_eos_token_id && *s.forced_eos_token_id >= c.decoder_vocab_size)
+    throw ModelError(g.source + ": field 'forced_eos_token_id' (" +
+                     std::to_string(*s.forced_eos_token_id) + ") is outside the target vocabulary");
+  s.bad_words_ids = g.bad_words_ids;
+  s.renormalize_logits = g.renormalize_logits;
+  if (o.batch_size < 1)
+    throw OptionError("--batch-size must be at least 1, got " + std::to_string(o.batch_size));
+  return s;
+}
+
+Translator::Translator(std::shared_ptr<const MarianModel> model, TranslationOptions options)
+    : model_(std::move(model)), options_(std::move(options)) {
+  search_ = resolve_search_options(*model_, options_);
+  ops::set_num_threads(options_.threads);
+}
+
+std::vector<int64_t> Translator::encode_source(const std::string &text, int64_t index) {
+  std::vector<int64_t> ids = model_->tokenizer->encode_source(text);
+  const int64_t limit = model_->config.max_position_embeddings;
+  if (static_cast<int64_t>(ids.size()) > limit) {
+    if (options_.warn)
+      options_.warn("input " + std::to_string(index + 1) + " has " + std::to_string(ids.size()) +
+                    " tokens; cropped to the model's maximum of " + std::to_string(limit));
+    ids.resize(limit);
+    ids.back() = model_->config.eos_token_id;
+  }
+  return ids;
+}
+
+void Translator::encode_batch(const std::vector<const std::vector<int64_t> *> &batch) {
+  const int64_t n = static_cast<int64_t>(batch.size());
+  int64_t length = 0;
+  for (auto *ids : batch)
+    length = std::max<int64_t>(length, static_cast<int64_t>(ids->size()));
+  padded_ids_.assign(n * length, model_->config.pad_token_id);
+  lengths_.resize(n);
+  for (int64_t b = 0; b < n; ++b) {
+    std::copy(batch[b]->begin(), batch[b]->end(), padded_ids_.begin() + b * length);
+    lengths_[b] = static_cast<int64_t>(batch[b]->size());
+  }
+  model_->encoder.forward(padded_ids_.data(), lengths_.data(), n, length, encoder_out_, mask_, ws_);
+}
+
+std::vector<Translation> Translator::translate(const std::vector<std::string> &sources) {
+  std::vector<Translation> results(sources.size());
+  std::vector<std::vector<int64_t>> ids(sources.size());
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (is_blank(sources[i])) {
+      results[i].hypotheses.assign(search_.n_best, TranslationHypothesis{});
+      continue;
+    }
+    ids[i] = encode_source(sources[i], static_cast<int64_t>(i));
+    results[i].source_ids = ids[i];
+  }
+  std::vector<size_t> order = by_length(ids);
+  order.erase(std::remove_if(order.begin(), order.end(), [&](size_t i) { return ids[i].empty(); }),
+              order.end());
+
+  const int64_t group = search_.num_beams;
+  const int64_t capacity = search_.max_length - 1;
+  for (size_t start = 0; start < order.size(); start += options_.batch_size) {
+    const size_t end = std::min(order.size(), start + static_cast<size_t>(options_.batch_size));
+    std::vector<const std::vector<int64_t> *> batch;
+    for (size_t k = start; k < end; ++k)
+      batch.push_back(&ids[order[k]]);
+    encode_batch(batch);
+    const int64_t n = static_cast<int64_t>(batch.size());
+    model_->decoder.start(state_, encoder_out_, mask_, n, encoder_out_.dim(0) / n, group, capacity);
+    auto hypotheses = group == 1 ? greedy_search(model_->decoder, state_, search_, ws_)
+                                 : beam_search(model_->decoder, state_, search_, ws_);
+    for (int64_t b = 0; b < n; ++b) {
+      Translation &t = results[order[start + b]];
+      for (auto &h : hypotheses[b]) {
+        TranslationHypothesis out;
+        out.text = model_->tokenizer->decode(h.tokens);
+        out.tokens = std::move(h.tokens);
+        out.score = h.score;
+        t.hypotheses.push_back(std::move(out));
+      }
+    }
+  }
+  return results;
+}
+
+std::vector<ScoredPair> Translator::score(const std::vector<std::string> &sources,
+                                          const std::vector<std::string> &targets) {
+  if (sources.size() != targets.size())
+    throw IoError("score: " + std::to_string(sources.size()) + " source lines but " +
+                  std::to_string(targets.size()) + " target lines");
+  const int64_t limit = model_->config.max_position_embeddings;
+  std::vector<std::vector<int64_t>> ids(sources.size());
+  std::vector<ScoredPair> results(sources.size());
+  for (size_t i = 0; i < sources.size(); ++i) {
+    ids[i] = encode_source(sources[i], static_cast<int64_t>(i));
+    results[i].target_ids = model_->tokenizer->encode_target(targets[i]);
+    if (static_cast<int64_t>(results[i].target_ids.size()) > limit)
+      throw IoError("target line " + std::to_string(i + 1) + " has " +
+                    std::to_string(results[i].target_ids.size()) +
+                    " tokens, more than the model's maximum of " + std::to_string(limit));
+  }
+  const std::vector<size_t> order = by_length(ids);
+  for (size_t start = 0; start < order.size(); start += options_.batch_size) {
+    const size_t end = std::min(order.size(), start + static_cast<size_t>(options_.batch_size));
+    std::vector<const std::vector<int64_t> *> batch;
+    std::vector<std::vector<int64_t>> targets_batch;
+    int64_t capacity = 1;
+    for (size_t k = start; k < end; ++k) {
+      batch.push_back(&ids[order[k]]);
+      targets_batch.push_back(results[order[k]].target_ids);
+      capacity = std::max<int64_t>(capacity, targets_batch.back().size());
+    }
+    encode_batch(batch);
+    const int64_t n = static_cast<int64_t>(batch.size());
+    model_->decoder.start(state_, encoder_out_, mask_, n, encoder_out_.dim(0) / n, 1, capacity);
+    auto scores = score_targets(model_->decoder, state_, targets_batch,
+                                model_->config.decoder_start_token_id, ws_);
+    for (int64_t b = 0; b < n; ++b)
+      results[order[start + b]].score = std::move(scores[b]);
+  }
+  return results;
+}
+
+} // namespace heed

@@ -1,0 +1,66 @@
+// Translates and scores batches of sentences with a loaded model: tokenizes,
+// groups sentences of similar length into batches, runs the encoder and the
+// search, and returns results in input order.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "heed/core/workspace.h"
+#include "heed/decoding/forced_decoding.h"
+#include "heed/decoding/search_options.h"
+#include "heed/model/marian_model.h"
+#include "heed/translation_options.h"
+
+namespace heed {
+
+struct TranslationHypothesis {
+  std::string text;
+  std::vector<int64_t> tokens; // generated ids, EOS included when produced
+  float score = 0;
+};
+
+struct Translation {
+  std::vector<int64_t> source_ids;
+  std::vector<TranslationHypothesis> hypotheses; // n_best, best first
+};
+
+struct ScoredPair {
+  std::vector<int64_t> target_ids; // EOS included
+  TargetScore score;
+};
+
+// Resolves user options against the model's generation config; OptionError
+// for out-of-range or contradictory values.
+SearchOptions resolve_search_options(const MarianModel &model, const TranslationOptions &options);
+
+class Translator {
+public:
+  Translator(std::shared_ptr<const MarianModel> model, TranslationOptions options);
+
+  // One Translation per source, in order. Empty or whitespace-only sources give
+  // an empty translation without running the model.
+  std::vector<Translation> translate(const std::vector<std::string> &sources);
+  // Teacher-forced log-probabilities of `targets` given `sources`.
+  std::vector<ScoredPair> score(const std::vector<std::string> &sources,
+                                const std::vector<std::string> &targets);
+
+  const SearchOptions &search_options() const { return search_; }
+  const MarianModel &model() const { return *model_; }
+  // Source ids as the encoder sees them (cropped to the model's maximum).
+  std::vector<int64_t> encode_source(const std::string &text, int64_t index);
+
+private:
+  void encode_batch(const std::vector<const std::vector<int64_t> *> &batch);
+
+  std::shared_ptr<const MarianModel> model_;
+  TranslationOptions options_;
+  SearchOptions search_;
+  Workspace ws_;
+  Tensor encoder_out_, mask_;
+  DecoderState state_;
+  std::vector<int64_t> padded_ids_, lengths_;
+};
+
+} // namespace heed

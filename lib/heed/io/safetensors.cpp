@@ -1,0 +1,216 @@
+#include "heed/io/safetensors.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "heed/core/error.h"
+
+namespace heed::io {
+
+const char *dtype_name(DType dtype) {
+  switch (dtype) {
+  case DType::f32:
+    return "F32";
+  case DType::f16:
+    return "F16";
+  case DType::bf16:
+    return "BF16";
+  }
+  return "?";
+}
+
+size_t dtype_size(DType dtype) { return dtype == DType::f32 ? 4 : 2; }
+
+int64_t TensorEntry::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::string TensorEntry::shape_string() const {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exponent = (h >> 10) & 0x1fu;
+  uint32_t mantissa = h & 0x3ffu;
+  uint32_t bits;
+  if (exponent == 0) {
+    if (mantissa == 0) {
+      bits = sign;
+    } else { // subnormal: normalise
+      exponent = 127 - 15 + 1;
+      while ((mantissa & 0x400u) == 0) {
+        mantissa <<= 1;
+        --exponent;
+      }
+      mantissa &= 0x3ffu;
+      bits = sign | (exponent << 23) | (mantissa << 13);
+    }
+  } else if (exponent == 0x1f) { // inf or nan
+    bits = sign | 0x7f800000u | (mantissa << 13);
+  } else {
+    bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+float bfloat16_to_float(uint16_t b) {
+  uint32_t bits = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+void SafetensorsFile::to_float(const TensorEntry &t, float *out) {
+  const int64_t n = t.numel();
+  switch (t.dtype) {
+  case DType::f32:
+    std::memcpy(out, t.data, sizeof(float) * n);
+    break;
+  case DType::f16:
+  case DType::bf16: {
+    const bool half = t.dtype == DType::f16;
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t v;
+      std::memcpy(&v, t.data + 2 * i, 2);
+      out[i] = half ? half_to_float(v) : bfloat16_to_float(v);
+    }
+    break;
+  }
+  }
+}
+
+namespace {
+
+[[noreturn]] void fail(const std::string &path, const std::string &what) {
+  throw ModelError(path + ": " + what);
+}
+
+DType parse_dtype(const std::string &path, const std::string &name, const std::string &s) {
+  if (s == "F32")
+    return DType::f32;
+  if (s == "F16")
+    return DType::f16;
+  if (s == "BF16")
+    return DType::bf16;
+  fail(path, "tensor '" + name + "' has unsupported dtype '" + s + "' (supported: F32, F16, BF16)");
+}
+
+} // namespace
+
+SafetensorsFile::SafetensorsFile(const std::string &path)
+    : file_(std::make_unique<MappedFile>(path)) {
+  const uint8_t *base = file_->data();
+  const uint64_t file_size = file_->size();
+  if (file_size < 8)
+    fail(path, "truncated: " + std::to_string(file_size) +
+                   " bytes, too short for the 8-byte safetensors header length");
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i)
+    header_len = (header_len << 8) | base[i];
+  if (header_len > kMaxHeaderBytes)
+    fail(path, "header length " + std::to_string(header_len) + " exceeds the " +
+                   std::to_string(kMaxHeaderBytes) + "-byte limit (not a safetensors file?)");
+  if (header_len > file_size - 8)
+    fail(path, "header length " + std::to_string(header_len) + " is larger than the file (" +
+                   std::to_string(file_size) + " bytes): truncated download?");
+  const uint64_t data_size = file_size - 8 - header_len;
+  const uint8_t *data_base = base + 8 + header_len;
+
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(base + 8, base + 8 + header_len);
+  } catch (const nlohmann::json::exception &e) {
+    fail(path, std::string("header is not valid JSON: ") + e.what());
+  }
+  if (!header.is_object())
+    fail(path, "header is not a JSON object");
+
+  for (auto &[name, entry] : header.items()) {
+    if (name == "__metadata__") {
+      if (!entry.is_object())
+        fail(path, "__metadata__ is not an object");
+      for (auto &[key, value] : entry.items()) {
+        if (!value.is_string())
+          fail(path, "__metadata__ value '" + key + "' is not a string");
+        metadata_[key] = value.get<std::string>();
+      }
+      continue;
+    }
+    const std::string where = "tensor '" + name + "'";
+    if (!entry.is_object())
+      fail(path, where + ": entry is not an object");
+    if (!entry.contains("dtype") || !entry["dtype"].is_string())
+      fail(path, where + ": missing or non-string 'dtype'");
+    if (!entry.contains("shape") || !entry["shape"].is_array())
+      fail(path, where + ": missing or non-array 'shape'");
+    if (!entry.contains("data_offsets") || !entry["data_offsets"].is_array() ||
+        entry["data_offsets"].size() != 2)
+      fail(path, where + ": 'data_offsets' must be an array of two integers");
+
+    TensorEntry t;
+    t.name = name;
+    t.dtype = parse_dtype(path, name, entry["dtype"].get<std::string>());
+    uint64_t elements = 1;
+    for (auto &d : entry["shape"]) {
+      if (!d.is_number_unsigned())
+        fail(path, where + ": shape entries must be non-negative integers");
+      uint64_t v = d.get<uint64_t>();
+      if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
+          (v != 0 && elements > std::numeric_limits<uint64_t>::max() / v))
+        fail(path, where + ": shape is too large");
+      elements *= v;
+      t.shape.push_back(static_cast<int64_t>(v));
+    }
+    for (auto &o : entry["data_offsets"])
+      if (!o.is_number_unsigned())
+        fail(path, where + ": data_offsets must be non-negative integers");
+    t.begin = entry["data_offsets"][0].get<uint64_t>();
+    t.end = entry["data_offsets"][1].get<uint64_t>();
+    if (t.begin > t.end)
+      fail(path, where + ": data_offsets [" + std::to_string(t.begin) + ", " +
+                     std::to_string(t.end) + "] are reversed");
+    if (t.end > data_size)
+      fail(path, where + ": data_offsets end " + std::to_string(t.end) +
+                     " lies outside the data section (" + std::to_string(data_size) +
+                     " bytes): truncated file?");
+    if (elements > data_size / dtype_size(t.dtype) ||
+        t.end - t.begin != elements * dtype_size(t.dtype))
+      fail(path, where + ": byte range of " + std::to_string(t.end - t.begin) +
+                     " bytes does not match shape " + t.shape_string() + " of " +
+                     dtype_name(t.dtype));
+    t.data = data_base + t.begin;
+    tensors_.emplace(name, std::move(t));
+  }
+
+  // Tensors must not share bytes.
+  std::vector<const TensorEntry *> by_offset;
+  for (auto &[name, t] : tensors_)
+    by_offset.push_back(&t);
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](auto *a, auto *b) { return a->begin < b->begin; });
+  for (size_t i = 1; i < by_offset.size(); ++i)
+    if (by_offset[i]->begin < by_offset[i - 1]->end)
+      fail(path, "tensors '" + by_offset[i - 1]->name + "' and '" + by_offset[i]->name +
+                     "' overlap in the data section");
+}
+
+const TensorEntry &SafetensorsFile::get(const std::string &name) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end())
+    fail(path(), "missing tensor '" + name + "'");
+  return it->second;
+}
+
+} // namespace heed::io

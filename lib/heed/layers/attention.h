@@ -1,0 +1,69 @@
+// Multi-head scaled dot-product attention on oneDNN:
+//   softmax(Q·Kᵀ/√d_head + mask)·V per head, heads concatenated, projected by Wᴼ.
+// Projections live in row-major [rows, d] buffers; per-head matrices are strided
+// views into them, so no transpose or head split is ever copied. The 1/√d_head
+// scale is folded into the query projection at load time, as HF multiplies the
+// projected queries by it.
+#pragma once
+
+#include <cstdint>
+
+#include "heed/core/workspace.h"
+#include "heed/layers/linear.h"
+#include "heed/ops/matmul.h"
+
+namespace heed {
+
+// Receives attention probabilities right after the softmax, laid out
+// [batch, heads, queries, keys] as described by `view` (used by attention dumps).
+struct AttentionObserver {
+  virtual ~AttentionObserver() = default;
+  virtual void observe(const float *probabilities, const ops::View4 &view) = 0;
+};
+
+// scores = q·kᵀ (+ mask [batch, keys]); softmax over keys; out = scores·v.
+// `k_t` is the key matrix viewed as [batch, heads, head_dim, keys].
+void attend(const float *q, const ops::View4 &q_view, const float *k_t, const ops::View4 &k_view,
+            const float *v, const ops::View4 &v_view, float *out, const ops::View4 &out_view,
+            const float *mask, float *scores, AttentionObserver *observer = nullptr);
+
+// Self-attention with fused Q/K/V projection (weight [3d, d]).
+struct SelfAttention {
+  Linear qkv;
+  Linear out;
+  int64_t heads = 1;
+
+  int64_t d_model() const { return out.out_features(); }
+
+  // Encoder: h[batch * length, d] += Wᴼ·attention(h) with padding mask [batch, length].
+  void forward(float *h, int64_t batch, int64_t length, const float *mask, Workspace &ws,
+               AttentionObserver *observer = nullptr) const;
+
+  // Decoder step: h[entries, d] are the newest positions; their keys and values
+  // are appended at `position` of the caches [entries, capacity, d], and each
+  // query attends to positions 0..position (causal by construction).
+  void forward_step(float *h, int64_t entries, float *key_cache, float *value_cache,
+                    int64_t capacity, int64_t position, Workspace &ws,
+                    AttentionObserver *observer = nullptr) const;
+};
+
+// Encoder-decoder attention; keys and values of the encoder output are
+// projected once per sentence into [sentences, source_length, 2d].
+struct CrossAttention {
+  Linear q;
+  Linear kv; // fused [2d, d]
+  Linear out;
+  int64_t heads = 1;
+
+  int64_t d_model() const { return out.out_features(); }
+
+  void project_memory(const float *encoder_out, int64_t rows, float *memory) const;
+
+  // h[sentences * group, d] += Wᴼ·attention(h, memory); the `group` rows of a
+  // sentence (its beams) share that sentence's memory and mask [sentences, source_length].
+  void forward_step(float *h, int64_t sentences, int64_t group, const float *memory,
+                    int64_t source_length, const float *mask, Workspace &ws,
+                    AttentionObserver *observer = nullptr) const;
+};
+
+} // namespace heed

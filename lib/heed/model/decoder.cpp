@@ -1,0 +1,62 @@
+#include "heed/model/decoder.h"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "heed/ops/matmul.h"
+
+namespace heed {
+
+void Decoder::start(DecoderState &state, const Tensor &encoder_out, const Tensor &mask,
+                    int64_t sentences, int64_t source_length, int64_t group,
+                    int64_t capacity) const {
+  const int64_t d = d_model();
+  if (capacity > embeddings.positions.dim(0))
+    throw std::logic_error("Decoder::start: capacity exceeds the position table");
+  state.sentences = sentences;
+  state.group = group;
+  state.source_length = source_length;
+  state.capacity = capacity;
+  state.position = 0;
+  state.d_model = d;
+  state.mask.resize({sentences, source_length});
+  std::memcpy(state.mask.data(), mask.data(), sizeof(float) * sentences * source_length);
+  const size_t n = layers.size();
+  state.memory.resize(n);
+  state.keys.resize(n);
+  state.values.resize(n);
+  for (size_t l = 0; l < n; ++l) {
+    state.memory[l].resize({sentences, source_length, 2 * d});
+    layers[l].cross_attn.project_memory(encoder_out.data(), sentences * source_length,
+                                        state.memory[l].data());
+    state.keys[l].resize({sentences * group, capacity, d});
+    state.values[l].resize({sentences * group, capacity, d});
+  }
+}
+
+void Decoder::step(DecoderState &state, const int64_t *tokens, float *logits, Workspace &ws,
+                   DecoderObserver *observer) const {
+  if (state.position >= state.capacity)
+    throw std::logic_error("Decoder::step: the caches are full");
+  const int64_t d = d_model(), entries = state.entries();
+  float *h = ws.get(Scratch::activations, entries * d);
+  embeddings.embed_step(tokens, entries, state.position, h);
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const DecoderLayer &layer = layers[l];
+    layer.self_attn.forward_step(h, entries, state.keys[l].data(), state.values[l].data(),
+                                 state.capacity, state.position, ws,
+                                 observer ? observer->self_attention(l) : nullptr);
+    layer.self_attn_norm.apply(h, entries);
+    layer.cross_attn.forward_step(h, state.sentences, state.group, state.memory[l].data(),
+                                  state.source_length, state.mask.data(), ws,
+                                  observer ? observer->cross_attention(l) : nullptr);
+    layer.cross_attn_norm.apply(h, entries);
+    layer.ffn.forward(h, entries, ws);
+    layer.final_norm.apply(h, entries);
+  }
+  ops::linear(h, d, output_weight->data(), output_bias.data(), logits, vocab_size(), entries, d,
+              vocab_size());
+  ++state.position;
+}
+
+} // namespace heed

@@ -1,0 +1,45 @@
+// The Marian decoder, run one position at a time: embeddings, post-norm layers
+// with cached self-attention and cross-attention, then the output projection
+// onto the target vocabulary plus final_logits_bias.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "heed/core/tensor.h"
+#include "heed/core/workspace.h"
+#include "heed/layers/embeddings.h"
+#include "heed/model/decoder_state.h"
+#include "heed/model/layers_stack.h"
+
+namespace heed {
+
+// Receives the attention probabilities of each decoder layer during a step.
+struct DecoderObserver {
+  virtual ~DecoderObserver() = default;
+  virtual AttentionObserver *self_attention(size_t layer) { return nullptr; }
+  virtual AttentionObserver *cross_attention(size_t layer) { return nullptr; }
+};
+
+class Decoder {
+public:
+  Embeddings embeddings;
+  std::vector<DecoderLayer> layers;
+  std::shared_ptr<const Tensor> output_weight; // [target_vocab, d]; may be the embeddings
+  Tensor output_bias;                          // final_logits_bias [target_vocab]
+
+  int64_t vocab_size() const { return output_weight->dim(0); }
+  int64_t d_model() const { return embeddings.d_model(); }
+
+  // Prepares `state` for `sentences` sentences of `group` hypotheses each,
+  // projecting the encoder output [sentences * source_length, d] once per layer.
+  void start(DecoderState &state, const Tensor &encoder_out, const Tensor &mask, int64_t sentences,
+             int64_t source_length, int64_t group, int64_t capacity) const;
+
+  // Feeds one token per entry at position state.position and writes the raw
+  // logits [entries, vocab] into `logits`; advances the position.
+  void step(DecoderState &state, const int64_t *tokens, float *logits, Workspace &ws,
+            DecoderObserver *observer = nullptr) const;
+};
+
+} // namespace heed

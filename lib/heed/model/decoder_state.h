@@ -1,0 +1,38 @@
+// Everything the decoder keeps between steps for a batch of sentences: the
+// projected encoder memory per layer (once per sentence, shared by its beams),
+// the self-attention key/value caches per layer (one row per beam), and the
+// source padding mask.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "heed/core/tensor.h"
+
+namespace heed {
+
+struct DecoderState {
+  int64_t sentences = 0;
+  int64_t group = 1;         // hypotheses per sentence (beams)
+  int64_t source_length = 0; // padded source length
+  int64_t capacity = 0;      // decoder positions the caches hold
+  int64_t position = 0;      // positions already decoded
+  int64_t d_model = 0;
+
+  Tensor mask;                // [sentences, source_length]
+  std::vector<Tensor> memory; // per layer [sentences, source_length, 2d]: keys | values
+  std::vector<Tensor> keys;   // per layer [entries, capacity, d]
+  std::vector<Tensor> values; // per layer [entries, capacity, d]
+  Tensor spare;               // gather target for reorders, swapped with a cache
+
+  int64_t entries() const { return sentences * group; }
+
+  // Keeps sentences `sentence_source` (ascending old sentence indices) and makes
+  // new entry i a copy of old entry `entry_source[i]`, which must belong to the
+  // matching kept sentence. Used for beam reorders and to drop finished
+  // sentences.
+  void select(const std::vector<int64_t> &sentence_source,
+              const std::vector<int64_t> &entry_source);
+};
+
+} // namespace heed

@@ -1,0 +1,56 @@
+#include "heed/model/generation_config.h"
+
+#include <filesystem>
+
+#include "heed/io/json_fields.h"
+
+namespace heed {
+
+const char *early_stopping_name(EarlyStopping e) {
+  switch (e) {
+  case EarlyStopping::heuristic:
+    return "false";
+  case EarlyStopping::always:
+    return "true";
+  case EarlyStopping::never:
+    return "never";
+  }
+  return "?";
+}
+
+GenerationConfig GenerationConfig::from_file(const std::string &path) {
+  const nlohmann::json json = io::read_json_file(path);
+  io::JsonFields f(json, path);
+  GenerationConfig g;
+  g.source = path;
+  constexpr int64_t kMaxLength = 1'048'576;
+  g.max_length = f.integer("max_length", g.max_length, 1, kMaxLength);
+  g.max_new_tokens = f.optional_integer("max_new_tokens", 0, kMaxLength);
+  g.min_length = f.integer("min_length", g.min_length, 0, kMaxLength);
+  g.num_beams = f.integer("num_beams", g.num_beams, 1, 1024);
+  g.length_penalty = f.number("length_penalty", g.length_penalty);
+  g.num_return_sequences = f.integer("num_return_sequences", 1, 1, 1024);
+  if (f.has("early_stopping")) {
+    const auto &v = f.raw("early_stopping");
+    if (v.is_boolean())
+      g.early_stopping = v.get<bool>() ? EarlyStopping::always : EarlyStopping::heuristic;
+    else if (v.is_string() && v.get<std::string>() == "never")
+      g.early_stopping = EarlyStopping::never;
+    else
+      f.fail("early_stopping", "must be true, false or \"never\", got " + v.dump());
+  }
+  g.bad_words_ids = f.integer_lists("bad_words_ids");
+  g.forced_eos_token_id = f.optional_integer("forced_eos_token_id", 0, 10'000'000);
+  g.renormalize_logits = f.boolean("renormalize_logits", false);
+  return g;
+}
+
+GenerationConfig GenerationConfig::load(const std::string &model_dir) {
+  namespace fs = std::filesystem;
+  const fs::path generation = fs::path(model_dir) / "generation_config.json";
+  if (fs::exists(generation))
+    return from_file(generation.string());
+  return from_file((fs::path(model_dir) / "config.json").string());
+}
+
+} // namespace heed

@@ -1,0 +1,39 @@
+// Decoding defaults of a model, with the semantics of transformers'
+// GenerationConfig: read from generation_config.json when the model has one,
+// else from the generation fields of config.json, else transformers' defaults.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace heed {
+
+enum class EarlyStopping { heuristic, always, never }; // HF: False, True, "never"
+
+struct GenerationConfig {
+  int64_t max_length = 20; // counts the decoder start token
+  std::optional<int64_t> max_new_tokens;
+  int64_t min_length = 0;
+  int64_t num_beams = 1;
+  double length_penalty = 1.0;
+  EarlyStopping early_stopping = EarlyStopping::heuristic;
+  int64_t num_return_sequences = 1;
+  std::vector<std::vector<int64_t>> bad_words_ids;
+  std::optional<int64_t> forced_eos_token_id;
+  bool renormalize_logits = false;
+  std::string source; // the file the values came from, for `heed info`
+
+  // generation_config.json if present in `model_dir`, else config.json.
+  static GenerationConfig load(const std::string &model_dir);
+  // Reads the generation fields of one JSON file (either kind).
+  static GenerationConfig from_file(const std::string &path);
+
+  // Total decoder length limit (start token included) for this configuration.
+  int64_t effective_max_length() const { return max_new_tokens ? *max_new_tokens + 1 : max_length; }
+};
+
+const char *early_stopping_name(EarlyStopping e);
+
+} // namespace heed

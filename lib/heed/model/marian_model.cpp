@@ -1,0 +1,221 @@
+#include "heed/model/marian_model.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "heed/core/error.h"
+#include "heed/io/safetensors.h"
+#include "heed/model/weight_reader.h"
+
+namespace heed {
+namespace fs = std::filesystem;
+
+namespace {
+
+Linear read_linear(WeightReader &r, const std::string &prefix, int64_t out, int64_t in) {
+  Linear l;
+  l.weight = r.read(prefix + ".weight", {out, in});
+  l.bias = r.read(prefix + ".bias", {out});
+  return l;
+}
+
+LayerNorm read_norm(WeightReader &r, const std::string &prefix, int64_t d) {
+  LayerNorm n;
+  n.gamma = r.read(prefix + ".weight", {d});
+  n.beta = r.read(prefix + ".bias", {d});
+  return n;
+}
+
+// HF multiplies projected queries by head_dim^-0.5; folding the factor into the
+// projection saves a pass over the queries at every step.
+void scale_in_place(Linear &l, int64_t rows, float factor) {
+  for (int64_t i = 0; i < rows * l.in_features(); ++i)
+    l.weight[i] *= factor;
+  for (int64_t i = 0; i < rows; ++i)
+    l.bias[i] *= factor;
+}
+
+SelfAttention read_self_attention(WeightReader &r, const std::string &prefix, int64_t d,
+                                  int64_t heads) {
+  Linear q = read_linear(r, prefix + ".q_proj", d, d);
+  Linear k = read_linear(r, prefix + ".k_proj", d, d);
+  Linear v = read_linear(r, prefix + ".v_proj", d, d);
+  scale_in_place(q, d, static_cast<float>(1.0 / std::sqrt(static_cast<double>(d / heads))));
+  const Linear *parts[] = {&q, &k, &v};
+  SelfAttention a;
+  a.qkv = concatenate_outputs(parts, 3);
+  a.out = read_linear(r, prefix + ".out_proj", d, d);
+  a.heads = heads;
+  return a;
+}
+
+CrossAttention read_cross_attention(WeightReader &r, const std::string &prefix, int64_t d,
+                                    int64_t heads) {
+  CrossAttention a;
+  a.q = read_linear(r, prefix + ".q_proj", d, d);
+  scale_in_place(a.q, d, static_cast<float>(1.0 / std::sqrt(static_cast<double>(d / heads))));
+  Linear k = read_linear(r, prefix + ".k_proj", d, d);
+  Linear v = read_linear(r, prefix + ".v_proj", d, d);
+  const Linear *parts[] = {&k, &v};
+  a.kv = concatenate_outputs(parts, 2);
+  a.out = read_linear(r, prefix + ".out_proj", d, d);
+  a.heads = heads;
+  return a;
+}
+
+FeedForward read_feed_forward(WeightReader &r, const std::string &prefix, int64_t d, int64_t ffn,
+                              ops::Activation act) {
+  FeedForward f;
+  f.fc1 = read_linear(r, prefix + ".fc1", ffn, d);
+  f.fc2 = read_linear(r, prefix + ".fc2", d, ffn);
+  f.activation = act;
+  return f;
+}
+
+// The first of `names` present in the file, read with `shape`; the others, if
+// present, are tied duplicates and only have their shape checked.
+std::shared_ptr<const Tensor> read_first_of(WeightReader &r, const std::vector<std::string> &names,
+                                            const std::vector<int64_t> &shape,
+                                            const std::string &what) {
+  std::shared_ptr<Tensor> t;
+  for (const auto &name : names) {
+    if (!r.has(name))
+      continue;
+    if (!t)
+      t = std::make_shared<Tensor>(r.read(name, shape));
+    else
+      r.skip(name, shape);
+  }
+  if (!t) {
+    std::string list;
+    for (const auto &name : names)
+      list += (list.empty() ? "'" : ", '") + name + "'";
+    throw ModelError(r.file().path() + ": missing " + what + " (expected one of " + list + ")");
+  }
+  return t;
+}
+
+Tensor read_positions(WeightReader &r, const std::string &name, int64_t positions, int64_t d) {
+  // HF keeps the sinusoidal table in the state dict; use the stored one when
+  // present (that is what HF loads), else build it.
+  if (r.has(name))
+    return r.read(name, {positions, d});
+  return sinusoidal_positions(positions, d);
+}
+
+} // namespace
+
+std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir) {
+  const auto started = std::chrono::steady_clock::now();
+  const fs::path root(dir);
+  if (!fs::exists(root))
+    throw ModelError(dir + ": no such model directory");
+  if (!fs::is_directory(root))
+    throw ModelError(dir + ": not a directory (expected a Hugging Face MarianMT model directory)");
+  if (!fs::exists(root / "config.json"))
+    throw ModelError(dir + ": not a Marian model directory: config.json is missing");
+  const fs::path weights_path = root / "model.safetensors";
+  if (!fs::exists(weights_path)) {
+    if (fs::exists(root / "pytorch_model.bin"))
+      throw ModelError(weights_path.string() +
+                       ": missing; this directory has only pytorch_model.bin, which heed does "
+                       "not read (download model.safetensors, or convert with "
+                       "safetensors' convert tool)");
+    throw ModelError(weights_path.string() + ": missing");
+  }
+
+  auto model = std::make_shared<MarianModel>();
+  model->directory = dir;
+  model->config = MarianConfig::load((root / "config.json").string());
+  model->generation = GenerationConfig::load(dir);
+  const MarianConfig &c = model->config;
+  const int64_t d = c.d_model;
+
+  const io::SafetensorsFile file(weights_path.string());
+  model->weights_file_bytes = static_cast<int64_t>(fs::file_size(weights_path));
+  std::set<std::string> dtypes;
+  for (const auto &[name, entry] : file.tensors())
+    dtypes.insert(io::dtype_name(entry.dtype));
+  for (const auto &name : dtypes)
+    model->weights_dtype += (model->weights_dtype.empty() ? "" : "+") + name;
+
+  WeightReader r(file);
+  std::shared_ptr<const Tensor> source_table, target_table;
+  if (c.share_encoder_decoder_embeddings) {
+    source_table = read_first_of(r,
+                                 {"model.shared.weight", "model.encoder.embed_tokens.weight",
+                                  "model.decoder.embed_tokens.weight"},
+                                 {c.vocab_size, d}, "shared token embeddings");
+    target_table = source_table;
+  } else {
+    source_table = read_first_of(r, {"model.encoder.embed_tokens.weight", "model.shared.weight"},
+                                 {c.vocab_size, d}, "encoder token embeddings");
+    target_table = read_first_of(r, {"model.decoder.embed_tokens.weight"},
+                                 {c.decoder_vocab_size, d}, "decoder token embeddings");
+  }
+  const float scale =
+      c.scale_embedding ? static_cast<float>(std::sqrt(static_cast<double>(d))) : 1.f;
+
+  Encoder &enc = model->encoder;
+  enc.embeddings.tokens = source_table;
+  enc.embeddings.positions =
+      read_positions(r, "model.encoder.embed_positions.weight", c.max_position_embeddings, d);
+  enc.embeddings.scale = scale;
+  for (int64_t i = 0; i < c.encoder_layers; ++i) {
+    const std::string p = "model.encoder.layers." + std::to_string(i);
+    EncoderLayer layer;
+    layer.self_attn = read_self_attention(r, p + ".self_attn", d, c.encoder_attention_heads);
+    layer.self_attn_norm = read_norm(r, p + ".self_attn_layer_norm", d);
+    layer.ffn = read_feed_forward(r, p, d, c.encoder_ffn_dim, c.activation);
+    layer.final_norm = read_norm(r, p + ".final_layer_norm", d);
+    enc.layers.push_back(std::move(layer));
+  }
+
+  Decoder &dec = model->decoder;
+  dec.embeddings.tokens = target_table;
+  dec.embeddings.positions =
+      read_positions(r, "model.decoder.embed_positions.weight", c.max_position_embeddings, d);
+  dec.embeddings.scale = scale;
+  for (int64_t i = 0; i < c.decoder_layers; ++i) {
+    const std::string p = "model.decoder.layers." + std::to_string(i);
+    DecoderLayer layer;
+    layer.self_attn = read_self_attention(r, p + ".self_attn", d, c.decoder_attention_heads);
+    layer.self_attn_norm = read_norm(r, p + ".self_attn_layer_norm", d);
+    layer.cross_attn = read_cross_attention(r, p + ".encoder_attn", d, c.decoder_attention_heads);
+    layer.cross_attn_norm = read_norm(r, p + ".encoder_attn_layer_norm", d);
+    layer.ffn = read_feed_forward(r, p, d, c.decoder_ffn_dim, c.activation);
+    layer.final_norm = read_norm(r, p + ".final_layer_norm", d);
+    dec.layers.push_back(std::move(layer));
+  }
+  if (c.tie_word_embeddings) {
+    dec.output_weight = target_table;
+    if (r.has("lm_head.weight"))
+      r.skip("lm_head.weight", {c.decoder_vocab_size, d});
+  } else {
+    dec.output_weight =
+        std::make_shared<Tensor>(r.read("lm_head.weight", {c.decoder_vocab_size, d}));
+  }
+  if (r.has("final_logits_bias")) {
+    dec.output_bias = r.read("final_logits_bias", {1, c.decoder_vocab_size});
+    dec.output_bias.resize({c.decoder_vocab_size});
+  } else {
+    // HF registers the bias as a zero buffer when the checkpoint lacks it.
+    dec.output_bias.resize({c.decoder_vocab_size});
+    dec.output_bias.fill(0.f);
+  }
+  r.check_all_used();
+
+  model->tokenizer = std::make_unique<Tokenizer>(dir, c);
+  int64_t parameters = 0;
+  for (const auto &[name, entry] : file.tensors())
+    if (name.find("embed_positions") == std::string::npos)
+      parameters += entry.numel();
+  model->parameter_count = parameters;
+  model->load_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return model;
+}
+
+} // namespace heed

@@ -1,0 +1,54 @@
+#include "heed/model/weight_reader.h"
+
+#include "heed/core/error.h"
+
+namespace heed {
+namespace {
+
+std::string shape_string(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+} // namespace
+
+const io::TensorEntry &WeightReader::check(const std::string &name,
+                                           const std::vector<int64_t> &shape) {
+  const io::TensorEntry &entry = file_.get(name);
+  if (entry.shape != shape)
+    throw ModelError(file_.path() + ": tensor '" + name + "' has shape " + entry.shape_string() +
+                     " but config.json implies " + shape_string(shape));
+  used_.insert(name);
+  return entry;
+}
+
+Tensor WeightReader::read(const std::string &name, const std::vector<int64_t> &shape) {
+  const io::TensorEntry &entry = check(name, shape);
+  Tensor t(shape);
+  io::SafetensorsFile::to_float(entry, t.data());
+  return t;
+}
+
+void WeightReader::skip(const std::string &name, const std::vector<int64_t> &shape) {
+  check(name, shape);
+}
+
+void WeightReader::check_all_used() const {
+  std::string unexpected;
+  int count = 0;
+  for (const auto &[name, entry] : file_.tensors()) {
+    if (used_.count(name))
+      continue;
+    if (count < 5)
+      unexpected += (count ? ", '" : "'") + name + "'";
+    ++count;
+  }
+  if (count > 0)
+    throw ModelError(file_.path() + ": " + std::to_string(count) +
+                     " unexpected tensor(s) for this config.json: " + unexpected +
+                     (count > 5 ? ", ..." : ""));
+}
+
+} // namespace heed

@@ -1,0 +1,48 @@
+#include "heed/ops/context.h"
+
+#include <omp.h>
+
+#include <fstream>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+
+namespace heed::ops {
+
+Context &context() {
+  static Context ctx = [] {
+    Context c;
+    c.engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
+    c.stream = dnnl::stream(c.engine);
+    return c;
+  }();
+  return ctx;
+}
+
+int physical_cores() {
+  // Count distinct (physical id, core id) pairs: hyper-threads share a core and
+  // only slow each other down on matrix work.
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::set<std::pair<std::string, std::string>> cores;
+  std::string line, physical, core;
+  while (std::getline(cpuinfo, line)) {
+    auto value = [&] { return line.substr(line.find(':') + 1); };
+    if (line.rfind("physical id", 0) == 0)
+      physical = value();
+    else if (line.rfind("core id", 0) == 0) {
+      core = value();
+      cores.emplace(physical, core);
+    }
+  }
+  if (!cores.empty())
+    return static_cast<int>(cores.size());
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+void set_num_threads(int threads) { omp_set_num_threads(threads > 0 ? threads : physical_cores()); }
+
+int num_threads() { return omp_get_max_threads(); }
+
+} // namespace heed::ops

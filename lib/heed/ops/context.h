@@ -1,0 +1,22 @@
+// The oneDNN CPU engine and stream every op runs on, and the thread count.
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+namespace heed::ops {
+
+struct Context {
+  dnnl::engine engine;
+  dnnl::stream stream;
+};
+
+// The process-wide CPU engine and its in-order stream.
+Context &context();
+
+// Sets the number of OpenMP threads oneDNN uses. 0 selects the number of
+// physical cores.
+void set_num_threads(int threads);
+int num_threads();
+int physical_cores();
+
+} // namespace heed::ops

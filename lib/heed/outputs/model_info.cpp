@@ -1,0 +1,73 @@
+#include "heed/outputs/model_info.h"
+
+#include <sstream>
+
+namespace heed {
+
+nlohmann::json model_info(const MarianModel &m) {
+  const MarianConfig &c = m.config;
+  const GenerationConfig &g = m.generation;
+  nlohmann::json j;
+  j["directory"] = m.directory;
+  j["architecture"] = {
+      {"d_model", c.d_model},
+      {"encoder_layers", c.encoder_layers},
+      {"decoder_layers", c.decoder_layers},
+      {"encoder_attention_heads", c.encoder_attention_heads},
+      {"decoder_attention_heads", c.decoder_attention_heads},
+      {"encoder_ffn_dim", c.encoder_ffn_dim},
+      {"decoder_ffn_dim", c.decoder_ffn_dim},
+      {"activation_function", c.activation_function},
+      {"scale_embedding", c.scale_embedding},
+      {"max_position_embeddings", c.max_position_embeddings},
+      {"share_encoder_decoder_embeddings", c.share_encoder_decoder_embeddings},
+      {"tie_word_embeddings", c.tie_word_embeddings},
+  };
+  j["parameters"] = m.parameter_count;
+  j["vocab"] = {{"source_size", c.vocab_size},
+                {"target_size", c.decoder_vocab_size},
+                {"source_entries", m.tokenizer->source_vocab().entries()},
+                {"target_entries", m.tokenizer->target_vocab().entries()},
+                {"separate_vocabs", m.tokenizer->separate_vocabs()}};
+  j["special_tokens"] = {{"pad", c.pad_token_id},
+                         {"eos", c.eos_token_id},
+                         {"decoder_start", c.decoder_start_token_id}};
+  j["weights"] = {{"dtype", m.weights_dtype},
+                  {"file_bytes", m.weights_file_bytes},
+                  {"compute_dtype", "float32"}};
+  nlohmann::json gen = {{"source", g.source},
+                        {"num_beams", g.num_beams},
+                        {"max_length", g.max_length},
+                        {"length_penalty", g.length_penalty},
+                        {"early_stopping", early_stopping_name(g.early_stopping)},
+                        {"bad_words_ids", g.bad_words_ids}};
+  if (g.max_new_tokens)
+    gen["max_new_tokens"] = *g.max_new_tokens;
+  if (g.forced_eos_token_id)
+    gen["forced_eos_token_id"] = *g.forced_eos_token_id;
+  j["generation"] = gen;
+  j["load_seconds"] = m.load_seconds;
+  return j;
+}
+
+namespace {
+
+void flatten(const nlohmann::json &j, const std::string &prefix, std::ostringstream &out) {
+  for (auto &[key, value] : j.items()) {
+    const std::string name = prefix.empty() ? key : prefix + "." + key;
+    if (value.is_object())
+      flatten(value, name, out);
+    else
+      out << name << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << '\n';
+  }
+}
+
+} // namespace
+
+std::string format_model_info(const nlohmann::json &info) {
+  std::ostringstream out;
+  flatten(info, "", out);
+  return out.str();
+}
+
+} // namespace heed

@@ -1,0 +1,133 @@
+#include "heed/text/tokenizer.h"
+
+#include <sentencepiece_processor.h>
+
+#include <filesystem>
+
+#include "heed/core/error.h"
+
+namespace heed {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::unique_ptr<sentencepiece::SentencePieceProcessor> load_spm(const fs::path &path) {
+  if (!fs::exists(path))
+    throw ModelError(path.string() + ": missing (a Marian model directory has source.spm and "
+                                     "target.spm)");
+  auto spm = std::make_unique<sentencepiece::SentencePieceProcessor>();
+  const auto status = spm->Load(path.string());
+  if (!status.ok())
+    throw ModelError(path.string() + ": not a SentencePiece model: " + status.ToString());
+  return spm;
+}
+
+} // namespace
+
+std::pair<std::string, std::string> split_language_code(std::string_view text) {
+  // Mirrors re.match / re.sub with ">>.+<<": the leftmost ">>" followed, after at
+  // least one character, by a "<<"; greedy, so the match ends at the last "<<".
+  const size_t last = text.rfind("<<");
+  if (last == std::string_view::npos || last < 3)
+    return {"", std::string(text)};
+  size_t start = text.find(">>");
+  if (start == std::string_view::npos || start + 3 > last)
+    return {"", std::string(text)};
+  const size_t end = last + 2;
+  std::string code = start == 0 ? std::string(text.substr(0, end)) : std::string();
+  std::string rest = std::string(text.substr(0, start)) + std::string(text.substr(end));
+  return {code, rest};
+}
+
+Tokenizer::Tokenizer(const std::string &model_dir, const MarianConfig &config)
+    : eos_id_(config.eos_token_id), pad_id_(config.pad_token_id) {
+  const fs::path dir(model_dir);
+  source_spm_ = load_spm(dir / "source.spm");
+  target_spm_ = load_spm(dir / "target.spm");
+  const fs::path vocab_path = dir / "vocab.json";
+  if (!fs::exists(vocab_path))
+    throw ModelError(vocab_path.string() + ": missing");
+  source_vocab_ = Vocabulary::load(vocab_path.string(), config.vocab_size);
+  const fs::path target_path = dir / "target_vocab.json";
+  if (!config.share_encoder_decoder_embeddings && fs::exists(target_path)) {
+    separate_target_vocab_ = std::make_unique<Vocabulary>(
+        Vocabulary::load(target_path.string(), config.decoder_vocab_size));
+    target_vocab_ = separate_target_vocab_.get();
+  } else {
+    if (source_vocab_.size() > config.decoder_vocab_size)
+      throw ModelError(vocab_path.string() + ": has ids up to " +
+                       std::to_string(source_vocab_.size() - 1) +
+                       " but the decoder vocabulary (config.json decoder_vocab_size) has " +
+                       std::to_string(config.decoder_vocab_size) + " entries");
+    target_vocab_ = &source_vocab_;
+  }
+  source_vocab_.require("</s>", config.eos_token_id, "eos_token_id");
+  target_vocab_->require("</s>", config.eos_token_id, "eos_token_id");
+  target_vocab_->require("<pad>", config.pad_token_id, "pad_token_id");
+}
+
+Tokenizer::~Tokenizer() = default;
+Tokenizer::Tokenizer(Tokenizer &&) noexcept = default;
+
+std::vector<int64_t> Tokenizer::encode(std::string_view text,
+                                       const sentencepiece::SentencePieceProcessor &spm,
+                                       const Vocabulary &vocab) const {
+  auto [code, rest] = split_language_code(text);
+  std::vector<int64_t> ids;
+  if (!code.empty())
+    ids.push_back(vocab.id_or_unk(code));
+  std::vector<std::string> pieces;
+  const auto status = spm.Encode(rest, &pieces);
+  if (!status.ok())
+    throw Error("SentencePiece could not encode the text: " + status.ToString());
+  for (const auto &piece : pieces)
+    ids.push_back(vocab.id_or_unk(piece));
+  ids.push_back(eos_id_);
+  return ids;
+}
+
+std::vector<int64_t> Tokenizer::encode_source(std::string_view text) const {
+  return encode(text, *source_spm_, source_vocab_);
+}
+
+std::vector<int64_t> Tokenizer::encode_target(std::string_view text) const {
+  return encode(text, *target_spm_, *target_vocab_);
+}
+
+std::vector<std::string> Tokenizer::source_pieces(const std::vector<int64_t> &ids) const {
+  std::vector<std::string> out;
+  for (int64_t id : ids)
+    out.push_back(source_vocab_.piece(id));
+  return out;
+}
+
+std::vector<std::string> Tokenizer::target_pieces(const std::vector<int64_t> &ids) const {
+  std::vector<std::string> out;
+  for (int64_t id : ids)
+    out.push_back(target_vocab_->piece(id));
+  return out;
+}
+
+std::string Tokenizer::decode(const std::vector<int64_t> &ids) const {
+  std::vector<std::string> pieces;
+  for (int64_t id : ids) {
+    if (id == eos_id_ || id == pad_id_ || id == target_vocab_->unk_id())
+      continue;
+    pieces.push_back(target_vocab_->piece(id));
+  }
+  std::string text;
+  const auto status = target_spm_->Decode(pieces, &text);
+  if (!status.ok())
+    throw Error("SentencePiece could not decode the pieces: " + status.ToString());
+  // MarianTokenizer replaces any remaining word-boundary mark and strips.
+  const std::string underline = "\xe2\x96\x81";
+  for (size_t pos; (pos = text.find(underline)) != std::string::npos;)
+    text.replace(pos, underline.size(), " ");
+  const char *whitespace = " \t\n\r\f\v";
+  const auto first = text.find_first_not_of(whitespace);
+  if (first == std::string::npos)
+    return "";
+  return text.substr(first, text.find_last_not_of(whitespace) - first + 1);
+}
+
+} // namespace heed

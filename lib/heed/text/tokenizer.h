@@ -1,0 +1,63 @@
+// Text <-> token ids exactly as transformers' MarianTokenizer does it: an
+// optional leading ">>xx<<" target-language code kept as one token, SentencePiece
+// pieces mapped through vocab.json (unknown pieces to <unk>), </s> appended;
+// target ids mapped back to pieces, special tokens dropped, pieces detokenized.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "heed/model/config.h"
+#include "heed/text/vocabulary.h"
+
+namespace sentencepiece {
+class SentencePieceProcessor;
+}
+
+namespace heed {
+
+class Tokenizer {
+public:
+  // Loads source.spm, target.spm, vocab.json and, for models with separate
+  // vocabularies, target_vocab.json from `model_dir`.
+  Tokenizer(const std::string &model_dir, const MarianConfig &config);
+  ~Tokenizer();
+  Tokenizer(Tokenizer &&) noexcept;
+
+  // Source text to ids, </s> included.
+  std::vector<int64_t> encode_source(std::string_view text) const;
+  // Target text to ids (for scoring given translations), </s> included.
+  std::vector<int64_t> encode_target(std::string_view text) const;
+  // Pieces of the source / target side for ids (special tokens included).
+  std::vector<std::string> source_pieces(const std::vector<int64_t> &ids) const;
+  std::vector<std::string> target_pieces(const std::vector<int64_t> &ids) const;
+  // Generated target ids to text; eos, pad and unk are skipped as with
+  // skip_special_tokens=True.
+  std::string decode(const std::vector<int64_t> &ids) const;
+
+  const Vocabulary &source_vocab() const { return source_vocab_; }
+  const Vocabulary &target_vocab() const { return *target_vocab_; }
+  bool separate_vocabs() const { return separate_target_vocab_ != nullptr; }
+
+private:
+  std::vector<int64_t> encode(std::string_view text,
+                              const sentencepiece::SentencePieceProcessor &spm,
+                              const Vocabulary &vocab) const;
+
+  std::unique_ptr<sentencepiece::SentencePieceProcessor> source_spm_;
+  std::unique_ptr<sentencepiece::SentencePieceProcessor> target_spm_;
+  Vocabulary source_vocab_;
+  std::unique_ptr<Vocabulary> separate_target_vocab_;
+  const Vocabulary *target_vocab_ = nullptr;
+  int64_t eos_id_ = 0;
+  int64_t pad_id_ = 0;
+};
+
+// Splits a leading target-language code the way MarianTokenizer's
+// `>>.+<<` regular expression does; returns {code or "", remaining text}.
+std::pair<std::string, std::string> split_language_code(std::string_view text);
+
+} // namespace heed

@@ -1,0 +1,70 @@
+#include "heed/text/vocabulary.h"
+
+#include "heed/core/error.h"
+#include "heed/io/json_fields.h"
+
+namespace heed {
+
+Vocabulary Vocabulary::load(const std::string &path, int64_t max_size) {
+  const nlohmann::json json = io::read_json_file(path);
+  if (!json.is_object())
+    throw ModelError(path + ": expected a JSON object mapping pieces to ids");
+  Vocabulary v;
+  v.path_ = path;
+  int64_t largest = -1;
+  for (auto &[piece, id] : json.items()) {
+    if (!id.is_number_integer() || id.get<int64_t>() < 0)
+      throw ModelError(path + ": piece \"" + piece + "\" has id " + id.dump() +
+                       ", not a non-negative integer");
+    const int64_t value = id.get<int64_t>();
+    if (value >= max_size)
+      throw ModelError(path + ": piece \"" + piece + "\" has id " + std::to_string(value) +
+                       ", outside the model's embedding of " + std::to_string(max_size) +
+                       " rows (config.json)");
+    largest = std::max(largest, value);
+    v.ids_.emplace(piece, value);
+  }
+  v.pieces_.assign(static_cast<size_t>(largest + 1), std::string());
+  for (auto &[piece, id] : v.ids_) {
+    if (!v.pieces_[id].empty())
+      throw ModelError(path + ": id " + std::to_string(id) + " is given to both \"" +
+                       v.pieces_[id] + "\" and \"" + piece + "\"");
+    v.pieces_[id] = piece;
+  }
+  auto unk = v.find("<unk>");
+  if (!unk)
+    throw ModelError(path + ": has no \"<unk>\" piece");
+  v.unk_id_ = *unk;
+  return v;
+}
+
+std::optional<int64_t> Vocabulary::find(std::string_view piece) const {
+  auto it = ids_.find(std::string(piece));
+  if (it == ids_.end())
+    return std::nullopt;
+  return it->second;
+}
+
+int64_t Vocabulary::id_or_unk(std::string_view piece) const {
+  return find(piece).value_or(unk_id_);
+}
+
+const std::string &Vocabulary::piece(int64_t id) const {
+  static const std::string none;
+  if (id < 0 || id >= size())
+    return none;
+  return pieces_[id];
+}
+
+void Vocabulary::require(std::string_view piece, int64_t expected_id,
+                         const std::string &field) const {
+  auto id = find(piece);
+  if (!id)
+    throw ModelError(path_ + ": has no \"" + std::string(piece) + "\" piece (" + field + " is " +
+                     std::to_string(expected_id) + " in config.json)");
+  if (*id != expected_id)
+    throw ModelError(path_ + ": \"" + std::string(piece) + "\" has id " + std::to_string(*id) +
+                     " but config.json gives " + field + " = " + std::to_string(expected_id));
+}
+
+} // namespace heed

@@ -1,0 +1,36 @@
+// Every option of a translation or scoring run: the one struct the CLI maps its
+// flags onto. Unset decoding values come from the model's generation_config.json
+// (or config.json), exactly as transformers' generate() would take them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "heed/model/generation_config.h"
+
+namespace heed {
+
+struct TranslationOptions {
+  // Beam size; 1 is greedy search. Default: num_beams of the generation config.
+  std::optional<int64_t> beam_size;
+  // Hypotheses returned per sentence, at most the beam size.
+  int64_t n_best = 1;
+  // Exponent of the length normalisation of beam scores (HF length_penalty).
+  std::optional<double> length_penalty;
+  // HF early_stopping: heuristic (false), always (true) or never.
+  std::optional<EarlyStopping> early_stopping;
+  // Decoder length limit, start token included (HF max_length).
+  std::optional<int64_t> max_length;
+  // Limit on generated tokens, EOS included (HF max_new_tokens); wins over max_length.
+  std::optional<int64_t> max_new_tokens;
+  // Sentences per batch.
+  int64_t batch_size = 32;
+  // Compute threads; 0 = number of physical cores.
+  int threads = 0;
+  // Receives warnings (e.g. an input cropped to the model's maximum length).
+  std::function<void(const std::string &)> warn;
+};
+
+} // namespace heed

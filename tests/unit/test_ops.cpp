@@ -1,0 +1,164 @@
+// Every op against a naive loop implementation.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "heed/ops/layer_norm.h"
+#include "heed/ops/matmul.h"
+#include "heed/ops/softmax.h"
+
+using namespace heed;
+
+namespace {
+
+std::vector<float> random_vector(size_t n, unsigned seed, float scale = 1.f) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> dist(0.f, scale);
+  std::vector<float> v(n);
+  for (auto &x : v)
+    x = dist(gen);
+  return v;
+}
+
+float activate(ops::Activation act, float x) {
+  switch (act) {
+  case ops::Activation::relu:
+    return x > 0 ? x : 0;
+  case ops::Activation::swish:
+    return x / (1 + std::exp(-x));
+  case ops::Activation::gelu_erf:
+    return 0.5f * x * (1 + std::erf(x / std::sqrt(2.f)));
+  case ops::Activation::gelu_tanh:
+    return 0.5f * x *
+           (1 + std::tanh(std::sqrt(2.f / static_cast<float>(M_PI)) * (x + 0.044715f * x * x * x)));
+  case ops::Activation::none:
+    break;
+  }
+  return x;
+}
+
+} // namespace
+
+TEST_CASE("linear matches a naive loop for every activation, strides and accumulation", "[ops]") {
+  const int64_t M = 7, K = 19, N = 13, ldx = 23, ldy = 17;
+  auto x = random_vector(M * ldx, 1);
+  auto w = random_vector(N * K, 2, 0.3f);
+  auto b = random_vector(N, 3);
+  for (auto act : {ops::Activation::none, ops::Activation::relu, ops::Activation::swish,
+                   ops::Activation::gelu_erf, ops::Activation::gelu_tanh}) {
+    for (bool accumulate : {false, true}) {
+      if (accumulate && act != ops::Activation::none)
+        continue;
+      auto y = random_vector(M * ldy, 4);
+      auto expected = y;
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          double acc = b[j];
+          for (int64_t k = 0; k < K; ++k)
+            acc += static_cast<double>(x[i * ldx + k]) * w[j * K + k];
+          const float v = activate(act, static_cast<float>(acc));
+          expected[i * ldy + j] = accumulate ? expected[i * ldy + j] + v : v;
+        }
+      ops::linear(x.data(), ldx, w.data(), b.data(), y.data(), ldy, M, K, N, act, accumulate);
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < ldy; ++j)
+          REQUIRE(y[i * ldy + j] == Approx(expected[i * ldy + j]).margin(1e-4));
+    }
+  }
+}
+
+TEST_CASE("linear without bias", "[ops]") {
+  const int64_t M = 3, K = 5, N = 4;
+  auto x = random_vector(M * K, 5);
+  auto w = random_vector(N * K, 6);
+  std::vector<float> y(M * N);
+  ops::linear(x.data(), K, w.data(), nullptr, y.data(), N, M, K, N);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double acc = 0;
+      for (int64_t k = 0; k < K; ++k)
+        acc += static_cast<double>(x[i * K + k]) * w[j * K + k];
+      REQUIRE(y[i * N + j] == Approx(acc).margin(1e-4));
+    }
+}
+
+TEST_CASE("batched_matmul on strided head views with a broadcast mask", "[ops]") {
+  // Q and K^T as views into a fused [B*T, 3d] projection buffer, as attention uses them.
+  const int64_t B = 2, H = 3, T = 4, dh = 5, d = H * dh;
+  auto proj = random_vector(B * T * 3 * d, 7);
+  std::vector<float> mask(B * T, 0.f);
+  mask[0 * T + 3] = -1e30f; // last key of sentence 0 is padding
+  const ops::View4 q_view{{B, H, T, dh}, {T * 3 * d, dh, 3 * d, 1}};
+  const ops::View4 k_view{{B, H, dh, T}, {T * 3 * d, dh, 1, 3 * d}};
+  const ops::View4 c_view{{B, H, T, T}, {H * T * T, T * T, T, 1}};
+  std::vector<float> scores(B * H * T * T);
+  ops::batched_matmul(proj.data(), q_view, proj.data() + d, k_view, scores.data(), c_view,
+                      mask.data());
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t i = 0; i < T; ++i)
+        for (int64_t j = 0; j < T; ++j) {
+          double acc = 0;
+          for (int64_t k = 0; k < dh; ++k)
+            acc += static_cast<double>(proj[(b * T + i) * 3 * d + h * dh + k]) *
+                   proj[(b * T + j) * 3 * d + d + h * dh + k];
+          acc += mask[b * T + j];
+          const float got = scores[((b * H + h) * T + i) * T + j];
+          if (mask[b * T + j] < -1e29f)
+            REQUIRE(got < -1e29f);
+          else
+            REQUIRE(got == Approx(acc).margin(1e-4));
+        }
+}
+
+TEST_CASE("softmax and log_softmax rows match naive loops", "[ops]") {
+  const int64_t rows = 5, cols = 37, ld = 40;
+  auto x = random_vector(rows * ld, 8, 3.f);
+  auto soft = x, logsoft = std::vector<float>(rows * cols);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      logsoft[i * cols + j] = x[i * ld + j];
+  ops::softmax(soft.data(), rows, cols, ld);
+  ops::log_softmax(logsoft.data(), rows, cols);
+  for (int64_t i = 0; i < rows; ++i) {
+    double max = -1e30, sum = 0;
+    for (int64_t j = 0; j < cols; ++j)
+      max = std::max<double>(max, x[i * ld + j]);
+    for (int64_t j = 0; j < cols; ++j)
+      sum += std::exp(x[i * ld + j] - max);
+    double total = 0;
+    for (int64_t j = 0; j < cols; ++j) {
+      const double p = std::exp(x[i * ld + j] - max) / sum;
+      REQUIRE(soft[i * ld + j] == Approx(p).margin(1e-6));
+      REQUIRE(logsoft[i * cols + j] == Approx(x[i * ld + j] - max - std::log(sum)).margin(1e-5));
+      total += soft[i * ld + j];
+    }
+    REQUIRE(total == Approx(1.0).margin(1e-5));
+    for (int64_t j = cols; j < ld; ++j) // padding columns untouched
+      REQUIRE(soft[i * ld + j] == x[i * ld + j]);
+  }
+}
+
+TEST_CASE("layer_norm matches a naive loop", "[ops]") {
+  const int64_t rows = 6, cols = 24;
+  auto x = random_vector(rows * cols, 9, 2.f);
+  auto gamma = random_vector(cols, 10);
+  auto beta = random_vector(cols, 11);
+  auto y = x;
+  ops::layer_norm(y.data(), rows, cols, gamma.data(), beta.data(), 1e-5f);
+  for (int64_t i = 0; i < rows; ++i) {
+    double mean = 0, var = 0;
+    for (int64_t j = 0; j < cols; ++j)
+      mean += x[i * cols + j];
+    mean /= cols;
+    for (int64_t j = 0; j < cols; ++j)
+      var += (x[i * cols + j] - mean) * (x[i * cols + j] - mean);
+    var /= cols;
+    for (int64_t j = 0; j < cols; ++j) {
+      const double expected = (x[i * cols + j] - mean) / std::sqrt(var + 1e-5) * gamma[j] + beta[j];
+      REQUIRE(y[i * cols + j] == Approx(expected).margin(1e-4));
+    }
+  }
+}

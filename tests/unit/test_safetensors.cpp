@@ -1,0 +1,129 @@
+// The safetensors reader accepts well-formed files and names the file and the
+// tensor in every rejection.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "heed/core/error.h"
+#include "heed/io/safetensors.h"
+
+using namespace heed;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string temp_path(const std::string &name) {
+  const fs::path dir = fs::temp_directory_path() / "heed-tests";
+  fs::create_directories(dir);
+  return (dir / name).string();
+}
+
+// Writes an 8-byte length, the header text and `data` bytes.
+std::string write_file(const std::string &name, const std::string &header,
+                       const std::vector<uint8_t> &data, int64_t claimed_length = -1) {
+  const std::string path = temp_path(name);
+  std::ofstream out(path, std::ios::binary);
+  uint64_t length = claimed_length < 0 ? header.size() : static_cast<uint64_t>(claimed_length);
+  for (int i = 0; i < 8; ++i)
+    out.put(static_cast<char>((length >> (8 * i)) & 0xff));
+  out << header;
+  out.write(reinterpret_cast<const char *>(data.data()), static_cast<std::streamsize>(data.size()));
+  return path;
+}
+
+std::vector<uint8_t> floats(const std::vector<float> &values) {
+  std::vector<uint8_t> bytes(values.size() * 4);
+  std::memcpy(bytes.data(), values.data(), bytes.size());
+  return bytes;
+}
+
+std::string error_of(const std::string &path) {
+  try {
+    io::SafetensorsFile file(path);
+  } catch (const ModelError &e) {
+    return e.what();
+  }
+  return "";
+}
+
+} // namespace
+
+TEST_CASE("safetensors: reads F32, F16 and BF16 tensors", "[safetensors]") {
+  std::vector<uint8_t> data = floats({1.f, -2.f, 0.5f, 3.f});
+  // F16 1.0 = 0x3c00, -2.0 = 0xc000; BF16 1.5 = 0x3fc0.
+  for (uint16_t h : {0x3c00, 0xc000, 0x3fc0}) {
+    data.push_back(h & 0xff);
+    data.push_back(h >> 8);
+  }
+  const std::string header =
+      R"({"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
+      R"("h":{"dtype":"F16","shape":[2],"data_offsets":[16,20]},)"
+      R"("b":{"dtype":"BF16","shape":[1],"data_offsets":[20,22]}})";
+  io::SafetensorsFile file(write_file("ok.safetensors", header, data));
+  REQUIRE(file.metadata().at("format") == "pt");
+  float out[4];
+  io::SafetensorsFile::to_float(file.get("a"), out);
+  CHECK(out[1] == -2.f);
+  CHECK(out[3] == 3.f);
+  io::SafetensorsFile::to_float(file.get("h"), out);
+  CHECK(out[0] == 1.f);
+  CHECK(out[1] == -2.f);
+  io::SafetensorsFile::to_float(file.get("b"), out);
+  CHECK(out[0] == 1.5f);
+  CHECK_THROWS_WITH(file.get("missing"), Catch::Contains("missing tensor 'missing'"));
+}
+
+TEST_CASE("safetensors: half precision conversion covers subnormals and infinities",
+          "[safetensors]") {
+  CHECK(io::half_to_float(0x0001) == Approx(5.960464477539063e-08));
+  CHECK(io::half_to_float(0x7bff) == 65504.f);
+  CHECK(std::isinf(io::half_to_float(0xfc00)));
+  CHECK(io::half_to_float(0x8000) == 0.f);
+}
+
+TEST_CASE("safetensors: malformed files are rejected with the file and tensor named",
+          "[safetensors]") {
+  const auto data = floats({1.f, 2.f});
+  CHECK_THAT(error_of(write_file("short.safetensors", "", {}, 0).substr(0) + "x"),
+             Catch::Contains("cannot open"));
+  {
+    const std::string path = temp_path("tiny.safetensors");
+    std::ofstream(path) << "abc";
+    CHECK_THAT(error_of(path), Catch::Contains("tiny.safetensors") && Catch::Contains("truncated"));
+  }
+  CHECK_THAT(error_of(write_file("long.safetensors", "{}", {}, 1000)),
+             Catch::Contains("larger than the file"));
+  CHECK_THAT(error_of(write_file("json.safetensors", "{not json", {})),
+             Catch::Contains("not valid JSON"));
+  CHECK_THAT(
+      error_of(write_file("dtype.safetensors",
+                          R"({"w":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})", data)),
+      Catch::Contains("tensor 'w'") && Catch::Contains("unsupported dtype 'I64'"));
+  CHECK_THAT(
+      error_of(write_file("outside.safetensors",
+                          R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", data)),
+      Catch::Contains("tensor 'w'") && Catch::Contains("outside the data section"));
+  CHECK_THAT(
+      error_of(write_file("shape.safetensors",
+                          R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", data)),
+      Catch::Contains("does not match shape [3]"));
+  CHECK_THAT(
+      error_of(write_file(
+          "overlap.safetensors",
+          R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+          data)),
+      Catch::Contains("overlap"));
+  CHECK_THAT(
+      error_of(write_file("negative.safetensors",
+                          R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,8]}})", data)),
+      Catch::Contains("non-negative"));
+  CHECK_THAT(
+      error_of(write_file("reversed.safetensors",
+                          R"({"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", data)),
+      Catch::Contains("reversed"));
+}

@@ -1,0 +1,58 @@
+#include "test_support.h"
+
+#include <sys/wait.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace heed::test {
+
+fs::path temp_dir() {
+  const fs::path dir = fs::temp_directory_path() / ("heed-tests-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir;
+}
+
+fs::path copy_fixture(const std::string &name, const std::string &copy_name) {
+  const fs::path target = temp_dir() / copy_name;
+  fs::remove_all(target);
+  fs::copy(fs::path(HEED_TEST_DATA) / name, target, fs::copy_options::recursive);
+  return target;
+}
+
+namespace {
+std::string read_file(const fs::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+} // namespace
+
+void replace_in_file(const fs::path &path, const std::string &from, const std::string &to) {
+  std::string text = read_file(path);
+  const auto pos = text.find(from);
+  if (pos == std::string::npos)
+    throw std::runtime_error("replace_in_file: '" + from + "' not in " + path.string());
+  text.replace(pos, from.size(), to);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+CommandResult run_heed(const std::string &args, const std::string &stdin_text) {
+  const fs::path dir = temp_dir();
+  const fs::path in = dir / "stdin.txt", out = dir / "stdout.txt", err = dir / "stderr.txt";
+  std::ofstream(in, std::ios::binary | std::ios::trunc) << stdin_text;
+  const std::string command = std::string("'") + HEED_BINARY + "' " + args + " < '" + in.string() +
+                              "' > '" + out.string() + "' 2> '" + err.string() + "'";
+  const int status = std::system(command.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
+}
+
+} // namespace heed::test
