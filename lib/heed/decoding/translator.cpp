@@ -52,9 +52,16 @@ SearchOptions resolve_search_options(const MarianModel &model, const Translation
   // Positions 0 .. max_length-2 are fed to the decoder.
   s.max_length = std::min(s.max_length, c.max_position_embeddings + 1);
   s.min_length = g.min_length;
-  s.decoder_start_token_id = c.decoder_start_token_id;
-  s.eos_token_id = c.eos_token_id;
-  s.pad_token_id = c.pad_token_id;
+  s.decoder_start_token_id = g.decoder_start_token_id.value_or(c.decoder_start_token_id);
+  s.eos_token_id = g.eos_token_id.value_or(c.eos_token_id);
+  s.pad_token_id = g.pad_token_id.value_or(c.pad_token_id);
+  for (auto [name, id] :
+       {std::pair{"decoder_start_token_id", s.decoder_start_token_id},
+        std::pair{"eos_token_id", s.eos_token_id}, std::pair{"pad_token_id", s.pad_token_id}})
+    if (id >= c.decoder_vocab_size)
+      throw ModelError(g.source + ": field '" + name + "' (" + std::to_string(id) +
+                       ") is outside the target vocabulary of " +
+                       std::to_string(c.decoder_vocab_size));
   s.forced_eos_token_id = g.forced_eos_token_id;
   if (s.forced_eos_token_id && *s.forced_eos_token_id >= c.decoder_vocab_size)
     throw ModelError(g.source + ": field 'forced_eos_token_id' (" +
@@ -170,8 +177,8 @@ std::vector<ScoredPair> Translator::score(const std::vector<std::string> &source
     encode_batch(batch);
     const int64_t n = static_cast<int64_t>(batch.size());
     model_->decoder.start(state_, encoder_out_, mask_, n, encoder_out_.dim(0) / n, 1, capacity);
-    auto scores = score_targets(model_->decoder, state_, targets_batch,
-                                model_->config.decoder_start_token_id, ws_);
+    auto scores =
+        score_targets(model_->decoder, state_, targets_batch, search_.decoder_start_token_id, ws_);
     for (int64_t b = 0; b < n; ++b)
       results[order[start + b]].score = std::move(scores[b]);
   }

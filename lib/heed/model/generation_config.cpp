@@ -42,6 +42,18 @@ GenerationConfig GenerationConfig::from_file(const std::string &path) {
   g.bad_words_ids = f.integer_lists("bad_words_ids");
   g.forced_eos_token_id = f.optional_integer("forced_eos_token_id", 0, 10'000'000);
   g.renormalize_logits = f.boolean("renormalize_logits", false);
+  g.decoder_start_token_id = f.optional_integer("decoder_start_token_id", 0, 10'000'000);
+  g.pad_token_id = f.optional_integer("pad_token_id", 0, 10'000'000);
+  if (f.has("eos_token_id")) {
+    // transformers allows a list of EOS ids; Marian models have one.
+    const auto &v = f.raw("eos_token_id");
+    if (v.is_array() && v.size() == 1 && v[0].is_number_integer())
+      g.eos_token_id = v[0].get<int64_t>();
+    else if (v.is_array())
+      f.fail("eos_token_id", "lists several EOS tokens; heed supports one");
+    else
+      g.eos_token_id = f.optional_integer("eos_token_id", 0, 10'000'000);
+  }
   return g;
 }
 

@@ -23,6 +23,10 @@ struct GenerationConfig {
   std::vector<std::vector<int64_t>> bad_words_ids;
   std::optional<int64_t> forced_eos_token_id;
   bool renormalize_logits = false;
+  // Special ids the generation config overrides (else config.json's apply).
+  std::optional<int64_t> decoder_start_token_id;
+  std::optional<int64_t> eos_token_id;
+  std::optional<int64_t> pad_token_id;
   std::string source; // the file the values came from, for `heed info`
 
   // generation_config.json if present in `model_dir`, else config.json.
