@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "heed/decoding/attention_request.h"
 #include "heed/model/generation_config.h"
 
 namespace heed {
@@ -29,6 +30,9 @@ struct TranslationOptions {
   int64_t batch_size = 32;
   // Compute threads; 0 = number of physical cores.
   int threads = 0;
+  // Attention weights to record for each output hypothesis (none by default:
+  // recording costs time and memory).
+  AttentionRequest attention;
   // Receives warnings (e.g. an input cropped to the model's maximum length).
   std::function<void(const std::string &)> warn;
 };

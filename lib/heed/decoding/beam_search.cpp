@@ -21,6 +21,7 @@ struct Candidate {
 
 struct Slot {
   std::vector<int64_t> tokens;
+  std::vector<int64_t> rows;
   float score = kPenalty;
   bool finished = false;
 };
@@ -28,6 +29,7 @@ struct Slot {
 struct SentenceBeams {
   std::vector<float> running_scores;
   std::vector<std::vector<int64_t>> running; // decoder inputs, start token included
+  std::vector<std::vector<int64_t>> rows;    // state row of each step of each running beam
   std::vector<Slot> slots;                   // num_beams best finished hypotheses
   bool improvable = true;                    // HF: is_early_stop_heuristic_unsatisfied
 };
@@ -71,7 +73,8 @@ float length_normaliser(int64_t length, double penalty) {
 } // namespace
 
 std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, DecoderState &state,
-                                                 const SearchOptions &options, Workspace &ws) {
+                                                 const SearchOptions &options, Workspace &ws,
+                                                 DecoderObserver *observer) {
   const int64_t sentences = state.sentences, vocab = decoder.vocab_size();
   const int64_t beams = options.num_beams, keep_k = 2 * beams;
   const LogitsProcessor processor(options, vocab);
@@ -81,6 +84,7 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
     s.running_scores.assign(beams, kPenalty);
     s.running_scores[0] = 0.f; // only the first beam is live at the start
     s.running.assign(beams, {options.decoder_start_token_id});
+    s.rows.assign(beams, {});
     s.slots.assign(beams, Slot{});
   }
   std::vector<int64_t> active(sentences);
@@ -95,7 +99,7 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
   int64_t cur_len = 1; // decoder length so far, start token included
   while (!active.empty()) {
     const int64_t rows = static_cast<int64_t>(active.size()) * beams;
-    decoder.step(state, tokens.data(), logits.data(), ws);
+    decoder.step(state, tokens.data(), logits.data(), ws, observer);
     ops::log_softmax(logits.data(), rows, vocab);
 
     std::vector<int64_t> kept_sentences, entry_source;
@@ -136,6 +140,8 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
         if (just_finished || score > kPenalty * 2) {
           slot.tokens = s.running[candidates[c].beam];
           slot.tokens.push_back(candidates[c].token);
+          slot.rows = s.rows[candidates[c].beam];
+          slot.rows.push_back(a * beams + candidates[c].beam);
         }
         pool.push_back(std::move(slot));
       }
@@ -152,14 +158,17 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
       std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
         return candidates[x].score > candidates[y].score;
       });
-      std::vector<std::vector<int64_t>> running(beams);
+      std::vector<std::vector<int64_t>> running(beams), rows(beams);
       for (int64_t j = 0; j < beams; ++j) {
         const Candidate &c = candidates[order[j]];
         s.running_scores[j] = c.score;
         running[j] = s.running[c.beam];
         running[j].push_back(c.token);
+        rows[j] = s.rows[c.beam];
+        rows[j].push_back(a * beams + c.beam);
       }
       s.running = std::move(running);
+      s.rows = std::move(rows);
 
       // Early-stopping heuristic, evaluated with the length after this step.
       const int64_t best_length =
@@ -205,6 +214,7 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
       const Slot &slot = all[i].slots[j];
       Hypothesis h;
       h.tokens.assign(slot.tokens.begin() + (slot.tokens.empty() ? 0 : 1), slot.tokens.end());
+      h.rows = slot.rows;
       h.score = slot.score;
       results[i].push_back(std::move(h));
     }

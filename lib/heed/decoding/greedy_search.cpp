@@ -7,7 +7,8 @@
 namespace heed {
 
 std::vector<std::vector<Hypothesis>> greedy_search(const Decoder &decoder, DecoderState &state,
-                                                   const SearchOptions &options, Workspace &ws) {
+                                                   const SearchOptions &options, Workspace &ws,
+                                                   DecoderObserver *observer) {
   const int64_t sentences = state.sentences, vocab = decoder.vocab_size();
   const LogitsProcessor processor(options, vocab);
   std::vector<std::vector<Hypothesis>> results(sentences, std::vector<Hypothesis>(1));
@@ -22,7 +23,7 @@ std::vector<std::vector<Hypothesis>> greedy_search(const Decoder &decoder, Decod
   int64_t cur_len = 1;
   while (!active.empty()) {
     const int64_t rows = static_cast<int64_t>(active.size());
-    decoder.step(state, tokens.data(), logits.data(), ws);
+    decoder.step(state, tokens.data(), logits.data(), ws, observer);
     ops::log_softmax(logits.data(), rows, vocab);
     std::vector<int64_t> keep;
     for (int64_t i = 0; i < rows; ++i) {
@@ -32,6 +33,7 @@ std::vector<std::vector<Hypothesis>> greedy_search(const Decoder &decoder, Decod
       const int64_t token = std::max_element(row, row + vocab) - row;
       Hypothesis &h = results[s][0];
       h.tokens.push_back(token);
+      h.rows.push_back(i);
       h.score += row[token];
       history[s].push_back(token);
       const bool finished = token == options.eos_token_id || cur_len + 1 >= options.max_length;

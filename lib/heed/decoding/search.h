@@ -13,20 +13,15 @@
 
 namespace heed {
 
-// Observes every decoding step: which entries were fed which tokens. Used to
-// follow attention weights through beam reorders.
-struct SearchObserver {
-  virtual ~SearchObserver() = default;
-  virtual DecoderObserver *decoder_observer() { return nullptr; }
-};
-
 // `state` must have been started with group = 1. Returns one hypothesis per sentence.
 std::vector<std::vector<Hypothesis>> greedy_search(const Decoder &decoder, DecoderState &state,
-                                                   const SearchOptions &options, Workspace &ws);
+                                                   const SearchOptions &options, Workspace &ws,
+                                                   DecoderObserver *observer = nullptr);
 
 // `state` must have been started with group = options.num_beams. Returns
 // options.n_best hypotheses per sentence, best first.
 std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, DecoderState &state,
-                                                 const SearchOptions &options, Workspace &ws);
+                                                 const SearchOptions &options, Workspace &ws,
+                                                 DecoderObserver *observer = nullptr);
 
 } // namespace heed

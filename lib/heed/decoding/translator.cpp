@@ -76,6 +76,8 @@ SearchOptions resolve_search_options(const MarianModel &model, const Translation
 Translator::Translator(std::shared_ptr<const MarianModel> model, TranslationOptions options)
     : model_(std::move(model)), options_(std::move(options)) {
   search_ = resolve_search_options(*model_, options_);
+  if (options_.attention.any())
+    recorder_ = std::make_unique<AttentionRecorder>(options_.attention, model_->config);
   ops::set_num_threads(options_.threads);
 }
 
@@ -103,7 +105,13 @@ void Translator::encode_batch(const std::vector<const std::vector<int64_t> *> &b
     std::copy(batch[b]->begin(), batch[b]->end(), padded_ids_.begin() + b * length);
     lengths_[b] = static_cast<int64_t>(batch[b]->size());
   }
-  model_->encoder.forward(padded_ids_.data(), lengths_.data(), n, length, encoder_out_, mask_, ws_);
+  std::function<AttentionObserver *(size_t)> observer;
+  if (recorder_) {
+    recorder_->start_batch();
+    observer = [this](size_t layer) { return recorder_->encoder_layer(layer); };
+  }
+  model_->encoder.forward(padded_ids_.data(), lengths_.data(), n, length, encoder_out_, mask_, ws_,
+                          observer);
 }
 
 std::vector<Translation> Translator::translate(const std::vector<std::string> &sources) {
@@ -131,8 +139,9 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
     encode_batch(batch);
     const int64_t n = static_cast<int64_t>(batch.size());
     model_->decoder.start(state_, encoder_out_, mask_, n, encoder_out_.dim(0) / n, group, capacity);
-    auto hypotheses = group == 1 ? greedy_search(model_->decoder, state_, search_, ws_)
-                                 : beam_search(model_->decoder, state_, search_, ws_);
+    auto hypotheses = group == 1
+                          ? greedy_search(model_->decoder, state_, search_, ws_, recorder_.get())
+                          : beam_search(model_->decoder, state_, search_, ws_, recorder_.get());
     for (int64_t b = 0; b < n; ++b) {
       Translation &t = results[order[start + b]];
       for (auto &h : hypotheses[b]) {
@@ -140,6 +149,8 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
         out.text = model_->tokenizer->decode(h.tokens);
         out.tokens = std::move(h.tokens);
         out.score = h.score;
+        if (recorder_)
+          out.attention = recorder_->extract(b, lengths_[b], h.rows);
         t.hypotheses.push_back(std::move(out));
       }
     }

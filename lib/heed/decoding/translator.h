@@ -4,10 +4,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "heed/core/workspace.h"
+#include "heed/decoding/attention_recorder.h"
 #include "heed/decoding/forced_decoding.h"
 #include "heed/decoding/search_options.h"
 #include "heed/model/marian_model.h"
@@ -19,6 +21,7 @@ struct TranslationHypothesis {
   std::string text;
   std::vector<int64_t> tokens; // generated ids, EOS included when produced
   float score = 0;
+  std::optional<AttentionMaps> attention; // when TranslationOptions::attention asks
 };
 
 struct Translation {
@@ -61,6 +64,7 @@ private:
   Tensor encoder_out_, mask_;
   DecoderState state_;
   std::vector<int64_t> padded_ids_, lengths_;
+  std::unique_ptr<AttentionRecorder> recorder_; // only when attention is requested
 };
 
 } // namespace heed

@@ -39,6 +39,8 @@ void Decoder::step(DecoderState &state, const int64_t *tokens, float *logits, Wo
   if (state.position >= state.capacity)
     throw std::logic_error("Decoder::step: the caches are full");
   const int64_t d = d_model(), entries = state.entries();
+  if (observer != nullptr)
+    observer->step_begins(entries, state.position);
   float *h = ws.get(Scratch::activations, entries * d);
   embeddings.embed_step(tokens, entries, state.position, h);
   for (size_t l = 0; l < layers.size(); ++l) {
@@ -57,6 +59,8 @@ void Decoder::step(DecoderState &state, const int64_t *tokens, float *logits, Wo
   ops::linear(h, d, output_weight->data(), output_bias.data(), logits, vocab_size(), entries, d,
               vocab_size());
   ++state.position;
+  if (observer != nullptr)
+    observer->step_ends();
 }
 
 } // namespace heed

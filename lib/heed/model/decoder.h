@@ -17,6 +17,9 @@ namespace heed {
 // Receives the attention probabilities of each decoder layer during a step.
 struct DecoderObserver {
   virtual ~DecoderObserver() = default;
+  // Brackets each step; `entries` rows are decoded at `position`.
+  virtual void step_begins(int64_t entries, int64_t position) {}
+  virtual void step_ends() {}
   virtual AttentionObserver *self_attention(size_t layer) { return nullptr; }
   virtual AttentionObserver *cross_attention(size_t layer) { return nullptr; }
 };

@@ -3,7 +3,8 @@
 namespace heed {
 
 void Encoder::forward(const int64_t *ids, const int64_t *lengths, int64_t batch, int64_t length,
-                      Tensor &out, Tensor &mask, Workspace &ws) const {
+                      Tensor &out, Tensor &mask, Workspace &ws,
+                      const std::function<AttentionObserver *(size_t)> &observer) const {
   const int64_t d = embeddings.d_model();
   out.resize({batch * length, d});
   mask.resize({batch, length});
@@ -11,8 +12,8 @@ void Encoder::forward(const int64_t *ids, const int64_t *lengths, int64_t batch,
     for (int64_t t = 0; t < length; ++t)
       mask[b * length + t] = t < lengths[b] ? 0.f : kMaskedScore;
   embeddings.embed_sequence(ids, batch, length, out.data());
-  for (const auto &layer : layers)
-    layer.forward(out.data(), batch, length, mask.data(), ws);
+  for (size_t l = 0; l < layers.size(); ++l)
+    layers[l].forward(out.data(), batch, length, mask.data(), ws, observer ? observer(l) : nullptr);
 }
 
 } // namespace heed

@@ -1,6 +1,7 @@
 // The Marian encoder: embeddings, then a stack of post-norm self-attention layers.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "heed/core/tensor.h"
@@ -21,8 +22,10 @@ public:
   // ids [batch, length] right-padded; lengths[b] real tokens of row b.
   // Writes hidden states out [batch * length, d] and the padding mask
   // [batch, length] (0 for tokens, kMaskedScore for padding).
+  // `observer(layer)`, when given, receives each layer's attention probabilities.
   void forward(const int64_t *ids, const int64_t *lengths, int64_t batch, int64_t length,
-               Tensor &out, Tensor &mask, Workspace &ws) const;
+               Tensor &out, Tensor &mask, Workspace &ws,
+               const std::function<AttentionObserver *(size_t)> &observer = {}) const;
 };
 
 } // namespace heed
