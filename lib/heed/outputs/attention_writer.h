@@ -1,0 +1,70 @@
+// Writes recorded attention maps to disk, one sentence at a time so memory
+// stays bounded on a corpus. The format follows the path:
+//
+// - a directory (a path ending in "/", an existing directory, or a path with
+//   no extension; created if missing): one NumPy .npy file per sentence and
+//   kind of attention, named
+//       000000.cross.npy    000000.encoder.npy    000000.decoder.npy
+//   (input line, 6 digits or more; "000000-1.cross.npy" for n-best rank 1),
+//   plus index.json, written at close();
+// - "*.npz": the same .npy members in one uncompressed zip, as numpy.savez
+//   writes it (np.load(path)["000000.cross"]), plus an "index.json" member
+//   (np.load(path)["index.json"] gives its bytes);
+// - "*.json": one JSON document with the weights inline, for small jobs.
+//
+// Every array is float32 [layers, heads, queries, keys] in C order, each row a
+// probability distribution over keys:
+//   cross    queries = target pieces, keys = source pieces
+//   encoder  queries = keys = source pieces
+//   decoder  queries = target pieces, keys = decoder input pieces
+//
+// index.json (and the .json document) is
+//   {"format": "heed-attention", "version": 1, "layout": "...",
+//    "sentences": [{"index", "hypothesis", "source", "translation",
+//                   "tokens": {"source" | "target" | "decoder_input":
+//                              {"pieces", "words", "piece_word"}},
+//                   "maps": {"cross" | "encoder" | "decoder":
+//                            {"file" (not in .json), "shape", "layers", "heads",
+//                             "queries", "keys"}},
+//                   "weights": {KIND: nested arrays} (.json only)}, ...]}
+// where "layers"/"heads" label each stored layer and head ("0", "5", "mean"),
+// "queries"/"keys" name the token lists along the axes, and piece_word maps
+// each piece to its word (-1 for </s> and other special pieces).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "heed/outputs/sentence_attention.h"
+
+namespace heed {
+
+enum class AttentionFileFormat { directory, npz, json };
+
+// The format `path` asks for; OptionError naming the path when it has another
+// extension (and is no existing directory).
+AttentionFileFormat attention_file_format(const std::string &path);
+
+// "000000.cross.npy", "000123-2.decoder.npy": the file or member of a map.
+std::string attention_file_name(int64_t index, int64_t hypothesis, const std::string &kind);
+
+class AttentionWriter {
+public:
+  // Opens `path` in the format attention_file_format chooses. IoError naming
+  // the path when it cannot be created.
+  static std::unique_ptr<AttentionWriter> open(const std::string &path);
+
+  // Finishes the output if close() was not called (errors swallowed: call
+  // close() to see them), so an interrupted run still leaves readable files.
+  virtual ~AttentionWriter() = default;
+
+  // Writes the maps of one hypothesis; sentences without maps (empty input
+  // lines) are listed in the index with no maps. Error when the maps do not
+  // match the pieces, IoError when writing fails.
+  virtual void write(const SentenceAttention &sentence) = 0;
+
+  // Writes what is left (index.json, the zip directory, closing brackets).
+  virtual void close() = 0;
+};
+
+} // namespace heed

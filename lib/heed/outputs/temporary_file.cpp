@@ -1,0 +1,35 @@
+#include "heed/outputs/temporary_file.h"
+
+#include <vector>
+
+#include "heed/core/error.h"
+
+namespace heed {
+
+TemporaryFile::TemporaryFile(std::string purpose)
+    : purpose_(std::move(purpose)), file_(std::tmpfile()) {
+  if (file_ == nullptr)
+    throw IoError("cannot create a temporary file for " + purpose_);
+}
+
+TemporaryFile::~TemporaryFile() { std::fclose(file_); }
+
+void TemporaryFile::write(std::string_view bytes) {
+  if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size())
+    throw IoError("cannot write " + purpose_ + " to a temporary file");
+  size_ += bytes.size();
+}
+
+void TemporaryFile::read_all(const std::function<void(std::string_view)> &consume) {
+  if (std::fflush(file_) != 0)
+    throw IoError("cannot write " + purpose_ + " to a temporary file");
+  std::rewind(file_);
+  std::vector<char> chunk(1 << 16);
+  while (const size_t n = std::fread(chunk.data(), 1, chunk.size(), file_))
+    consume(std::string_view(chunk.data(), n));
+  if (std::ferror(file_))
+    throw IoError("cannot read back " + purpose_ + " from a temporary file");
+  std::fseek(file_, 0, SEEK_END); // further writes append
+}
+
+} // namespace heed

@@ -1,0 +1,26 @@
+// The bridge from a translation run to the attention outputs: the recorded
+// maps of each hypothesis with the pieces along their axes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "heed/decoding/translator.h"
+#include "heed/outputs/sentence_attention.h"
+#include "heed/text/tokenizer.h"
+
+namespace heed {
+
+// One SentenceAttention per hypothesis of `translation` (n-best rank order):
+// source pieces from its source ids, target pieces from its tokens, decoder
+// inputs the start token then the tokens but the last, and its maps (null for
+// a hypothesis without any, such as those of a blank input line, which the
+// writers list in the index without maps). The results point into
+// `translation`, which must outlive them.
+std::vector<SentenceAttention> sentence_attentions(int64_t index, const std::string &source,
+                                                   const Translation &translation,
+                                                   const Tokenizer &tokenizer,
+                                                   int64_t decoder_start_token_id);
+
+} // namespace heed
