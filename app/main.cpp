@@ -3,7 +3,6 @@
 //   0 success, 1 internal error, 2 usage error (bad flag or value),
 //   3 model error (missing/malformed model files), 4 input/output error.
 #include <CLI/CLI.hpp>
-#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -16,6 +15,8 @@
 #include "heed/core/error.h"
 #include "heed/decoding/streaming.h"
 #include "heed/decoding/translator.h"
+#include "heed/io/shards.h"
+#include "heed/jobs/translate_job.h"
 #include "heed/model/marian_model.h"
 #include "heed/ops/context.h"
 #include "heed/outputs/model_info.h"
@@ -25,47 +26,6 @@
 namespace {
 
 enum ExitCode { kOk = 0, kInternal = 1, kUsage = 2, kModel = 3, kIo = 4 };
-
-struct Io {
-  std::string input, output;
-};
-
-std::istream &open_input(const std::string &path, std::ifstream &file) {
-  if (path.empty() || path == "-")
-    return std::cin;
-  file.open(path, std::ios::binary);
-  if (!file)
-    throw heed::IoError(path + ": cannot open for reading");
-  return file;
-}
-
-std::ostream &open_output(const std::string &path, std::ofstream &file) {
-  if (path.empty() || path == "-")
-    return std::cout;
-  file.open(path, std::ios::binary | std::ios::trunc);
-  if (!file)
-    throw heed::IoError(path + ": cannot open for writing");
-  return file;
-}
-
-std::vector<std::string> read_all_lines(const std::string &path) {
-  std::ifstream file;
-  std::istream &in = open_input(path, file);
-  std::vector<std::string> lines;
-  std::string line;
-  while (heed::read_line(in, line))
-    lines.push_back(line);
-  if (in.bad())
-    throw heed::IoError(path + ": read error");
-  return lines;
-}
-
-void check_written(std::ostream &out, const std::string &path) {
-  out.flush();
-  if (!out)
-    throw heed::IoError((path.empty() || path == "-" ? std::string("standard output") : path) +
-                        ": write error");
-}
 
 void add_decoding_options(CLI::App *cmd, heed::TranslationOptions &o,
                           std::optional<std::string> &early_stopping) {
@@ -87,10 +47,38 @@ void add_decoding_options(CLI::App *cmd, heed::TranslationOptions &o,
       ->check(CLI::PositiveNumber);
 }
 
-void add_compute_options(CLI::App *cmd, heed::TranslationOptions &o) {
-  cmd->add_option("--batch-size", o.batch_size, "Sentences per batch")->check(CLI::PositiveNumber);
+void add_compute_options(CLI::App *cmd, heed::TranslationOptions &o, std::string &batch_type) {
+  cmd->add_option("--batch-size", o.batch_size,
+                  "Sentences per batch, or padded source tokens with --batch-type tokens "
+                  "(default 32)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-type", batch_type, "Batch by sentences or by tokens")
+      ->check(CLI::IsMember({"sentences", "tokens"}));
   cmd->add_option("--threads", o.threads, "Compute threads (default: physical cores)")
       ->check(CLI::NonNegativeNumber);
+}
+
+struct AttentionFlags {
+  std::string kinds, layers, heads;
+};
+
+void add_attention_options(CLI::App *cmd, AttentionFlags &flags) {
+  cmd->add_option("--attention-kind", flags.kinds,
+                  "Attention to record: cross (default), encoder, decoder or all; "
+                  "comma lists allowed");
+  cmd->add_option("--attention-layers", flags.layers,
+                  "Layers to keep: all (default), mean, max or indices like 0,-1");
+  cmd->add_option("--attention-heads", flags.heads,
+                  "Heads to keep: all (default), mean, max or indices like 0,3");
+}
+
+void apply_attention_flags(const AttentionFlags &flags, heed::AttentionRequest &request) {
+  if (!flags.kinds.empty())
+    request.set_kinds(flags.kinds);
+  if (!flags.layers.empty())
+    request.layers = heed::IndexSelection::parse(flags.layers, "--attention-layers");
+  if (!flags.heads.empty())
+    request.heads = heed::IndexSelection::parse(flags.heads, "--attention-heads");
 }
 
 void apply_early_stopping(const std::optional<std::string> &value, heed::TranslationOptions &o) {
@@ -111,45 +99,86 @@ int main(int argc, char **argv) {
   app.footer("Exit codes: 0 success, 1 internal error, 2 usage error, 3 model error, "
              "4 input/output error.");
 
-  std::string model_dir;
   heed::TranslationOptions options;
   options.warn = warn;
   std::optional<std::string> early_stopping;
-  Io io;
-  std::string format = "text";
-  std::vector<std::string> texts;
+  std::string format = "text", batch_type = "sentences";
 
+  heed::TranslateJob job;
+  std::string shard;
+  bool progress = false, no_progress = false;
   auto *translate = app.add_subcommand("translate", "Translate text, a file or standard input");
-  translate->add_option("-m,--model", model_dir, "Hugging Face MarianMT model directory")
+  translate->add_option("-m,--model", job.model_dir, "Hugging Face MarianMT model directory")
       ->required();
-  translate->add_option("text", texts, "Sentences to translate (else the input file or stdin)");
-  translate->add_option("-i,--input", io.input, "Input file, one sentence per line (- = stdin)");
-  translate->add_option("-o,--output", io.output, "Output file (default: stdout)");
+  translate->add_option("text", job.texts,
+                        "Sentences to translate (else the input file or standard input)");
+  translate->add_option("-i,--input", job.input, "Input file, one sentence per line (- = stdin)");
+  translate->add_option("-o,--output", job.output, "Output file (default: stdout)");
   translate->add_option("--format", format, "Output format: text or jsonl")
       ->check(CLI::IsMember({"text", "jsonl"}));
   add_decoding_options(translate, options, early_stopping);
-  add_compute_options(translate, options);
+  add_compute_options(translate, options, batch_type);
+  translate
+      ->add_option("--window", job.window,
+                   "Lines read ahead and sorted by length before batching (default: "
+                   "max(256, 8 x batch size); 1024 with --batch-type tokens)")
+      ->check(CLI::PositiveNumber);
+  translate->add_flag("--resume", job.resume,
+                      "Continue an interrupted run: keep the complete outputs in -o FILE and "
+                      "translate the rest");
+  translate->add_option("--shard", shard,
+                        "Translate shard K/N of the input: lines K, K+N, K+2N, ... (0-based); "
+                        "merge outputs with `heed merge-shards`");
+  translate->add_flag("--strict", job.strict, "Reject invalid UTF-8 instead of replacing it");
+  translate->add_flag("--progress", progress,
+                      "Show the progress bar even when stderr is no "
+                      "terminal");
+  translate->add_flag("--no-progress", no_progress, "Never show the progress bar");
+  translate->add_flag("-q,--quiet", job.quiet, "No summary line at the end");
+  AttentionFlags attention_flags;
+  std::string alignment;
+  translate->add_option("--attention", job.attention_path,
+                        "Write attention maps: a directory (.npy files + index.json), a .npz "
+                        "archive or a .json file");
+  add_attention_options(translate, attention_flags);
+  translate->add_option("--alignment", alignment,
+                        "Append word alignments after ' ||| ': hard, soft, or a threshold in "
+                        "(0, 1]");
 
-  std::string source_path, target_path;
+  heed::AttentionPageJob page_job;
+  auto *attention = app.add_subcommand(
+      "attention", "Translate a few sentences and write their attention maps as a web page");
+  attention->add_option("-m,--model", page_job.model_dir, "Model directory")->required();
+  attention->add_option("text", page_job.texts, "Sentences (else --input)");
+  attention->add_option("-i,--input", page_job.input, "File of sentences (at most 200)");
+  attention->add_option("--html", page_job.html_path, "The page to write")->required();
+  attention->add_option("--attention", page_job.attention_path,
+                        "Also write the arrays (directory, .npz or .json)");
+  add_attention_options(attention, attention_flags);
+  add_decoding_options(attention, options, early_stopping);
+
+  heed::ScoreJob score_job;
   auto *score = app.add_subcommand("score", "Log-probabilities of given translations");
-  score->add_option("-m,--model", model_dir, "Model directory")->required();
-  score->add_option("--source", source_path, "Source sentences, one per line")->required();
-  score->add_option("--target", target_path, "Target sentences, one per line")->required();
-  score->add_option("-o,--output", io.output, "Output file (default: stdout)");
+  score->add_option("-m,--model", score_job.model_dir, "Model directory")->required();
+  score->add_option("--source", score_job.source, "Source sentences, one per line")->required();
+  score->add_option("--target", score_job.target, "Target sentences, one per line")->required();
+  score->add_option("-o,--output", score_job.output, "Output file (default: stdout)");
   score->add_option("--format", format, "Output format: text or jsonl")
       ->check(CLI::IsMember({"text", "jsonl"}));
-  add_compute_options(score, options);
+  add_compute_options(score, options, batch_type);
 
+  std::string info_model;
   bool info_json = false;
   auto *info = app.add_subcommand("info", "Describe a model");
-  info->add_option("-m,--model", model_dir, "Model directory")->required();
+  info->add_option("-m,--model", info_model, "Model directory")->required();
   info->add_flag("--json", info_json, "Print JSON");
 
+  std::string bench_model, bench_input;
   heed::BenchmarkOptions bench_options;
   int64_t bench_lines = 200;
   auto *bench = app.add_subcommand("bench", "Measure translation speed");
-  bench->add_option("-m,--model", model_dir, "Model directory")->required();
-  bench->add_option("-i,--input", io.input, "Sentences to translate")->required();
+  bench->add_option("-m,--model", bench_model, "Model directory")->required();
+  bench->add_option("-i,--input", bench_input, "Sentences to translate")->required();
   bench->add_option("--lines", bench_lines, "Use the first N lines")->check(CLI::PositiveNumber);
   bench->add_option("--runs", bench_options.runs, "Runs per setting (median reported)")
       ->check(CLI::PositiveNumber);
@@ -162,6 +191,16 @@ int main(int argc, char **argv) {
                    "Cap generated tokens at RATIO x source tokens per batch")
       ->check(CLI::NonNegativeNumber);
 
+  std::vector<std::string> shard_files;
+  int64_t lines_per_input = 1;
+  auto *merge = app.add_subcommand(
+      "merge-shards", "Interleave the outputs of --shard 0/N ... N-1/N into one, to stdout");
+  merge->add_option("files", shard_files, "Shard outputs, shard 0 first")->required();
+  merge
+      ->add_option("--lines-per-input", lines_per_input,
+                   "Output lines per input (the n-best size for text n-best lists)")
+      ->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -170,61 +209,47 @@ int main(int argc, char **argv) {
 
   try {
     apply_early_stopping(early_stopping, options);
+    options.batch_type = heed::parse_batch_type(batch_type);
     if (*translate) {
-      if (!texts.empty() && !io.input.empty())
-        throw heed::OptionError("give sentences as arguments or --input, not both");
-      const auto output_format = heed::parse_output_format(format);
-      auto model = heed::MarianModel::load(model_dir);
-      heed::Translator translator(model, options);
-      std::ofstream out_file;
-      std::ostream &out = open_output(io.output, out_file);
-      auto writer = heed::make_translation_writer(output_format, out, options.n_best);
-      if (!texts.empty()) {
-        const auto translations = translator.translate(texts);
-        for (size_t i = 0; i < texts.size(); ++i)
-          writer->write(static_cast<int64_t>(i), texts[i], translations[i]);
-      } else {
-        std::ifstream in_file;
-        std::istream &in = open_input(io.input, in_file);
-        // A person typing wants each line back at once; files go in windows.
-        const bool interactive = io.input.empty() && isatty(STDIN_FILENO);
-        const int64_t window = interactive ? 1 : 16 * options.batch_size;
-        heed::translate_stream(translator, in, *writer, out, window);
-        if (in.bad())
-          throw heed::IoError((io.input.empty() ? std::string("standard input") : io.input) +
-                              ": read error");
-      }
-      check_written(out, io.output);
+      job.options = options;
+      job.format = heed::parse_output_format(format);
+      if (!shard.empty())
+        job.shard = heed::io::parse_shard(shard);
+      if (progress && no_progress)
+        throw heed::OptionError("--progress and --no-progress contradict each other");
+      if (progress || no_progress)
+        job.progress = progress;
+      apply_attention_flags(attention_flags, job.options.attention);
+      if (!alignment.empty())
+        job.alignment = heed::AlignmentFormat::parse(alignment);
+      heed::run_translate(job);
+    } else if (*attention) {
+      page_job.options = options;
+      apply_attention_flags(attention_flags, page_job.options.attention);
+      heed::run_attention_page(page_job);
     } else if (*score) {
-      const auto output_format = heed::parse_output_format(format);
-      const auto sources = read_all_lines(source_path);
-      const auto targets = read_all_lines(target_path);
-      if (sources.size() != targets.size())
-        throw heed::IoError(source_path + " has " + std::to_string(sources.size()) + " lines but " +
-                            target_path + " has " + std::to_string(targets.size()));
-      auto model = heed::MarianModel::load(model_dir);
-      heed::Translator translator(model, options);
-      const auto scored = translator.score(sources, targets);
-      std::ofstream out_file;
-      std::ostream &out = open_output(io.output, out_file);
-      for (size_t i = 0; i < scored.size(); ++i)
-        heed::write_score(output_format, out, static_cast<int64_t>(i), sources[i], targets[i],
-                          scored[i]);
-      check_written(out, io.output);
+      score_job.options = options;
+      score_job.format = heed::parse_output_format(format);
+      heed::run_score(score_job);
     } else if (*info) {
-      auto model = heed::MarianModel::load(model_dir);
+      auto model = heed::MarianModel::load(info_model);
       const auto description = heed::model_info(*model);
       std::cout << (info_json ? description.dump(2) + "\n" : heed::format_model_info(description));
     } else if (*bench) {
-      auto lines = read_all_lines(io.input);
+      auto lines = heed::read_text_lines(bench_input, warn);
       if (static_cast<int64_t>(lines.size()) > bench_lines)
         lines.resize(bench_lines);
-      auto model = heed::MarianModel::load(model_dir);
-      std::cout << "model: " << model_dir << " (" << model->parameter_count
+      auto model = heed::MarianModel::load(bench_model);
+      std::cout << "model: " << bench_model << " (" << model->parameter_count
                 << " parameters, loaded in " << model->load_seconds << " s)\n"
-                << "input: " << lines.size() << " lines of " << io.input << "\n";
+                << "input: " << lines.size() << " lines of " << bench_input << "\n";
       const auto results = heed::run_benchmark(model, lines, bench_options);
       std::cout << heed::format_benchmark(results, heed::ops::num_threads());
+    } else if (*merge) {
+      heed::io::merge_shards(shard_files, std::cout, lines_per_input);
+      std::cout.flush();
+      if (!std::cout)
+        throw heed::IoError("standard output: write error");
     }
   } catch (const heed::OptionError &e) {
     std::cerr << "heed: error: " << e.what() << '\n';

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "heed/decoding/attention_request.h"
+#include "heed/decoding/batching.h"
 #include "heed/model/generation_config.h"
 
 namespace heed {
@@ -26,7 +27,8 @@ struct TranslationOptions {
   std::optional<int64_t> max_length;
   // Limit on generated tokens, EOS included (HF max_new_tokens); wins over max_length.
   std::optional<int64_t> max_new_tokens;
-  // Sentences per batch.
+  // Sentences per batch, or padded source tokens per batch with BatchType::tokens.
+  BatchType batch_type = BatchType::sentences;
   int64_t batch_size = 32;
   // Compute threads; 0 = number of physical cores.
   int threads = 0;

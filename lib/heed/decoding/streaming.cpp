@@ -1,41 +1,127 @@
 #include "heed/decoding/streaming.h"
 
-#include <chrono>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "heed/core/error.h"
+#include "heed/text/input_line.h"
 
 namespace heed {
+namespace {
 
-bool read_line(std::istream &in, std::string &line) {
-  if (!std::getline(in, line))
-    return false;
-  if (!line.empty() && line.back() == '\r')
-    line.pop_back();
-  return true;
+// Repairs a line per the options; warns or throws naming the 1-based line.
+void clean(std::string &line, int64_t line_number, const StreamOptions &options) {
+  if (options.strict_utf8) {
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    if (!is_valid_utf8(line) || line.find('\0') != std::string::npos)
+      throw IoError("line " + std::to_string(line_number) +
+                    ": invalid UTF-8 or NUL byte (--strict)");
+    return;
+  }
+  const LineRepairs r = repair_line(line);
+  if (r.any() && options.warn) {
+    std::string what;
+    if (r.invalid_sequences > 0)
+      what = std::to_string(r.invalid_sequences) + " invalid UTF-8 byte(s)";
+    if (r.nul_bytes > 0)
+      what += (what.empty() ? "" : " and ") + std::to_string(r.nul_bytes) + " NUL byte(s)";
+    options.warn("line " + std::to_string(line_number) + ": " + what + " replaced by U+FFFD");
+  }
 }
 
-StreamStats translate_stream(Translator &translator, std::istream &in, TranslationWriter &writer,
-                             std::ostream &out, int64_t window) {
-  const auto started = std::chrono::steady_clock::now();
+} // namespace
+
+StreamStats translate_stream(Translator &translator, io::LineReader &in, TranslationWriter &writer,
+                             std::ostream &out, const StreamOptions &options) {
   StreamStats stats;
   std::vector<std::string> lines;
+  std::vector<int64_t> numbers; // 1-based input line numbers
   std::string line;
+  int64_t input_line = 0;  // lines read from the input
+  int64_t shard_lines = 0; // lines of this shard read
   bool more = true;
   while (more) {
     lines.clear();
-    while (static_cast<int64_t>(lines.size()) < window && (more = read_line(in, line)))
-      lines.push_back(line);
+    numbers.clear();
+    const int64_t window_start = shard_lines;
+    while (static_cast<int64_t>(lines.size()) < options.window) {
+      // Translate what we have rather than wait for a line that is not there.
+      if (!lines.empty() && !in.ready())
+        break;
+      if (!(more = in.next(line)))
+        break;
+      const int64_t number = ++input_line;
+      if (!options.shard.contains(number - 1))
+        continue;
+      ++shard_lines;
+      clean(line, number, options);
+      lines.push_back(std::move(line));
+      numbers.push_back(number);
+    }
     if (lines.empty())
-      break;
-    const auto translations = translator.translate(lines);
+      continue;
+    // On resume, whole windows already written are skipped untranslated.
+    if (window_start + static_cast<int64_t>(lines.size()) <= options.already_written) {
+      stats.lines += static_cast<int64_t>(lines.size());
+      if (options.progress)
+        options.progress->advance(static_cast<int64_t>(lines.size()), 0, in.bytes_read());
+      continue;
+    }
+    const auto on_batch = [&](int64_t sentences, int64_t tokens) {
+      if (options.progress)
+        options.progress->advance(sentences, tokens, in.bytes_read());
+    };
+    const auto translations = translator.translate(lines, &numbers, on_batch);
     for (size_t i = 0; i < lines.size(); ++i) {
-      writer.write(stats.lines + static_cast<int64_t>(i), lines[i], translations[i]);
+      const int64_t position = window_start + static_cast<int64_t>(i);
       if (!translations[i].hypotheses.empty())
         stats.target_tokens += static_cast<int64_t>(translations[i].hypotheses[0].tokens.size());
+      if (position < options.already_written)
+        continue;
+      writer.write(numbers[i] - 1, lines[i], translations[i]);
+      if (options.on_translation)
+        options.on_translation(numbers[i] - 1, lines[i], translations[i]);
     }
     out.flush();
+    if (!out)
+      throw IoError("write error on the output");
     stats.lines += static_cast<int64_t>(lines.size());
   }
-  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return stats;
+}
+
+} // namespace heed
+
+namespace heed {
+
+std::vector<std::string> read_text_lines(const std::string &path,
+                                         const std::function<void(const std::string &)> &warn) {
+  const bool standard_input = path.empty() || path == "-";
+  const int fd = standard_input ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw IoError(path + ": cannot open for reading");
+  io::LineReader reader(fd, standard_input ? "standard input" : path);
+  std::vector<std::string> lines;
+  std::string line;
+  try {
+    while (reader.next(line)) {
+      const LineRepairs r = repair_line(line);
+      if (r.any() && warn)
+        warn(reader.name() + ": line " + std::to_string(lines.size() + 1) +
+             ": invalid UTF-8 or NUL bytes replaced by U+FFFD");
+      lines.push_back(std::move(line));
+    }
+  } catch (...) {
+    if (!standard_input)
+      ::close(fd);
+    throw;
+  }
+  if (!standard_input)
+    ::close(fd);
+  return lines;
 }
 
 } // namespace heed

@@ -1,32 +1,55 @@
-// Translating a stream of lines: read a window of lines, translate it in
-// length-sorted batches, write the results in input order, repeat. Memory is
-// bounded by the window whatever the length of the stream.
+// Translating a stream of lines: read a window of lines (Marian's maxi-batch),
+// translate it in length-sorted batches, write the results in input order,
+// repeat. Memory is bounded by the window, whatever the length of the stream:
+// at most `window` lines and their translations are held at once. When the
+// input has no further line ready (a person or a program feeding one line at a
+// time), the lines read so far are translated at once instead of waiting.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <istream>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "heed/decoding/translator.h"
+#include "heed/io/line_reader.h"
+#include "heed/io/shards.h"
+#include "heed/outputs/progress.h"
 #include "heed/outputs/writers.h"
 
 namespace heed {
 
-// Reads one line without its terminator ("\n" or "\r\n"); false at the end.
-bool read_line(std::istream &in, std::string &line);
-
-struct StreamStats {
-  int64_t lines = 0;
-  int64_t target_tokens = 0;
-  double seconds = 0;
+struct StreamOptions {
+  int64_t window = 512;         // lines read ahead and sorted together
+  bool strict_utf8 = false;     // reject invalid UTF-8 instead of repairing it
+  io::Shard shard;              // which input lines to translate
+  int64_t already_written = 0;  // resume: outputs of this shard already in the output
+  Progress *progress = nullptr; // receives counts after each batch
+  std::function<void(const std::string &)> warn;
+  // Receives each translation with its 0-based input line (attention dumps).
+  std::function<void(int64_t line, const std::string &source, const Translation &)> on_translation;
 };
 
-// Translates every line of `in` and hands each result to `writer`, in order.
-// `window` lines are read before translating (at least one batch); the output
-// stream is flushed after each window so interactive use sees results.
-StreamStats translate_stream(Translator &translator, std::istream &in, TranslationWriter &writer,
-                             std::ostream &out, int64_t window);
+struct StreamStats {
+  int64_t lines = 0;         // inputs of this shard translated (or skipped on resume)
+  int64_t target_tokens = 0; // generated tokens of the best hypotheses
+};
+
+// Translates the selected lines of `in` and hands each result to `writer` in
+// input order, flushing `out` after each window. Windows are aligned on the
+// shard's lines from the start of the input, so that a resumed run batches
+// exactly as an uninterrupted one did and its output is byte-identical.
+StreamStats translate_stream(Translator &translator, io::LineReader &in, TranslationWriter &writer,
+                             std::ostream &out, const StreamOptions &options);
+
+} // namespace heed
+
+namespace heed {
+
+// All lines of a file (or "-" for standard input), repaired like translated
+// input (CRLF, invalid UTF-8, NUL); warnings name the file and line.
+std::vector<std::string> read_text_lines(const std::string &path,
+                                         const std::function<void(const std::string &)> &warn);
 
 } // namespace heed

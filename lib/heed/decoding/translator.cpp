@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "heed/core/error.h"
+#include "heed/decoding/batching.h"
 #include "heed/decoding/search.h"
 #include "heed/ops/context.h"
 
@@ -12,15 +13,6 @@ namespace {
 
 bool is_blank(const std::string &s) {
   return s.find_first_not_of(" \t\r\n\f\v") == std::string::npos;
-}
-
-// Sentence indices ordered by decreasing length, so that batches pad little.
-std::vector<size_t> by_length(const std::vector<std::vector<int64_t>> &ids) {
-  std::vector<size_t> order(ids.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return ids[a].size() > ids[b].size(); });
-  return order;
 }
 
 } // namespace
@@ -81,13 +73,14 @@ Translator::Translator(std::shared_ptr<const MarianModel> model, TranslationOpti
   ops::set_num_threads(options_.threads);
 }
 
-std::vector<int64_t> Translator::encode_source(const std::string &text, int64_t index) {
+std::vector<int64_t> Translator::encode_source(const std::string &text, int64_t line_number) {
   std::vector<int64_t> ids = model_->tokenizer->encode_source(text);
   const int64_t limit = model_->config.max_position_embeddings;
   if (static_cast<int64_t>(ids.size()) > limit) {
     if (options_.warn)
-      options_.warn("input " + std::to_string(index + 1) + " has " + std::to_string(ids.size()) +
-                    " tokens; cropped to the model's maximum of " + std::to_string(limit));
+      options_.warn("line " + std::to_string(line_number) + ": input has " +
+                    std::to_string(ids.size()) + " tokens; cropped to the model's maximum of " +
+                    std::to_string(limit));
     ids.resize(limit);
     ids.back() = model_->config.eos_token_id;
   }
@@ -114,36 +107,43 @@ void Translator::encode_batch(const std::vector<const std::vector<int64_t> *> &b
                           observer);
 }
 
-std::vector<Translation> Translator::translate(const std::vector<std::string> &sources) {
+std::vector<Translation> Translator::translate(const std::vector<std::string> &sources,
+                                               const std::vector<int64_t> *line_numbers,
+                                               const BatchDone &on_batch) {
   std::vector<Translation> results(sources.size());
   std::vector<std::vector<int64_t>> ids(sources.size());
+  std::vector<int64_t> lengths(sources.size(), 0);
   for (size_t i = 0; i < sources.size(); ++i) {
     if (is_blank(sources[i])) {
       results[i].hypotheses.assign(search_.n_best, TranslationHypothesis{});
       continue;
     }
-    ids[i] = encode_source(sources[i], static_cast<int64_t>(i));
+    ids[i] =
+        encode_source(sources[i], line_numbers ? (*line_numbers)[i] : static_cast<int64_t>(i) + 1);
     results[i].source_ids = ids[i];
+    lengths[i] = static_cast<int64_t>(ids[i].size());
   }
-  std::vector<size_t> order = by_length(ids);
-  order.erase(std::remove_if(order.begin(), order.end(), [&](size_t i) { return ids[i].empty(); }),
-              order.end());
+  int64_t blank = 0;
+  for (int64_t length : lengths)
+    blank += length == 0;
+  if (on_batch && blank > 0)
+    on_batch(blank, 0);
 
   const int64_t group = search_.num_beams;
   const int64_t capacity = search_.max_length - 1;
-  for (size_t start = 0; start < order.size(); start += options_.batch_size) {
-    const size_t end = std::min(order.size(), start + static_cast<size_t>(options_.batch_size));
+  for (const auto &indices : make_batches(lengths, options_.batch_type, options_.batch_size)) {
     std::vector<const std::vector<int64_t> *> batch;
-    for (size_t k = start; k < end; ++k)
-      batch.push_back(&ids[order[k]]);
+    for (size_t i : indices)
+      batch.push_back(&ids[i]);
     encode_batch(batch);
     const int64_t n = static_cast<int64_t>(batch.size());
     model_->decoder.start(state_, encoder_out_, mask_, n, encoder_out_.dim(0) / n, group, capacity);
     auto hypotheses = group == 1
                           ? greedy_search(model_->decoder, state_, search_, ws_, recorder_.get())
                           : beam_search(model_->decoder, state_, search_, ws_, recorder_.get());
+    int64_t tokens = 0;
     for (int64_t b = 0; b < n; ++b) {
-      Translation &t = results[order[start + b]];
+      Translation &t = results[indices[b]];
       for (auto &h : hypotheses[b]) {
         TranslationHypothesis out;
         out.text = model_->tokenizer->decode(h.tokens);
@@ -153,7 +153,10 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
           out.attention = recorder_->extract(b, lengths_[b], h.rows);
         t.hypotheses.push_back(std::move(out));
       }
+      tokens += static_cast<int64_t>(t.hypotheses.front().tokens.size());
     }
+    if (on_batch)
+      on_batch(n, tokens);
   }
   return results;
 }
@@ -165,24 +168,24 @@ std::vector<ScoredPair> Translator::score(const std::vector<std::string> &source
                   std::to_string(targets.size()) + " target lines");
   const int64_t limit = model_->config.max_position_embeddings;
   std::vector<std::vector<int64_t>> ids(sources.size());
+  std::vector<int64_t> lengths(sources.size());
   std::vector<ScoredPair> results(sources.size());
   for (size_t i = 0; i < sources.size(); ++i) {
-    ids[i] = encode_source(sources[i], static_cast<int64_t>(i));
+    ids[i] = encode_source(sources[i], static_cast<int64_t>(i) + 1);
+    lengths[i] = static_cast<int64_t>(ids[i].size());
     results[i].target_ids = model_->tokenizer->encode_target(targets[i]);
     if (static_cast<int64_t>(results[i].target_ids.size()) > limit)
       throw IoError("target line " + std::to_string(i + 1) + " has " +
                     std::to_string(results[i].target_ids.size()) +
                     " tokens, more than the model's maximum of " + std::to_string(limit));
   }
-  const std::vector<size_t> order = by_length(ids);
-  for (size_t start = 0; start < order.size(); start += options_.batch_size) {
-    const size_t end = std::min(order.size(), start + static_cast<size_t>(options_.batch_size));
+  for (const auto &indices : make_batches(lengths, options_.batch_type, options_.batch_size)) {
     std::vector<const std::vector<int64_t> *> batch;
     std::vector<std::vector<int64_t>> targets_batch;
     int64_t capacity = 1;
-    for (size_t k = start; k < end; ++k) {
-      batch.push_back(&ids[order[k]]);
-      targets_batch.push_back(results[order[k]].target_ids);
+    for (size_t i : indices) {
+      batch.push_back(&ids[i]);
+      targets_batch.push_back(results[i].target_ids);
       capacity = std::max<int64_t>(capacity, targets_batch.back().size());
     }
     encode_batch(batch);
@@ -191,7 +194,7 @@ std::vector<ScoredPair> Translator::score(const std::vector<std::string> &source
     auto scores =
         score_targets(model_->decoder, state_, targets_batch, search_.decoder_start_token_id, ws_);
     for (int64_t b = 0; b < n; ++b)
-      results[order[start + b]].score = std::move(scores[b]);
+      results[indices[b]].score = std::move(scores[b]);
   }
   return results;
 }

@@ -3,6 +3,7 @@
 // search, and returns results in input order.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,17 +43,24 @@ class Translator {
 public:
   Translator(std::shared_ptr<const MarianModel> model, TranslationOptions options);
 
+  // Called after each batch with its sentence and generated-token counts.
+  using BatchDone = std::function<void(int64_t sentences, int64_t target_tokens)>;
+
   // One Translation per source, in order. Empty or whitespace-only sources give
-  // an empty translation without running the model.
-  std::vector<Translation> translate(const std::vector<std::string> &sources);
+  // an empty translation without running the model. `line_numbers` (1-based,
+  // one per source) name inputs in warnings; by default sources count from 1.
+  std::vector<Translation> translate(const std::vector<std::string> &sources,
+                                     const std::vector<int64_t> *line_numbers = nullptr,
+                                     const BatchDone &on_batch = {});
   // Teacher-forced log-probabilities of `targets` given `sources`.
   std::vector<ScoredPair> score(const std::vector<std::string> &sources,
                                 const std::vector<std::string> &targets);
 
   const SearchOptions &search_options() const { return search_; }
   const MarianModel &model() const { return *model_; }
-  // Source ids as the encoder sees them (cropped to the model's maximum).
-  std::vector<int64_t> encode_source(const std::string &text, int64_t index);
+  // Source ids as the encoder sees them: cropped, with a warning naming the
+  // 1-based `line_number`, to the model's maximum positions.
+  std::vector<int64_t> encode_source(const std::string &text, int64_t line_number);
 
 private:
   void encode_batch(const std::vector<const std::vector<int64_t> *> &batch);

@@ -29,26 +29,44 @@ std::string format_score(float score) {
   return buffer;
 }
 
+// A translation never spans lines: one output line per input line, always.
+std::string one_line(std::string text) {
+  for (char &c : text)
+    if (c == '\n' || c == '\r')
+      c = ' ';
+  return text;
+}
+
 class TextWriter : public TranslationWriter {
 public:
-  TextWriter(std::ostream &out, int64_t n_best) : out_(out), n_best_(n_best) {}
+  TextWriter(std::ostream &out, int64_t n_best, AlignmentText alignment)
+      : out_(out), n_best_(n_best), alignment_(std::move(alignment)) {}
   void write(int64_t index, const std::string &, const Translation &t) override {
     if (n_best_ == 1) {
-      out_ << (t.hypotheses.empty() ? std::string() : t.hypotheses[0].text) << '\n';
+      out_ << one_line(t.hypotheses.empty() ? std::string() : t.hypotheses[0].text);
+      if (alignment_)
+        out_ << " ||| " << alignment_(t, 0);
+      out_ << '\n';
       return;
     }
-    for (const auto &h : t.hypotheses)
-      out_ << index << " ||| " << h.text << " ||| " << format_score(h.score) << '\n';
+    for (size_t r = 0; r < t.hypotheses.size(); ++r) {
+      out_ << index << " ||| " << one_line(t.hypotheses[r].text);
+      if (alignment_)
+        out_ << " ||| " << alignment_(t, r);
+      out_ << " ||| " << format_score(t.hypotheses[r].score) << '\n';
+    }
   }
 
 private:
   std::ostream &out_;
   int64_t n_best_;
+  AlignmentText alignment_;
 };
 
 class JsonLinesWriter : public TranslationWriter {
 public:
-  JsonLinesWriter(std::ostream &out, int64_t n_best) : out_(out), n_best_(n_best) {}
+  JsonLinesWriter(std::ostream &out, int64_t n_best, AlignmentText alignment)
+      : out_(out), n_best_(n_best), alignment_(std::move(alignment)) {}
   void write(int64_t index, const std::string &source, const Translation &t) override {
     nlohmann::json j;
     j["index"] = index;
@@ -58,10 +76,17 @@ public:
     j["translation"] = best.text;
     j["score"] = best.score;
     j["tokens"] = best.tokens;
+    if (alignment_)
+      j["alignment"] = t.hypotheses.empty() ? std::string() : alignment_(t, 0);
     if (n_best_ > 1) {
       auto list = nlohmann::json::array();
-      for (const auto &h : t.hypotheses)
-        list.push_back({{"translation", h.text}, {"score", h.score}, {"tokens", h.tokens}});
+      for (size_t r = 0; r < t.hypotheses.size(); ++r) {
+        const auto &h = t.hypotheses[r];
+        nlohmann::json entry{{"translation", h.text}, {"score", h.score}, {"tokens", h.tokens}};
+        if (alignment_)
+          entry["alignment"] = alignment_(t, r);
+        list.push_back(std::move(entry));
+      }
       j["n_best"] = std::move(list);
     }
     out_ << json_dump(j) << '\n';
@@ -70,15 +95,17 @@ public:
 private:
   std::ostream &out_;
   int64_t n_best_;
+  AlignmentText alignment_;
 };
 
 } // namespace
 
 std::unique_ptr<TranslationWriter> make_translation_writer(OutputFormat format, std::ostream &out,
-                                                           int64_t n_best) {
+                                                           int64_t n_best,
+                                                           AlignmentText alignment) {
   if (format == OutputFormat::jsonl)
-    return std::make_unique<JsonLinesWriter>(out, n_best);
-  return std::make_unique<TextWriter>(out, n_best);
+    return std::make_unique<JsonLinesWriter>(out, n_best, std::move(alignment));
+  return std::make_unique<TextWriter>(out, n_best, std::move(alignment));
 }
 
 void write_score(OutputFormat format, std::ostream &out, int64_t index, const std::string &source,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -25,11 +26,18 @@ public:
   virtual void write(int64_t index, const std::string &source, const Translation &t) = 0;
 };
 
+// Word alignment of hypothesis `rank` of a translation, the text after " ||| ".
+using AlignmentText = std::function<std::string(const Translation &, size_t rank)>;
+
 // Text: the best translation per line; with n_best > 1, lines
 // "INDEX ||| TRANSLATION ||| SCORE" for each hypothesis (Marian's n-best format).
-// JSONL: {"index", "source", "translation", "score", "tokens"[, "n_best": [...]]}.
+// With `alignment`, it follows the translation as in Marian: "TRANSLATION |||
+// ALIGNMENT", and "INDEX ||| TRANSLATION ||| ALIGNMENT ||| SCORE" in n-best lists.
+// JSONL: {"index", "source", "translation", "score", "tokens"[, "alignment"]
+// [, "n_best": [{"translation", "score", "tokens"[, "alignment"]}, ...]]}.
 std::unique_ptr<TranslationWriter> make_translation_writer(OutputFormat format, std::ostream &out,
-                                                           int64_t n_best);
+                                                           int64_t n_best,
+                                                           AlignmentText alignment = {});
 
 // Text: the total log-probability per line. JSONL: {"index", "source", "target",
 // "score", "tokens", "token_scores"}.

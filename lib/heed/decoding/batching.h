@@ -1,0 +1,22 @@
+// Grouping sentences into batches: longest first, so that sentences of similar
+// length share a batch and padding stays small. A batch holds at most `size`
+// sentences, or with BatchType::tokens at most `size` padded source tokens
+// (rows x longest length); a sentence longer than the budget forms its own batch.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace heed {
+
+enum class BatchType { sentences, tokens };
+
+// "sentences" or "tokens"; OptionError otherwise.
+BatchType parse_batch_type(const std::string &name);
+
+// Batches of indices into `lengths`; sentences of length 0 are left out.
+std::vector<std::vector<size_t>> make_batches(const std::vector<int64_t> &lengths, BatchType type,
+                                              int64_t size);
+
+} // namespace heed

@@ -1,0 +1,242 @@
+#include "heed/jobs/translate_job.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "heed/core/error.h"
+#include "heed/decoding/streaming.h"
+#include "heed/decoding/translator.h"
+#include "heed/io/line_reader.h"
+#include "heed/io/output_resume.h"
+#include "heed/model/marian_model.h"
+#include "heed/outputs/attention_html.h"
+#include "heed/outputs/attention_writer.h"
+#include "heed/outputs/progress.h"
+#include "heed/outputs/translation_attention.h"
+
+namespace heed {
+namespace {
+
+bool is_standard(const std::string &path) { return path.empty() || path == "-"; }
+
+std::ostream &open_output(const std::string &path, std::ofstream &file, bool append) {
+  if (is_standard(path))
+    return std::cout;
+  file.open(path, std::ios::binary | (append ? std::ios::app : std::ios::trunc));
+  if (!file)
+    throw IoError(path + ": cannot open for writing");
+  return file;
+}
+
+void check_written(std::ostream &out, const std::string &path) {
+  out.flush();
+  if (!out)
+    throw IoError((is_standard(path) ? std::string("standard output") : path) + ": write error");
+}
+
+// A descriptor closed on scope exit unless it is standard input.
+struct InputFd {
+  int fd = STDIN_FILENO;
+  explicit InputFd(const std::string &path) {
+    if (is_standard(path))
+      return;
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      throw IoError(path + ": cannot open for reading");
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+      ::close(fd);
+      throw IoError(path + ": is a directory, not a text file");
+    }
+  }
+  ~InputFd() {
+    if (fd != STDIN_FILENO)
+      ::close(fd);
+  }
+  InputFd(const InputFd &) = delete;
+  InputFd &operator=(const InputFd &) = delete;
+};
+
+// Lines (or bytes, for huge files) of a regular file, for the progress bar.
+void measure_input(int fd, std::optional<int64_t> &lines, std::optional<int64_t> &bytes) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    return;
+  bytes = static_cast<int64_t>(st.st_size);
+  if (st.st_size > (int64_t{1} << 31))
+    return; // counting would delay the start: estimate from bytes instead
+  std::vector<char> buffer(1 << 20);
+  int64_t count = 0;
+  char last = '\n';
+  for (off_t offset = 0;;) {
+    const ssize_t n = ::pread(fd, buffer.data(), buffer.size(), offset);
+    if (n <= 0)
+      break;
+    for (ssize_t i = 0; i < n; ++i)
+      count += buffer[i] == '\n';
+    last = buffer[n - 1];
+    offset += n;
+  }
+  lines = count + (st.st_size > 0 && last != '\n');
+}
+
+// Alignments need cross-attention: when only --alignment asks for it, record
+// the default layer (the last but one: middle and upper layers align best) with
+// its heads averaged; explicit --attention-* choices are used as they are.
+TranslationOptions with_recording(const TranslateJob &job, const MarianConfig &config) {
+  TranslationOptions o = job.options;
+  if (!job.attention_path.empty() && !o.attention.any())
+    o.attention.cross = true;
+  if (job.alignment && !o.attention.cross) {
+    o.attention.cross = true;
+    if (job.attention_path.empty() && o.attention.layers.indices.empty() &&
+        o.attention.layers.reduction == Reduction::none) {
+      o.attention.layers.indices = {config.decoder_layers >= 2 ? -2 : -1};
+      if (o.attention.heads.indices.empty())
+        o.attention.heads.reduction = Reduction::mean;
+    }
+  }
+  return o;
+}
+
+} // namespace
+
+void run_translate(const TranslateJob &job) {
+  if (!job.attention_path.empty())
+    attention_file_format(job.attention_path); // refuse a bad path before any work
+  if (!job.texts.empty() && !is_standard(job.input))
+    throw OptionError("give sentences as arguments or --input, not both");
+  if (job.resume && is_standard(job.output))
+    throw OptionError("--resume needs an output file (-o FILE)");
+  if (job.resume && !job.texts.empty())
+    throw OptionError("--resume applies to an input file or standard input, not to arguments");
+  auto model = MarianModel::load(job.model_dir);
+  Translator translator(model, with_recording(job, model->config));
+  const int64_t lines_per_input =
+      job.format == OutputFormat::text
+          ? translator.search_options().n_best > 1 ? translator.search_options().n_best : 1
+          : 1;
+  const int64_t done =
+      job.resume ? io::truncate_to_complete_outputs(job.output, lines_per_input) : 0;
+  std::ofstream out_file;
+  std::ostream &out = open_output(job.output, out_file, job.resume);
+  AlignmentText alignment;
+  if (job.alignment)
+    alignment = [&tokenizer = *model->tokenizer, format = *job.alignment](const Translation &t,
+                                                                          size_t rank) {
+      const auto &h = t.hypotheses[rank];
+      if (!h.attention || !h.attention->cross || h.tokens.empty())
+        return std::string();
+      return format_alignment(align_words(*h.attention->cross, tokenizer.target_pieces(h.tokens),
+                                          tokenizer.source_pieces(t.source_ids)),
+                              format);
+    };
+  auto writer =
+      make_translation_writer(job.format, out, translator.search_options().n_best, alignment);
+  std::unique_ptr<AttentionWriter> attention;
+  if (!job.attention_path.empty())
+    attention = AttentionWriter::open(job.attention_path);
+  const auto dump = [&](int64_t line, const std::string &source, const Translation &t) {
+    if (attention)
+      for (const auto &s : sentence_attentions(line, source, t, *model->tokenizer,
+                                               translator.search_options().decoder_start_token_id))
+        attention->write(s);
+  };
+
+  if (!job.texts.empty()) {
+    const auto translations = translator.translate(job.texts);
+    for (size_t i = 0; i < job.texts.size(); ++i) {
+      writer->write(static_cast<int64_t>(i), job.texts[i], translations[i]);
+      dump(static_cast<int64_t>(i), job.texts[i], translations[i]);
+    }
+    check_written(out, job.output);
+    if (attention)
+      attention->close();
+    return;
+  }
+
+  InputFd input(job.input);
+  io::LineReader reader(input.fd, is_standard(job.input) ? "standard input" : job.input);
+  std::optional<int64_t> total_lines, total_bytes;
+  const bool bar = job.progress.value_or(isatty(STDERR_FILENO) != 0);
+  if (bar)
+    measure_input(input.fd, total_lines, total_bytes);
+  if (total_lines && job.shard.count > 1)
+    total_lines = (*total_lines - job.shard.index + job.shard.count - 1) / job.shard.count;
+  Progress progress(std::cerr, bar, !job.quiet, total_lines, total_bytes);
+
+  StreamOptions stream;
+  stream.window = job.window > 0 ? job.window
+                  : job.options.batch_type == BatchType::tokens
+                      ? 1024
+                      : std::max<int64_t>(256, 8 * job.options.batch_size);
+  stream.strict_utf8 = job.strict;
+  stream.shard = job.shard;
+  stream.already_written = done;
+  stream.progress = &progress;
+  stream.warn = job.options.warn;
+  if (attention)
+    stream.on_translation = dump;
+  if (done > 0 && job.options.warn)
+    job.options.warn(job.output + ": resuming after " + std::to_string(done) + " complete inputs");
+  translate_stream(translator, reader, *writer, out, stream);
+  check_written(out, job.output);
+  if (attention)
+    attention->close();
+  progress.finish();
+}
+
+void run_attention_page(const AttentionPageJob &job) {
+  std::vector<std::string> texts = job.texts;
+  if (texts.empty())
+    texts = read_text_lines(job.input, job.options.warn);
+  constexpr size_t kMaxSentences = 200; // a page, not a corpus
+  if (texts.size() > kMaxSentences)
+    throw OptionError("heed attention makes a page for at most " + std::to_string(kMaxSentences) +
+                      " sentences, got " + std::to_string(texts.size()) +
+                      "; dump a corpus with `heed translate --attention`");
+  auto model = MarianModel::load(job.model_dir);
+  TranslationOptions o = job.options;
+  if (!o.attention.any())
+    o.attention.set_kinds("all");
+  Translator translator(model, o);
+  const auto translations = translator.translate(texts);
+  std::vector<SentenceAttention> sentences;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    std::cout << (translations[i].hypotheses.empty() ? "" : translations[i].hypotheses[0].text)
+              << '\n';
+    for (auto &s :
+         sentence_attentions(static_cast<int64_t>(i), texts[i], translations[i], *model->tokenizer,
+                             translator.search_options().decoder_start_token_id))
+      sentences.push_back(std::move(s));
+  }
+  write_attention_html(job.html_path, sentences);
+  if (!job.attention_path.empty()) {
+    auto writer = AttentionWriter::open(job.attention_path);
+    for (const auto &s : sentences)
+      writer->write(s);
+    writer->close();
+  }
+}
+
+void run_score(const ScoreJob &job) {
+  const auto sources = read_text_lines(job.source, job.options.warn);
+  const auto targets = read_text_lines(job.target, job.options.warn);
+  if (sources.size() != targets.size())
+    throw IoError(job.source + " has " + std::to_string(sources.size()) + " lines but " +
+                  job.target + " has " + std::to_string(targets.size()));
+  auto model = MarianModel::load(job.model_dir);
+  Translator translator(model, job.options);
+  const auto scored = translator.score(sources, targets);
+  std::ofstream out_file;
+  std::ostream &out = open_output(job.output, out_file, false);
+  for (size_t i = 0; i < scored.size(); ++i)
+    write_score(job.format, out, static_cast<int64_t>(i), sources[i], targets[i], scored[i]);
+  check_written(out, job.output);
+}
+
+} // namespace heed

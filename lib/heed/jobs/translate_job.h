@@ -1,0 +1,59 @@
+// `heed translate` and `heed score` as library calls: everything between parsed
+// options and the engine (files, streaming, resume, sharding, progress), so the
+// command line only maps flags onto these structs.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "heed/io/shards.h"
+#include "heed/outputs/alignment.h"
+#include "heed/outputs/writers.h"
+#include "heed/translation_options.h"
+
+namespace heed {
+
+struct TranslateJob {
+  std::string model_dir;
+  TranslationOptions options;
+  std::vector<std::string> texts; // sentences given as arguments (else input)
+  std::string input;              // file, or "" / "-" for standard input
+  std::string output;             // file, or "" / "-" for standard output
+  OutputFormat format = OutputFormat::text;
+  int64_t window = 0;  // lines read ahead and sorted; 0 = automatic
+  bool resume = false; // continue an interrupted run into `output`
+  io::Shard shard;
+  bool strict = false;                      // reject invalid UTF-8 instead of repairing it
+  std::optional<bool> progress;             // bar on stderr; default: when stderr is a terminal
+  bool quiet = false;                       // no summary line
+  std::string attention_path;               // dump attention maps (directory, .npz or .json)
+  std::optional<AlignmentFormat> alignment; // append word alignments to the output
+};
+
+// `heed attention`: translate a few sentences and write a page to look at.
+struct AttentionPageJob {
+  std::string model_dir;
+  TranslationOptions options;
+  std::vector<std::string> texts;
+  std::string input; // a file of sentences when no texts are given
+  std::string html_path;
+  std::string attention_path; // optionally also the arrays
+};
+
+void run_attention_page(const AttentionPageJob &job);
+
+// Runs the job; throws heed errors (OptionError, ModelError, IoError).
+void run_translate(const TranslateJob &job);
+
+struct ScoreJob {
+  std::string model_dir;
+  TranslationOptions options;
+  std::string source, target, output;
+  OutputFormat format = OutputFormat::text;
+};
+
+void run_score(const ScoreJob &job);
+
+} // namespace heed

@@ -1,0 +1,302 @@
+// Corpus processing as users run it: exact line accounting on hostile input,
+// token batching, crash-safe resume, sharding, progress only on terminals,
+// answers as soon as a line arrives through a pipe.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "heed/decoding/batching.h"
+#include "heed/io/line_reader.h"
+#include "heed/io/output_resume.h"
+#include "heed/io/shards.h"
+#include "heed/text/input_line.h"
+#include "test_support.h"
+
+using namespace heed;
+using test::run_heed;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kModel = std::string("-m '") + HEED_TEST_DATA + "/tiny-joint'";
+
+std::string read_file(const fs::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> split_lines(const std::string &text) {
+  std::vector<std::string> lines;
+  std::stringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    lines.push_back(line);
+  return lines;
+}
+
+// A corpus of `count` generated sentences (deterministic).
+std::string make_corpus(int count, unsigned seed) {
+  const char *words[] = {"a",   "dog",  "cat",  "man", "woman", "runs", "plays", "in",
+                         "the", "snow", "park", "red", "ball",  "with", "two",   "girls"};
+  std::mt19937 gen(seed);
+  std::string text;
+  for (int i = 0; i < count; ++i) {
+    const int n = 3 + static_cast<int>(gen() % 10);
+    for (int w = 0; w < n; ++w)
+      text += std::string(w ? " " : "") + words[gen() % 16];
+    text += '\n';
+  }
+  return text;
+}
+
+} // namespace
+
+TEST_CASE("hostile corpus: one output line per input line, in order, as one by one",
+          "[streaming]") {
+  std::string corpus;
+  corpus += "\n";                                        // empty
+  corpus += "   \t  \n";                                 // whitespace only
+  corpus += "Two dogs play in the snow.\r\n";            // CRLF
+  corpus += "bad \xff\xfe utf8 \xc3\x28 here\n";         // invalid UTF-8
+  corpus += std::string("nul \0 inside the line\n", 22); // NUL byte
+  corpus += std::string(1 << 20, 'a') + " long\n";       // 1 MB line, cropped
+  corpus += make_corpus(2000, 7);
+  corpus += "last line without newline";
+  const fs::path dir = test::temp_dir();
+  std::ofstream(dir / "hostile.txt", std::ios::binary) << corpus;
+  const int inputs = 2000 + 7;
+
+  const auto batched =
+      run_heed("translate " + kModel + " --beam-size 2 -i '" + (dir / "hostile.txt").string() +
+               "' -o '" + (dir / "hostile.out").string() + "'");
+  REQUIRE(batched.exit_code == 0);
+  const auto out = split_lines(read_file(dir / "hostile.out"));
+  REQUIRE(out.size() == static_cast<size_t>(inputs));
+  CHECK(out[0].empty());
+  CHECK(out[1].empty());
+  CHECK(batched.err.find("line 4: 3 invalid UTF-8 byte(s) replaced by U+FFFD") !=
+        std::string::npos);
+  CHECK(batched.err.find("line 5: 1 NUL byte(s) replaced") != std::string::npos);
+  CHECK(batched.err.find("line 6: input has") != std::string::npos);
+  CHECK(batched.err.find("cropped to the model's maximum of 128") != std::string::npos);
+
+  // The same lines one at a time (batch size 1, window 1) give the same lines.
+  const auto single = run_heed("translate " + kModel +
+                               " --beam-size 2 --batch-size 1 --window 1 "
+                               "-q -i '" +
+                               (dir / "hostile.txt").string() + "'");
+  REQUIRE(single.exit_code == 0);
+  CHECK(split_lines(single.out) == out);
+
+  // Token batches give the same lines too.
+  const auto tokens = run_heed("translate " + kModel +
+                               " --beam-size 2 --batch-type tokens "
+                               "--batch-size 300 -q -i '" +
+                               (dir / "hostile.txt").string() + "'");
+  REQUIRE(tokens.exit_code == 0);
+  CHECK(split_lines(tokens.out) == out);
+
+  // --strict refuses the invalid line, naming it.
+  const auto strict =
+      run_heed("translate " + kModel + " --strict -q -i '" + (dir / "hostile.txt").string() + "'");
+  CHECK(strict.exit_code == 4);
+  CHECK(strict.err == "heed: error: line 4: invalid UTF-8 or NUL byte (--strict)\n");
+}
+
+TEST_CASE("token batches never exceed the budget and a long sentence stands alone", "[streaming]") {
+  const std::vector<int64_t> lengths = {5, 0, 40, 7, 7, 3, 12, 100, 9};
+  const auto batches = make_batches(lengths, BatchType::tokens, 30);
+  size_t total = 0;
+  for (const auto &b : batches) {
+    int64_t longest = 0;
+    for (size_t i : b)
+      longest = std::max(longest, lengths[i]);
+    if (b.size() > 1)
+      CHECK(static_cast<int64_t>(b.size()) * longest <= 30);
+    total += b.size();
+  }
+  CHECK(total == lengths.size() - 1); // the empty sentence is not batched
+  CHECK(batches[0] == std::vector<size_t>{7});
+  CHECK(batches[1] == std::vector<size_t>{2});
+  const auto by_count = make_batches(lengths, BatchType::sentences, 3);
+  CHECK(by_count.size() == 3);
+}
+
+TEST_CASE("line repair: CRLF, invalid UTF-8, NUL", "[streaming]") {
+  std::string s = "abc\r";
+  CHECK(!repair_line(s).any());
+  CHECK(s == "abc");
+  s = std::string("a\0b", 3);
+  CHECK(repair_line(s).nul_bytes == 1);
+  CHECK(s == "a\xEF\xBF\xBD"
+             "b");
+  s = "\xe2\x82\xac ok \xed\xa0\x80 \xf4\x90\x80\x80 \xc0\xaf";
+  const auto r = repair_line(s);
+  CHECK(r.invalid_sequences == 9); // surrogate (3), > U+10FFFF (4), overlong (2)
+  CHECK(is_valid_utf8(s));
+  CHECK(s.rfind("\xe2\x82\xac ok ", 0) == 0);
+}
+
+TEST_CASE("resume after SIGKILL gives a byte-identical output", "[streaming]") {
+  const fs::path dir = test::temp_dir();
+  std::ofstream(dir / "corpus.txt") << make_corpus(3000, 11);
+  const std::string args = "translate " + kModel +
+                           " --beam-size 2 --format jsonl -q --window 64 "
+                           "-i '" +
+                           (dir / "corpus.txt").string() + "' -o ";
+  REQUIRE(run_heed(args + "'" + (dir / "full.jsonl").string() + "'").exit_code == 0);
+  const std::string full = read_file(dir / "full.jsonl");
+
+  const fs::path partial = dir / "partial.jsonl";
+  fs::remove(partial);
+  std::mt19937 gen(3);
+  for (int kill_round = 0; kill_round < 4; ++kill_round) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const std::string command = std::string("exec '") + HEED_BINARY + "' " + args + "'" +
+                                  partial.string() + "' --resume 2>/dev/null";
+      execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char *>(nullptr));
+      _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + gen() % 400));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+  }
+  const auto finished = run_heed(args + "'" + partial.string() + "' --resume");
+  REQUIRE(finished.exit_code == 0);
+  CHECK(read_file(partial) == full);
+}
+
+TEST_CASE("truncate_to_complete_outputs cuts a partial last line", "[streaming]") {
+  const fs::path path = test::temp_dir() / "resume.txt";
+  std::ofstream(path, std::ios::trunc) << "a\nb\nc\npartial";
+  CHECK(io::truncate_to_complete_outputs(path.string(), 1) == 3);
+  CHECK(read_file(path) == "a\nb\nc\n");
+  CHECK(io::truncate_to_complete_outputs(path.string(), 2) == 1);
+  CHECK(read_file(path) == "a\nb\n");
+  CHECK(io::truncate_to_complete_outputs((test::temp_dir() / "absent").string(), 1) == 0);
+}
+
+TEST_CASE("shards merged equal the single run", "[streaming]") {
+  const fs::path dir = test::temp_dir();
+  std::ofstream(dir / "corpus.txt") << "\n" << make_corpus(301, 5);
+  const auto single =
+      run_heed("translate " + kModel + " -q -i '" + (dir / "corpus.txt").string() + "'");
+  REQUIRE(single.exit_code == 0);
+  std::string parts;
+  for (int k = 0; k < 4; ++k) {
+    const fs::path part = dir / ("part" + std::to_string(k));
+    const auto r = run_heed("translate " + kModel + " -q --shard " + std::to_string(k) + "/4 -o '" +
+                                part.string() + "'",
+                            read_file(dir / "corpus.txt"));
+    REQUIRE(r.exit_code == 0);
+    parts += " '" + part.string() + "'";
+  }
+  const auto merged = run_heed("merge-shards" + parts);
+  REQUIRE(merged.exit_code == 0);
+  CHECK(merged.out == single.out);
+
+  CHECK(run_heed("translate " + kModel + " --shard 9/8 'x'").exit_code == 2);
+  const auto wrong_order = run_heed("merge-shards '" + (dir / "part3").string() + "' '" +
+                                    (dir / "part0").string() + "'");
+  CHECK(wrong_order.exit_code == 4);
+}
+
+TEST_CASE("GNU parallel recipe from the README", "[streaming]") {
+  if (std::system("command -v parallel > /dev/null 2>&1") != 0) {
+    WARN("GNU parallel is not installed (apt-get install parallel): recipe not tested");
+    return;
+  }
+  const fs::path dir = test::temp_dir();
+  std::ofstream(dir / "corpus.en") << make_corpus(200, 9);
+  const std::string heed = HEED_BINARY;
+  const std::string model = std::string(HEED_TEST_DATA) + "/tiny-joint";
+  const std::string recipe =
+      "cd '" + dir.string() + "' && seq 0 3 | parallel -j 2 \"'" + heed + "' translate -m '" +
+      model + "' -q --shard {}/4 < corpus.en > part{}.de\" && '" + heed +
+      "' merge-shards part0.de part1.de part2.de part3.de > corpus.de && '" + heed +
+      "' translate -m '" + model + "' -q < corpus.en > single.de && cmp corpus.de single.de";
+  CHECK(std::system(recipe.c_str()) == 0);
+}
+
+TEST_CASE("progress bar on a terminal, none in a pipe, summary unless quiet", "[streaming]") {
+  const fs::path dir = test::temp_dir();
+  std::ofstream(dir / "corpus.txt") << make_corpus(50, 3);
+  const std::string input = "-i '" + (dir / "corpus.txt").string() + "'";
+  const auto piped = run_heed("translate " + kModel + " " + input);
+  REQUIRE(piped.exit_code == 0);
+  CHECK(piped.err.find("lines/s") != std::string::npos); // the summary line
+  CHECK(piped.err.find('\r') == std::string::npos);      // no bar
+  CHECK(run_heed("translate " + kModel + " -q " + input).err.empty());
+  CHECK(run_heed("translate " + kModel + " --progress " + input).err.find("50/50 lines") !=
+        std::string::npos);
+
+  // `script` runs heed on a pseudo-terminal: the bar appears.
+  if (std::system("command -v script > /dev/null 2>&1") == 0) {
+    const fs::path log = dir / "tty.log";
+    const std::string command = "script -qec \"'" + std::string(HEED_BINARY) + "' translate " +
+                                kModel + " " + input + " -o /dev/null\" '" + log.string() +
+                                "' > /dev/null 2>&1";
+    REQUIRE(std::system(command.c_str()) == 0);
+    const std::string screen = read_file(log);
+    CHECK(screen.find("50/50 lines") != std::string::npos);
+    CHECK(screen.find("[##############################]") != std::string::npos);
+  }
+}
+
+TEST_CASE("a line fed through a pipe is answered before the next arrives", "[streaming]") {
+  int to_heed[2], from_heed[2];
+  REQUIRE(pipe(to_heed) == 0);
+  REQUIRE(pipe(from_heed) == 0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(to_heed[0], 0);
+    dup2(from_heed[1], 1);
+    close(to_heed[1]);
+    close(from_heed[0]);
+    execl(HEED_BINARY, "heed", "translate", "-m",
+          (std::string(HEED_TEST_DATA) + "/tiny-joint").c_str(), "-q",
+          static_cast<char *>(nullptr));
+    _exit(127);
+  }
+  close(to_heed[0]);
+  close(from_heed[1]);
+  auto read_line_with_timeout = [&](int seconds) {
+    std::string line;
+    char c;
+    pollfd p{from_heed[0], POLLIN, 0};
+    while (poll(&p, 1, seconds * 1000) > 0 && read(from_heed[0], &c, 1) == 1) {
+      if (c == '\n')
+        return line + "\n";
+      line += c;
+    }
+    return line;
+  };
+  for (int i = 0; i < 3; ++i) {
+    const std::string sentence = "Two dogs play in the snow number " + std::to_string(i) + ".\n";
+    REQUIRE(write(to_heed[1], sentence.data(), sentence.size()) ==
+            static_cast<ssize_t>(sentence.size()));
+    const std::string answer = read_line_with_timeout(30);
+    CHECK(!answer.empty());
+    CHECK(answer.back() == '\n');
+  }
+  close(to_heed[1]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  close(from_heed[0]);
+}
