@@ -72,11 +72,11 @@ TEST_CASE("hostile corpus: one output line per input line, in order, as one by o
   corpus += "bad \xff\xfe utf8 \xc3\x28 here\n";         // invalid UTF-8
   corpus += std::string("nul \0 inside the line\n", 22); // NUL byte
   corpus += std::string(1 << 20, 'a') + " long\n";       // 1 MB line, cropped
-  corpus += make_corpus(2000, 7);
+  corpus += make_corpus(1000, 7);
   corpus += "last line without newline";
   const fs::path dir = test::temp_dir();
   std::ofstream(dir / "hostile.txt", std::ios::binary) << corpus;
-  const int inputs = 2000 + 7;
+  const int inputs = 1000 + 7;
 
   const auto batched =
       run_heed("translate " + kModel + " --beam-size 2 -i '" + (dir / "hostile.txt").string() +
