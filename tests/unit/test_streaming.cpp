@@ -300,3 +300,28 @@ TEST_CASE("a line fed through a pipe is answered before the next arrives", "[str
   CHECK(WEXITSTATUS(status) == 0);
   close(from_heed[0]);
 }
+
+TEST_CASE("memory stays flat from 100k to 1M input lines", "[streaming]") {
+  // Mostly blank lines (which skip the model) with a real sentence every 1000:
+  // the reading, windowing and writing machinery sees every line.
+  const fs::path dir = test::temp_dir();
+  auto write_corpus = [&](const fs::path &path, int lines) {
+    std::ofstream out(path);
+    for (int i = 0; i < lines; ++i)
+      out << (i % 1000 == 0 ? "Two dogs play in the snow." : "") << '\n';
+  };
+  auto peak_mb = [&](const fs::path &path) {
+    const auto r =
+        run_heed("translate " + kModel + " --beam-size 1 -i '" + path.string() + "' -o /dev/null");
+    REQUIRE(r.exit_code == 0);
+    const auto pos = r.err.find("peak RSS ");
+    REQUIRE(pos != std::string::npos);
+    return std::stod(r.err.substr(pos + 9));
+  };
+  write_corpus(dir / "100k.txt", 100'000);
+  write_corpus(dir / "1m.txt", 1'000'000);
+  const double small = peak_mb(dir / "100k.txt");
+  const double large = peak_mb(dir / "1m.txt");
+  INFO("peak RSS: 100k lines " << small << " MB, 1M lines " << large << " MB");
+  CHECK(large < small + 8);
+}

@@ -1,5 +1,7 @@
 #include "heed/outputs/progress.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -76,11 +78,14 @@ void Progress::finish() {
   }
   if (summary_) {
     const double elapsed = std::max(seconds(), 1e-9);
-    char line[160];
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage); // ru_maxrss is in KiB on Linux
+    char line[200];
     std::snprintf(line, sizeof line,
-                  "heed: %lld lines, %lld target tokens in %.2f s (%.1f lines/s, %.0f tokens/s)\n",
+                  "heed: %lld lines, %lld target tokens in %.2f s (%.1f lines/s, %.0f tokens/s), "
+                  "peak RSS %.0f MB\n",
                   static_cast<long long>(lines_), static_cast<long long>(tokens_), elapsed,
-                  lines_ / elapsed, tokens_ / elapsed);
+                  lines_ / elapsed, tokens_ / elapsed, usage.ru_maxrss / 1024.0);
     err_ << line << std::flush;
   }
 }
