@@ -47,9 +47,11 @@ def model_args(a, out):
             "--heads", "8", "--ffn", "2048", "--activation", "swish", "--vocab-size", str(a.vocab_size),
             "--joint-vocab", "--tie-embeddings", "--scale-embedding", "--dtype", "f32",
             "--max-position-embeddings", "512", "--max-length", str(a.max_length), "--num-beams", "4",
-            "--seed", str(a.seed), "--ln-gain-mean", "0.5", "--ln-gain-std", "0.7", "--logit-std", "1.0",
-            "--final-ln-gain", "5", "--eos-ramp", str(a.eos_ramp), "--eos-ramp-center", str(a.eos_center),
-            "--eos-ridge", "0.3", "--eos-bias", str(a.eos_bias), "--eos-calib-lines", "64"]
+            "--seed", str(a.seed), "--ln-gain-mean", "1.0", "--ln-gain-std", "0.3", "--ln-bias-std", "0.05",
+            "--bias-std", "0.05", "--linear-gain", "0.5", "--logit-std", "1.0",
+            "--final-ln-random-sign", "--final-ln-gain", "6",
+            "--eos-ramp", str(a.eos_ramp), "--eos-ramp-center", str(a.eos_center), "--eos-noise", str(a.eos_noise),
+            "--eos-bias", str(a.eos_bias), "--eos-calib-lines", "32"]
 
 
 def main(argv=None):
@@ -60,11 +62,14 @@ def main(argv=None):
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--vocab-size", type=int, default=15000)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--eos-ramp", type=float, default=0.35)
-    p.add_argument("--eos-center", type=float, default=20.0)
-    p.add_argument("--eos-bias", type=float, default=0.0)
+    p.add_argument("--eos-ramp", type=float, default=0.3, help="EOS logit gain per decoding step")
+    p.add_argument("--eos-center", type=float, default=18.0, help="step where EOS ties the best token")
+    p.add_argument("--eos-noise", type=float, default=0.05)
+    p.add_argument("--eos-bias", type=float, default=-1.0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rebuild", action="store_true")
+    p.add_argument("--exact", action="store_true",
+                   help="use torch's default BLAS instead of oneDNN for the linear layers (slow here)")
     p.add_argument("--no-stability", action="store_true", help="skip the perturbed beam re-run")
     p.add_argument("--skip-beam", action="store_true")
     a = p.parse_args(argv)
@@ -76,7 +81,7 @@ def main(argv=None):
         t0 = time.time()
         make_model.make_model(make_model.build_parser().parse_args(model_args(a, model_dir)))
         print(f"model written to {model_dir} ({time.time() - t0:.1f}s)", file=sys.stderr)
-    m = MarianRef(model_dir)
+    m = MarianRef(model_dir, fast=not a.exact)
     if m.max_length != a.max_length:
         print(f"note: model max_length {m.max_length}, using --max-length {a.max_length}", file=sys.stderr)
 

@@ -56,6 +56,14 @@ TARGETS = [
     "Die Katze meines Nachbarn schl\u00e4ft den ganzen Tag auf der warmen Fensterbank.",
 ]
 
+# Weight distribution shared by the tiny models (see make_model.py --help):
+# LayerNorm gains ~N(1, 0.3), sub-layers at 0.7 of the default scale, a
+# zero-mean, x5 last decoder LayerNorm (sharp, non-copying output
+# distribution) and an EOS logit that rises with the decoding step.
+KNOBS = ["--ln-gain-mean", "1", "--ln-gain-std", "0.3", "--ln-bias-std", "0.1", "--bias-std", "0.1",
+         "--linear-gain", "0.7", "--logit-std", "1.0", "--final-ln-random-sign", "--final-ln-gain", "5",
+         "--eos-noise", "0.2", "--eos-bias", "0.0"]
+
 # name -> (make_model arguments, beam variants)
 # A beam variant: (num_beams, length_penalty, early_stopping, max_length or None = model default)
 MODELS = {
@@ -64,8 +72,7 @@ MODELS = {
          "--ffn", "64", "--activation", "swish", "--vocab-size", "600", "--joint-vocab",
          "--tie-embeddings", "--scale-embedding", "--dtype", "f32",
          "--max-position-embeddings", "128", "--max-length", "20", "--num-beams", "4",
-         "--seed", "3", "--ln-gain-mean", "0.5", "--ln-gain-std", "0.7", "--logit-std", "1.0",
-         "--final-ln-gain", "5", "--eos-ramp", "0.7", "--eos-ridge", "0.3", "--eos-bias", "-0.5"],
+         "--seed", "5"] + KNOBS + ["--eos-ramp", "0.6", "--eos-bias", "-0.5"],
         [(4, 1.0, False, None), (4, 0.6, False, None), (4, 2.0, False, None), (4, 1.0, True, None),
          (4, 1.0, "never", None), (4, 0.6, "never", None), (2, 1.0, False, None), (5, 1.0, False, None),
          (4, 1.0, False, 8)],
@@ -76,8 +83,7 @@ MODELS = {
          "--separate-vocabs", "--untied-lm-head", "--scale-embedding", "--dtype", "f16",
          "--max-position-embeddings", "128", "--max-length", "16", "--num-beams", "4",
          "--renormalize-logits",
-         "--seed", "6", "--ln-gain-mean", "0.5", "--ln-gain-std", "0.7", "--logit-std", "1.0",
-         "--final-ln-gain", "5", "--eos-ramp", "0.7", "--eos-ridge", "0.3", "--eos-bias", "0.0"],
+         "--seed", "4"] + KNOBS + ["--eos-ramp", "0.6"],
         [(4, 1.0, False, None), (4, 0.6, False, None), (4, 2.0, False, None), (4, 1.0, True, None),
          (4, 1.0, "never", None), (2, 1.0, False, None), (5, 1.0, False, None), (3, 1.0, False, 6)],
     ),
@@ -85,9 +91,9 @@ MODELS = {
         ["--d-model", "16", "--encoder-layers", "1", "--decoder-layers", "2", "--heads", "2",
          "--ffn", "32", "--activation", "gelu", "--vocab-size", "600", "--joint-vocab",
          "--tie-embeddings", "--no-scale-embedding", "--dtype", "f32", "--omit-positions",
+         "--vocab-order", "shuffled",
          "--max-position-embeddings", "128", "--max-length", "24", "--num-beams", "3",
-         "--seed", "9", "--ln-gain-mean", "0.5", "--ln-gain-std", "0.7", "--logit-std", "1.0",
-         "--final-ln-gain", "5", "--eos-ramp", "0.6", "--eos-ridge", "0.3", "--eos-bias", "0.0"],
+         "--seed", "9"] + KNOBS + ["--eos-ramp", "0.5"],
         [(3, 1.0, False, None), (3, 0.6, False, None), (3, 1.0, True, None), (3, 2.0, "never", None),
          (4, 1.0, False, None)],
     ),

@@ -10,6 +10,18 @@ input, fixed options) on the Multi30k training text.  Like the SentencePiece
 models shipped with OPUS-MT (trained by Marian's built-in spm trainer) they use
 </s> = id 0, <unk> = id 1 and have no <s>.
 
+Random weights are shaped so the model behaves like a (bad) translator rather
+than like noise: output distributions are peaked (a x5, zero-mean-gain last
+decoder LayerNorm, which also stops tied embeddings from making the model copy
+its previous token), sub-layers are scaled down so that a deep post-norm stack
+does not forget its input, LayerNorm gains/biases and all biases are
+non-trivial, and EOS becomes more likely as decoding proceeds: one decoder
+hidden coordinate is reserved as a "position lane" and the EOS output weight on
+it (plus final_logits_bias[eos]) is fitted on calibration sentences (Multi30k
+val.en) so that EOS ties the best other token around step --eos-ramp-center
+(see _make_position_lane / calibrate_eos).  Everything is seeded and
+deterministic.
+
 Usage: /usr/bin/python3 tests/reference/make_model.py --out DIR [options]
 """
 
@@ -54,7 +66,7 @@ def train_spm(langs, vocab_size, train_lines=0, data_dir=DEFAULT_DATA):
     import sentencepiece as spm
 
     key = hashlib.sha1(json.dumps([sorted(langs), vocab_size, train_lines,
-                                   os.path.abspath(data_dir), 2]).encode()).hexdigest()[:16]
+                                   os.path.abspath(data_dir), 3]).encode()).hexdigest()[:16]
     os.makedirs(_SPM_CACHE_DIR, exist_ok=True)
     prefix = os.path.join(_SPM_CACHE_DIR, f"spm-{'+'.join(langs)}-{vocab_size}-{key}")
     if os.path.exists(prefix + ".model"):
@@ -66,37 +78,55 @@ def train_spm(langs, vocab_size, train_lines=0, data_dir=DEFAULT_DATA):
                 for line in _read_lines(os.path.join(data_dir, f"train.{lang}.gz"), train_lines):
                     out.write(line + "\n")
         tmp_prefix = os.path.join(td, "m")
-        spm.SentencePieceTrainer.train(
-            input=txt,
-            model_prefix=tmp_prefix,
-            vocab_size=vocab_size,
-            model_type="unigram",
-            character_coverage=1.0,
-            num_threads=1,
-            input_sentence_size=0,        # use every sentence: no random sampling
-            shuffle_input_sentence=False,
-            bos_id=-1, eos_id=0, unk_id=1, pad_id=-1,  # Marian/OPUS-MT layout
-            normalization_rule_name="nmt_nfkc",
-            minloglevel=2,
-        )
+        # relative paths: the trainer spec stored in the model records them, and
+        # the committed .spm files must not depend on the temp directory name
+        old_cwd = os.getcwd()
+        os.chdir(td)
+        try:
+            _train(spm, langs, vocab_size)
+        finally:
+            os.chdir(old_cwd)
         shutil.copyfile(tmp_prefix + ".model", prefix + ".model.tmp")
         os.replace(prefix + ".model.tmp", prefix + ".model")
     return prefix + ".model"
 
 
-def build_vocab(spm_path):
+def _train(spm, langs, vocab_size):
+    spm.SentencePieceTrainer.train(
+        input="train.txt",
+        model_prefix="m",
+        vocab_size=vocab_size,
+        model_type="unigram",
+        character_coverage=1.0,
+        num_threads=1,
+        input_sentence_size=0,        # use every sentence: no random sampling
+        shuffle_input_sentence=False,
+        bos_id=-1, eos_id=0, unk_id=1, pad_id=-1,  # Marian/OPUS-MT layout
+        normalization_rule_name="nmt_nfkc",
+        minloglevel=2,
+    )
+
+
+def build_vocab(spm_path, shuffle_seed=None):
     """OPUS-MT style vocab: {"</s>": 0, "<unk>": 1, <every other piece in spm
-    id order>..., "<pad>": last}."""
+    id order>..., "<pad>": last}.  With shuffle_seed the other pieces are put
+    in a seeded random order instead, so that vocab ids differ from spm ids
+    (as in real OPUS-MT vocabularies, built by Marian from the corpus)."""
     import sentencepiece as spm
 
     sp = spm.SentencePieceProcessor(model_file=spm_path)
-    vocab = {"</s>": 0, "<unk>": 1}
+    pieces = []
     for i in range(sp.get_piece_size()):
         piece = sp.id_to_piece(i)
-        if sp.is_control(i) or sp.is_unknown(i) or piece in ("<s>", "</s>", "<unk>"):
+        if sp.is_control(i) or sp.is_unknown(i) or piece in ("<s>", "</s>", "<unk>", "<pad>"):
             continue
-        if piece in vocab:
-            continue
+        if piece not in pieces:
+            pieces.append(piece)
+    if shuffle_seed is not None:
+        order = torch.randperm(len(pieces), generator=torch.Generator().manual_seed(shuffle_seed)).tolist()
+        pieces = [pieces[j] for j in order]
+    vocab = {"</s>": 0, "<unk>": 1}
+    for piece in pieces:
         vocab[piece] = len(vocab)
     vocab["<pad>"] = len(vocab)
     return vocab
@@ -183,6 +213,10 @@ def make_weights(a, v_src, v_tgt, eos_id=0):
         layernorm(p + ".final_layer_norm")
 
     last = f"model.decoder.layers.{a.decoder_layers - 1}.final_layer_norm"
+    if a.final_ln_random_sign:
+        # zero-mean gains: h.E[y] no longer favours y == current token (tied
+        # embeddings would otherwise make the model copy its input forever)
+        t[last + ".weight"] = r.normal((d,), 1.0)
     t[last + ".weight"] = t[last + ".weight"] * a.final_ln_gain
     t[last + ".bias"] = t[last + ".bias"] * a.final_ln_gain
 
@@ -191,7 +225,59 @@ def make_weights(a, v_src, v_tgt, eos_id=0):
     t["final_logits_bias"] = flb
     if not a.tie_embeddings:
         t["lm_head.weight"] = r.normal((v_tgt, d), emb_std)
+    if a.eos_ramp > 0:
+        _make_position_lane(a, t, eos_id)
     return t
+
+
+def _out_matrix(a, t):
+    if not a.tie_embeddings:
+        return t["lm_head.weight"]
+    if a.joint_vocab:
+        return t["model.shared.weight"]
+    return t["model.decoder.embed_tokens.weight"]
+
+
+def lane_index(d, max_length):
+    """A sin column of the sinusoidal table that is still increasing (about
+    linear) over positions 0..max_length: angle pos/10000^(2j/d) <= ~1 rad."""
+    j = int(math.ceil(d / 2 * math.log(max(2, max_length)) / math.log(10000.0)))
+    return min(j, d // 2 - 1)
+
+
+def _make_position_lane(a, t, eos_id):
+    """Reserve hidden coordinate k of the decoder as a 'position lane': no token
+    embedding writes to it, no sub-layer output (attention out_proj, fc2)
+    writes to it, and every decoder LayerNorm passes it through with gain
+    `lane_gain` and bias 0.  The decoder hidden state at k then follows the
+    (normalised) sinusoidal feature of the position, a quantity that rises
+    with the decoding step.  Only the EOS output row reads it (its weight is
+    set by calibrate_eos), which makes EOS more likely as decoding proceeds.
+    The rest of the EOS output row is scaled by eos_noise."""
+    d = a.d_model
+    k = lane_index(d, a.max_length)
+    emb = [t["model.shared.weight"]] if a.joint_vocab else [t["model.encoder.embed_tokens.weight"],
+                                                             t["model.decoder.embed_tokens.weight"]]
+    for e in emb:
+        e[:, k] = 0.0
+    out = _out_matrix(a, t)
+    out[:, k] = 0.0
+    out[eos_id] *= a.eos_noise
+    for i in range(a.decoder_layers):
+        p = f"model.decoder.layers.{i}"
+        for lin in (".self_attn.out_proj", ".encoder_attn.out_proj", ".fc2"):
+            t[p + lin + ".weight"][k, :] = 0.0
+            t[p + lin + ".bias"][k] = 0.0
+        for ln in (".self_attn_layer_norm", ".encoder_attn_layer_norm", ".final_layer_norm"):
+            # first guess; calibrate_eos sets gain = (mean input std of this LN) so the
+            # lane keeps a magnitude of ~lane_gain * sinusoid feature through the decoder
+            t[p + ln + ".weight"][k] = a.lane_gain if (i == 0 and ln == ".self_attn_layer_norm") else 1.0
+            t[p + ln + ".bias"][k] = 0.0
+
+
+def _decoder_ln_names(a):
+    return [f"model.decoder.layers.{i}{ln}" for i in range(a.decoder_layers)
+            for ln in (".self_attn_layer_norm", ".encoder_attn_layer_norm", ".final_layer_norm")]
 
 
 # --------------------------------------------------------------------------
@@ -208,12 +294,13 @@ def make_model(a):
     out = a.out
     os.makedirs(out, exist_ok=True)
     tgt_size = a.target_vocab_size or a.vocab_size
+    shuffle = a.seed if a.vocab_order == "shuffled" else None
 
     if a.joint_vocab:
         sp = train_spm(["en", "de"], a.vocab_size, a.spm_train_lines, a.data_dir)
         shutil.copyfile(sp, os.path.join(out, "source.spm"))
         shutil.copyfile(sp, os.path.join(out, "target.spm"))
-        src_vocab = build_vocab(sp)
+        src_vocab = build_vocab(sp, shuffle)
         tgt_vocab = src_vocab
         write_json(os.path.join(out, "vocab.json"), src_vocab)
         for stale in ("target_vocab.json",):
@@ -224,8 +311,8 @@ def make_model(a):
         sp_tgt = train_spm(["de"], tgt_size, a.spm_train_lines, a.data_dir)
         shutil.copyfile(sp_src, os.path.join(out, "source.spm"))
         shutil.copyfile(sp_tgt, os.path.join(out, "target.spm"))
-        src_vocab = build_vocab(sp_src)
-        tgt_vocab = build_vocab(sp_tgt)
+        src_vocab = build_vocab(sp_src, shuffle)
+        tgt_vocab = build_vocab(sp_tgt, None if shuffle is None else shuffle + 1)
         write_json(os.path.join(out, "vocab.json"), src_vocab)
         write_json(os.path.join(out, "target_vocab.json"), tgt_vocab)
 
@@ -320,8 +407,8 @@ def make_model(a):
     path = os.path.join(out, "model.safetensors")
     save_file(weights, path, {"format": "pt"})
     if a.eos_ramp > 0:
-        for _ in range(a.eos_ramp_iters):
-            calibrate_eos(a, out, weights, eos_id)
+        for it in range(a.eos_ramp_iters):
+            calibrate_eos(a, out, weights, eos_id, update_gains=it < a.eos_ramp_iters - 1)
             save_file(weights, path, {"format": "pt"})
     if a.dtype == "f16":
         weights = {k: v.to(torch.float16) for k, v in weights.items()}
@@ -329,24 +416,36 @@ def make_model(a):
     return out
 
 
-def calibrate_eos(a, out, weights, eos_id):
-    """Make the EOS logit grow with the decoding step.
+def calibrate_eos(a, out, weights, eos_id, update_gains=False):
+    """Set the EOS output weight on the position lane (see _make_position_lane)
+    and final_logits_bias[eos].
 
-    A random transformer has no notion of "sentence done", so a constant EOS
-    bias gives lengths that are either tiny or always max_length.  We decode a
-    set of calibration sentences greedily with EOS banned, record the final
-    decoder hidden state h_t and the best non-EOS logit top_t at each step t,
-    and fit (ridge least squares) the EOS output row w and bias c so that
-        h_t . w + c  ~=  top_t + eos_ramp * (t - eos_ramp_center).
-    The EOS row (of lm_head, i.e. of the decoder embedding when tied) and
-    final_logits_bias[eos] (= c + eos_bias) are replaced in `weights`."""
+    Decode calibration sentences (Multi30k val.en) greedily with EOS banned;
+    at every step t record the lane value z_t = h_t[k], the best non-EOS logit
+    top_t and the rest of the EOS logit r_t (EOS logit without the lane term
+    and without its bias).  Fit w, c (least squares) so that
+        w * z_t + c  ~=  top_t - r_t + eos_ramp * (t - eos_ramp_center),
+    i.e. EOS ties the best other token around step eos_ramp_center and gains
+    eos_ramp logits per step.  final_logits_bias[eos] = c + eos_bias."""
     from marian_ref import MarianRef  # local import: marian_ref imports nothing from here
 
-    m = MarianRef(out)
+    k = lane_index(a.d_model, a.max_length)
+    m = MarianRef(out, fast=a.d_model >= 256)
+    ln_std = {}
+    orig_ln = m._ln
+
+    def recording_ln(x, name):
+        if name.startswith("model.decoder."):
+            ln_std.setdefault(name, []).append(float(x.std(dim=-1, unbiased=False).mean()))
+        return orig_ln(x, name)
+
+    m._ln = recording_ln
     ml = a.max_length
     center = a.eos_ramp_center if a.eos_ramp_center > 0 else 0.5 * ml
     lines = _read_lines(os.path.join(a.data_dir, "val.en.gz"), a.eos_calib_lines)
-    hs, ys = [], []
+    eos_row = m.lm_head[eos_id]
+    eos_bias_now = float(m.final_logits_bias[0, eos_id])
+    zs, ys, errs = [], [], []
     with torch.no_grad():
         for s in range(0, len(lines), 32):
             chunk = lines[s:s + 32]
@@ -355,28 +454,34 @@ def calibrate_eos(a, out, weights, eos_id):
             cur = torch.full((len(chunk), 1), m.decoder_start_id, dtype=torch.long)
             for step in range(1, ml):
                 h = m.decoder_forward(cur, st, return_hidden=True)[:, -1]
-                logits = torch.nn.functional.linear(h, m.lm_head) + m.final_logits_bias
+                logits = m._linear(h, m.lm_head) + m.final_logits_bias
+                eos_now = logits[:, eos_id].clone()
+                rest = h @ eos_row - h[:, k] * eos_row[k]
                 logits[:, m.bad_ids] = -math.inf
                 logits[:, eos_id] = -math.inf
                 top, nxt = logits.max(dim=-1)
-                hs.append(h)
-                ys.append(top + a.eos_ramp * (step - center))
+                target = top + a.eos_ramp * (step - center)
+                zs.append(h[:, k])
+                ys.append(target - rest)
+                errs.append((step, float((eos_now - target).mean())))
                 cur = nxt[:, None]
-    h = torch.cat(hs).double()
+    z = torch.cat(zs).double()
     y = torch.cat(ys).double()
-    x = torch.cat([h, torch.ones(len(h), 1, dtype=torch.float64)], dim=1)
-    lam = a.eos_ridge * len(h)
-    reg = torch.eye(x.shape[1], dtype=torch.float64) * lam
-    reg[-1, -1] = 0.0
-    sol = torch.linalg.solve(x.T @ x + reg, x.T @ y)
-    w, c = sol[:-1].float(), float(sol[-1])
-    if not a.tie_embeddings:
-        weights["lm_head.weight"][eos_id] = w
-    elif a.joint_vocab:
-        weights["model.shared.weight"][eos_id] = w
-    else:
-        weights["model.decoder.embed_tokens.weight"][eos_id] = w
+    x = torch.stack([z, torch.ones_like(z)], dim=1)
+    w, c = torch.linalg.lstsq(x, y[:, None]).solution[:, 0].tolist()
+    if a.verbose:
+        resid = (x @ torch.tensor([w, c], dtype=torch.float64) - y).std().item()
+        print(f"calibrate_eos: lane {k}; mean (EOS logit - target) at steps 1,5,10,...: "
+              f"{[round(e, 2) for st_, e in errs[:ml - 1] if st_ == 1 or st_ % 5 == 0]}; "
+              f"fit w {w:.3f} c {c:.3f} residual std {resid:.2f} (bias was {eos_bias_now:.2f})",
+              file=sys.stderr)
+    _out_matrix(a, weights)[eos_id, k] = w
     weights["final_logits_bias"][0, eos_id] = c + a.eos_bias
+    if update_gains:
+        names = _decoder_ln_names(a)
+        for j, name in enumerate(names):
+            g = sum(ln_std[name]) / len(ln_std[name])
+            weights[name + ".weight"][k] = g * (a.lane_gain if j == 0 else 1.0)
 
 
 def build_parser():
@@ -398,6 +503,9 @@ def build_parser():
     g = p.add_mutually_exclusive_group()
     g.add_argument("--tie-embeddings", dest="tie_embeddings", action="store_true", default=True)
     g.add_argument("--untied-lm-head", dest="tie_embeddings", action="store_false")
+    p.add_argument("--vocab-order", choices=["spm", "shuffled"], default="spm",
+                   help="order of the pieces in vocab.json: spm id order, or seeded random "
+                        "(vocab ids != spm ids)")
     p.add_argument("--dtype", choices=["f32", "f16"], default="f32")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--scale-embedding", dest="scale_embedding", action="store_true", default=True)
@@ -408,29 +516,35 @@ def build_parser():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--spm-train-lines", type=int, default=0, help="first N lines per language (0 = all)")
     p.add_argument("--eos-bias", type=float, default=0.0, help="added to final_logits_bias[eos]")
-    p.add_argument("--eos-ramp", type=float, default=0.0,
+    p.add_argument("--eos-ramp", type=float, default=0.6,
                    help="calibrate the EOS logit to rise by this much per decoding step (0 = off)")
     p.add_argument("--eos-ramp-center", type=float, default=0.0,
                    help="step at which EOS ties the best other token (default max_length/2)")
-    p.add_argument("--eos-ramp-iters", type=int, default=2)
-    p.add_argument("--eos-ridge", type=float, default=1e-3)
+    p.add_argument("--eos-ramp-iters", type=int, default=3)
+    p.add_argument("--eos-noise", type=float, default=0.2,
+                   help="scale of the random (non-lane) part of the EOS output row")
+    p.add_argument("--lane-gain", type=float, default=4.0,
+                   help="the position lane carries about lane_gain * sinusoid feature")
     p.add_argument("--eos-calib-lines", type=int, default=128)
+    p.add_argument("--verbose", action="store_true")
     p.add_argument("--renormalize-logits", action="store_true",
                    help="write renormalize_logits: true into generation_config.json")
     p.add_argument("--omit-positions", action="store_true",
                    help="do not store embed_positions (HF save_pretrained drops them: _keys_to_ignore_on_save)")
     # weight distribution knobs
-    p.add_argument("--logit-std", type=float, default=4.0,
+    p.add_argument("--logit-std", type=float, default=1.0,
                    help="embedding / lm_head std is logit_std/sqrt(d_model)")
-    p.add_argument("--final-ln-gain", type=float, default=1.0,
+    p.add_argument("--final-ln-gain", type=float, default=5.0,
                    help="multiplier on the last decoder final_layer_norm (sharpens the output distribution)")
+    p.add_argument("--final-ln-random-sign", action=argparse.BooleanOptionalAction, default=True,
+                   help="draw the last decoder LayerNorm gains from N(0, 1) (times --final-ln-gain)")
     p.add_argument("--logits-bias-std", type=float, default=1.0)
-    p.add_argument("--linear-gain", type=float, default=1.0)
+    p.add_argument("--linear-gain", type=float, default=0.7)
     p.add_argument("--attn-gain", type=float, default=1.5)
-    p.add_argument("--bias-std", type=float, default=0.2)
+    p.add_argument("--bias-std", type=float, default=0.1)
     p.add_argument("--ln-gain-mean", type=float, default=1.0)
-    p.add_argument("--ln-gain-std", type=float, default=0.25)
-    p.add_argument("--ln-bias-std", type=float, default=0.2)
+    p.add_argument("--ln-gain-std", type=float, default=0.3)
+    p.add_argument("--ln-bias-std", type=float, default=0.1)
     p.add_argument("--data-dir", default=DEFAULT_DATA)
     return p
 

@@ -146,16 +146,24 @@ class DecoderState:
         self.enc_mask_add = enc_mask_add  # [N, 1, 1, S] additive mask
         self.length = length            # number of decoder positions already processed
 
-    def reorder(self, index):
-        """Select rows (beam reordering)."""
+    def reorder(self, index, cross=True):
+        """Select rows (beam reordering).  Beam search reorders only within a
+        sentence, where the cross-attention keys/values are identical, so it
+        passes cross=False."""
         self.self_kv = [(k.index_select(0, index), v.index_select(0, index)) for k, v in self.self_kv]
-        self.cross_kv = [(k.index_select(0, index), v.index_select(0, index)) for k, v in self.cross_kv]
-        self.enc_mask_add = self.enc_mask_add.index_select(0, index)
+        if cross:
+            self.cross_kv = [(k.index_select(0, index), v.index_select(0, index)) for k, v in self.cross_kv]
+            self.enc_mask_add = self.enc_mask_add.index_select(0, index)
 
 
 class MarianRef:
-    def __init__(self, model_dir):
+    def __init__(self, model_dir, fast=False):
+        """fast=True runs the linear layers through oneDNN (torch's mkldnn
+        ops) instead of torch's default BLAS: much faster on machines whose
+        torch uses the reference BLAS, numerically slightly different."""
         self.model_dir = model_dir
+        self.fast = fast and torch.backends.mkldnn.is_available()
+        self._mkl = {}
         with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
             self.config = json.load(f)
         gpath = os.path.join(model_dir, "generation_config.json")
@@ -212,7 +220,21 @@ class MarianRef:
 
     # ------------------------------------------------------------------ layers
     def _lin(self, x, name):
-        return F.linear(x, self.w[name + ".weight"], self.w[name + ".bias"])
+        return self._linear(x, name + ".weight", name + ".bias")
+
+    def _linear(self, x, wname, bname=None):
+        w = self.w[wname] if isinstance(wname, str) else wname
+        b = (self.w[bname] if isinstance(bname, str) else bname) if bname is not None else None
+        if not self.fast:
+            return F.linear(x, w, b)
+        key = (wname if isinstance(wname, str) else id(wname), bname if isinstance(bname, str) else id(bname))
+        if key not in self._mkl:
+            bias = b if b is not None else torch.zeros(w.shape[0])
+            self._mkl[key] = (w.contiguous().to_mkldnn(), bias.contiguous().reshape(-1).to_mkldnn())
+        wm, bm = self._mkl[key]
+        shape = x.shape
+        y = torch._C._nn.mkldnn_linear(x.reshape(-1, shape[-1]).contiguous().to_mkldnn(), wm, bm).to_dense()
+        return y.reshape(*shape[:-1], y.shape[-1])
 
     def _ln(self, x, name):
         return F.layer_norm(x, (self.d,), self.w[name + ".weight"], self.w[name + ".bias"], eps=1e-5)
@@ -318,7 +340,7 @@ class MarianRef:
         state.length = total
         if return_hidden:
             return h
-        logits = F.linear(h, self.lm_head) + self.final_logits_bias
+        logits = self._linear(h, self.lm_head) + self.final_logits_bias  # as HF: lm_head(h) + bias
         if return_cross_attention:
             return logits, cross_attn
         return logits
@@ -363,173 +385,42 @@ class MarianRef:
             return out[0][0], [a[0] for a in out[1]]
         return out[0]
 
-    # ------------------------------------------------------------------ greedy
+    # ------------------------------------------------------------------ search
+    def _stepper(self, sources, repeat):
+        """Encode `sources` and return (step, reorder) closures for the search
+        functions: step(last_tokens [N]) -> raw logits [N, V]."""
+        id_lists, (ids, mask) = self._prepare(sources)
+        enc = self.encode(ids, mask)
+        if repeat > 1:
+            enc = enc.repeat_interleave(repeat, dim=0)
+            mask = mask.repeat_interleave(repeat, dim=0)
+        st = self.init_decoder_state(enc, mask)
+
+        def step(last):
+            return self.decoder_forward(last[:, None], st)[:, -1, :]
+
+        def reorder(index):
+            st.reorder(index, cross=False)
+
+        return len(id_lists), step, reorder
+
     @torch.no_grad()
     def greedy(self, sources, max_length=None, record_logits=0, perturb=None, with_margin=False):
-        """HF greedy search (`_sample` with do_sample=False).  Returns per source
-        {"tokens": generated ids (EOS included when produced), "score": sum of
-        processed log-probs of the chosen tokens, "step_logits": raw logits of
-        the first `record_logits` steps} (+ "min_margin": smallest gap between
-        the best and second-best processed logit over the steps where more
-        than one token was possible)."""
-        max_length = max_length or self.max_length
-        id_lists, (ids, mask) = self._prepare(sources)
-        b = len(id_lists)
-        enc = self.encode(ids, mask)
-        st = self.init_decoder_state(enc, mask)
-        seqs = [[] for _ in range(b)]
-        scores = [0.0] * b
-        step_logits = [[] for _ in range(b)]
-        margins = [math.inf] * b
-        done = torch.zeros(b, dtype=torch.bool)
-        cur = torch.full((b, 1), self.decoder_start_id, dtype=torch.long)
-        cur_len = 1
-        while True:
-            logits = self.decoder_forward(cur, st)[:, -1, :]
-            if perturb is not None:
-                logits = logits + perturb(logits.shape)
-            proc = self.process_scores(logits, cur_len, max_length)
-            nxt = torch.argmax(proc, dim=-1)
-            if with_margin:
-                top2 = torch.topk(proc, 2, dim=-1).values
-                gap = (top2[:, 0] - top2[:, 1]).tolist()
-            lp = self.process_scores(torch.log_softmax(logits, dim=-1), cur_len, max_length)
-            for i in range(b):
-                if done[i]:
-                    continue
-                tokid = int(nxt[i])
-                seqs[i].append(tokid)
-                scores[i] += float(lp[i, tokid])
-                if with_margin and gap[i] != math.inf:
-                    margins[i] = min(margins[i], gap[i])
-                if len(step_logits[i]) < record_logits:
-                    step_logits[i].append(logits[i].tolist())
-                if tokid == self.eos_id:
-                    done[i] = True
-            cur_len += 1
-            if cur_len >= max_length:
-                done[:] = True
-            if bool(done.all()):
-                break
-            cur = torch.where(done, torch.full_like(nxt, self.pad_id), nxt)[:, None]
-        out = [{"tokens": seqs[i], "score": scores[i], "step_logits": step_logits[i]} for i in range(b)]
-        if with_margin:
-            for i in range(b):
-                out[i]["min_margin"] = margins[i] if margins[i] != math.inf else None
-        return out
+        """HF greedy search.  See greedy_search()."""
+        b, step, _ = self._stepper(sources, 1)
+        return greedy_search(step, b, self.decoder_start_id, self.eos_id, self.pad_id,
+                             max_length or self.max_length, self.process_scores,
+                             record_logits=record_logits, perturb=perturb, with_margin=with_margin)
 
-    # ------------------------------------------------------------------ beam search
     @torch.no_grad()
     def beam_search(self, sources, num_beams=None, length_penalty=1.0, early_stopping=False,
                     max_length=None, perturb=None, trace=None):
-        """transformers' vectorised `_beam_search` (do_sample=False).
-
-        Returns per source the list of the `num_beams` finished hypotheses, best
-        first: {"tokens": ids after the start token (EOS included when present),
-        "score": length-penalised score}."""
+        """HF beam search.  See beam_search()."""
         n = num_beams or self.num_beams
-        max_length = max_length or self.max_length
-        id_lists, (ids, mask) = self._prepare(sources)
-        b = len(id_lists)
-        enc = self.encode(ids, mask)
-        enc = enc.repeat_interleave(n, dim=0)
-        mask = mask.repeat_interleave(n, dim=0)
-        st = self.init_decoder_state(enc, mask)
-        v = self.v_tgt
-        k_keep = max(2, 1 + 1) * n  # one EOS token id
-        top_mask = torch.cat([torch.ones(n, dtype=torch.bool), torch.zeros(k_keep - n, dtype=torch.bool)])
-
-        fill = self.pad_id
-        running_seqs = torch.full((b, n, max_length), fill, dtype=torch.long)
-        running_seqs[:, :, 0] = self.decoder_start_id
-        fin_seqs = running_seqs.clone()
-        running_scores = torch.zeros((b, n), dtype=torch.float32)
-        running_scores[:, 1:] = NEG_LARGE
-        fin_scores = torch.full((b, n), NEG_LARGE, dtype=torch.float32)
-        fin_flag = torch.zeros((b, n), dtype=torch.bool)
-        unsatisfied = torch.ones((b, 1), dtype=torch.bool)
-        fin_len = torch.zeros((b, n), dtype=torch.long)  # generated length of finished hyps
-        cand_len_base = torch.zeros((b, k_keep), dtype=torch.long)
-
-        cur_len = 1
-        while True:
-            last = running_seqs[:, :, cur_len - 1].reshape(b * n, 1)
-            logits = self.decoder_forward(last, st)[:, -1, :]
-            if perturb is not None:
-                logits = logits + perturb(logits.shape)
-            logp = torch.log_softmax(logits, dim=-1)
-            logp = self.process_scores(logp, cur_len, max_length)
-            acc = logp.view(b, n, v) + running_scores[:, :, None]
-            acc = acc.reshape(b, n * v)
-
-            # (c) top-K continuations over all beams
-            topk_scores, topk_idx = torch.topk(acc, k=k_keep)
-            src_beam = topk_idx // v
-            tok = topk_idx % v
-            cand_seqs = torch.take_along_dim(running_seqs, src_beam[:, :, None], dim=1)
-            cand_seqs[:, :, cur_len] = tok
-
-            # (d) stopping criteria per candidate: EOS, or max length reached
-            hits = (tok == self.eos_id) | (cur_len + 1 >= max_length)
-
-            # (e) next running beams: best n among candidates not hitting a criterion
-            run_cand = topk_scores + hits.to(torch.float32) * NEG_LARGE
-            nxt = torch.topk(run_cand, k=n)[1]
-            running_seqs = torch.take_along_dim(cand_seqs, nxt[:, :, None], dim=1)
-            running_scores = torch.take_along_dim(run_cand, nxt, dim=1)
-            running_src = torch.take_along_dim(src_beam, nxt, dim=1)
-
-            # (f) finished hypotheses
-            just_finished = hits & top_mask[None, :]
-            fs = topk_scores / ((cur_len + 1 - 1) ** length_penalty)
-            full = torch.all(fin_flag, dim=-1, keepdim=True) & (early_stopping is True)
-            fs = fs + full.to(torch.float32) * NEG_LARGE
-            fs = fs + (~unsatisfied).to(torch.float32) * NEG_LARGE
-            fs = fs + (~just_finished).to(torch.float32) * NEG_LARGE
-            merged_seqs = torch.cat([fin_seqs, cand_seqs], dim=1)
-            merged_scores = torch.cat([fin_scores, fs], dim=1)
-            merged_flag = torch.cat([fin_flag, just_finished], dim=1)
-            merged_len = torch.cat([fin_len, cand_len_base + cur_len], dim=1)
-            sel = torch.topk(merged_scores, k=n)[1]
-            fin_seqs = torch.take_along_dim(merged_seqs, sel[:, :, None], dim=1)
-            fin_scores = torch.take_along_dim(merged_scores, sel, dim=1)
-            fin_flag = torch.take_along_dim(merged_flag, sel, dim=1)
-            fin_len = torch.take_along_dim(merged_len, sel, dim=1)
-
-            if trace is not None:
-                trace.append({"cur_len": cur_len, "topk_scores": topk_scores.clone(), "tok": tok.clone(),
-                              "src_beam": src_beam.clone(), "hits": hits.clone(),
-                              "running_src": running_src.clone(), "fin_scores": fin_scores.clone(),
-                              "fin_flag": fin_flag.clone(), "sel": sel.clone()})
-
-            # (g) reorder cache, advance, early-stop heuristic, loop condition
-            flat = (running_src + torch.arange(b)[:, None] * n).reshape(-1)
-            st.reorder(flat)
-            cur_len += 1
-            if early_stopping == "never" and length_penalty > 0.0:
-                best_len = max_length - 1
-            else:
-                best_len = cur_len - 1
-            best_possible = running_scores[:, :1] / (best_len ** length_penalty)
-            worst = torch.where(fin_flag, torch.min(fin_scores, dim=1, keepdim=True)[0],
-                                torch.tensor(NEG_LARGE, dtype=torch.float32))
-            unsatisfied = unsatisfied & torch.any(best_possible > worst, dim=-1, keepdim=True)
-            improvement_possible = bool(torch.any(unsatisfied))
-            exists_open_beam = not (bool(torch.all(fin_flag)) and early_stopping is True)
-            valid_continuations = not bool(torch.all(hits))
-            if not (improvement_possible and exists_open_beam and valid_continuations):
-                break
-
-        out = []
-        for i in range(b):
-            hyps = []
-            for j in range(n):
-                ln = int(fin_len[i, j])
-                hyps.append({"tokens": fin_seqs[i, j, 1:1 + ln].tolist(),
-                             "score": float(fin_scores[i, j]),
-                             "finished": bool(fin_flag[i, j])})
-            out.append(hyps)
-        return out
+        b, step, reorder = self._stepper(sources, n)
+        return beam_search(step, reorder, b, n, self.v_tgt, self.decoder_start_id, self.eos_id, self.pad_id,
+                           max_length or self.max_length, self.process_scores, length_penalty, early_stopping,
+                           perturb=perturb, trace=trace)
 
     # ------------------------------------------------------------------ scoring
     @torch.no_grad()
@@ -545,6 +436,167 @@ class MarianRef:
 
     def detok(self, ids):
         return self.tok.decode_target(ids)
+
+
+# ==========================================================================
+# Search (model independent: `step` maps the last tokens [N] to raw logits [N, V])
+# ==========================================================================
+
+def greedy_search(step, batch, start_id, eos_id, pad_id, max_length, process, record_logits=0,
+                  perturb=None, with_margin=False):
+    """transformers' greedy decoding (`_sample` with do_sample=False).
+
+    The processors are applied to the raw logits and the argmax is taken;
+    a sentence stops at EOS or when its length (start token included) reaches
+    max_length.  Returns per sentence {"tokens": generated ids after the start
+    token (EOS included when produced), "score": sum over the chosen tokens of
+    process(log_softmax(raw logits)) (so a forced-EOS step adds 0),
+    "step_logits": raw logits of the first `record_logits` steps} and, with
+    with_margin, "min_margin": the smallest gap between the best and the
+    second-best processed logit over the steps where a choice existed."""
+    seqs = [[] for _ in range(batch)]
+    scores = [0.0] * batch
+    step_logits = [[] for _ in range(batch)]
+    margins = [math.inf] * batch
+    done = torch.zeros(batch, dtype=torch.bool)
+    cur = torch.full((batch,), start_id, dtype=torch.long)
+    cur_len = 1
+    while True:
+        logits = step(cur)
+        if perturb is not None:
+            logits = logits + perturb(logits.shape)
+        proc = process(logits, cur_len, max_length)
+        nxt = torch.argmax(proc, dim=-1)
+        lp = process(torch.log_softmax(logits, dim=-1), cur_len, max_length)
+        if with_margin:
+            top2 = torch.topk(proc, 2, dim=-1).values
+            gap = (top2[:, 0] - top2[:, 1]).tolist()
+        for i in range(batch):
+            if done[i]:
+                continue
+            tok = int(nxt[i])
+            seqs[i].append(tok)
+            scores[i] += float(lp[i, tok])
+            if with_margin and gap[i] != math.inf:
+                margins[i] = min(margins[i], gap[i])
+            if len(step_logits[i]) < record_logits:
+                step_logits[i].append(logits[i].tolist())
+            if tok == eos_id:
+                done[i] = True
+        cur_len += 1
+        if cur_len >= max_length:
+            done[:] = True
+        if bool(done.all()):
+            break
+        cur = torch.where(done, torch.full_like(nxt, pad_id), nxt)
+    out = [{"tokens": seqs[i], "score": scores[i], "step_logits": step_logits[i]} for i in range(batch)]
+    if with_margin:
+        for i in range(batch):
+            out[i]["min_margin"] = margins[i] if margins[i] != math.inf else None
+    return out
+
+
+def beam_search(step, reorder, batch, num_beams, vocab, start_id, eos_id, pad_id, max_length, process,
+                length_penalty=1.0, early_stopping=False, perturb=None, trace=None):
+    """transformers' vectorised beam search (`_beam_search`, do_sample=False,
+    one EOS id), float32 throughout.
+
+    Rows of `step` are sentence-major: row b*num_beams + j is beam j of
+    sentence b.  Per step (cur_len = current length incl. the start token):
+      1. log_probs = process(log_softmax(logits)) + running beam scores
+         (initially 0 for beam 0 and -1e9 for the others);
+      2. top 2*num_beams over num_beams*vocab (torch.topk);
+      3. a candidate "hits" if its token is EOS or cur_len+1 >= max_length;
+      4. running beams := top num_beams of (score - 1e9*hit);
+      5. finished beams := top num_beams of old finished + candidates, where
+         a candidate counts only if it hits and is among the first num_beams
+         of the top-k, with score / (cur_len+1-1)**length_penalty, and gets
+         -1e9 when (early_stopping is True and all finished slots are full)
+         or the sentence's early-stop heuristic already says done;
+      6. cur_len += 1; heuristic: best = running[:, 0] / L**length_penalty,
+         L = max_length-1 if (early_stopping == "never" and length_penalty > 0)
+         else cur_len-1; still open &= any over finished slots of
+         best > (min finished score if the slot is finished else -1e9);
+      7. stop when no sentence is open, or early_stopping is True and every
+         slot of every sentence is finished, or every candidate hit.
+    Returns per sentence the num_beams finished hypotheses, best first:
+    {"tokens": ids after the start token (EOS included), "score": float32
+    length-penalised score, "finished": slot flag}."""
+    b, n, v = batch, num_beams, vocab
+    k_keep = max(2, 1 + 1) * n
+    top_mask = torch.cat([torch.ones(n, dtype=torch.bool), torch.zeros(k_keep - n, dtype=torch.bool)])
+
+    running_seqs = torch.full((b, n, max_length), pad_id, dtype=torch.long)
+    running_seqs[:, :, 0] = start_id
+    fin_seqs = running_seqs.clone()
+    running_scores = torch.zeros((b, n), dtype=torch.float32)
+    running_scores[:, 1:] = NEG_LARGE
+    fin_scores = torch.full((b, n), NEG_LARGE, dtype=torch.float32)
+    fin_flag = torch.zeros((b, n), dtype=torch.bool)
+    fin_len = torch.zeros((b, n), dtype=torch.long)   # generated length of each finished slot
+    unsatisfied = torch.ones((b, 1), dtype=torch.bool)
+
+    cur_len = 1
+    while True:
+        logits = step(running_seqs[:, :, cur_len - 1].reshape(b * n))
+        if perturb is not None:
+            logits = logits + perturb(logits.shape)
+        logp = process(torch.log_softmax(logits, dim=-1), cur_len, max_length)
+        acc = (logp.view(b, n, v) + running_scores[:, :, None]).reshape(b, n * v)
+
+        topk_scores, topk_idx = torch.topk(acc, k=k_keep)
+        src_beam = topk_idx // v
+        tok = topk_idx % v
+        cand_seqs = torch.take_along_dim(running_seqs, src_beam[:, :, None], dim=1)
+        cand_seqs[:, :, cur_len] = tok
+        hits = (tok == eos_id) | (cur_len + 1 >= max_length)
+
+        run_cand = topk_scores + hits.to(torch.float32) * NEG_LARGE
+        nxt = torch.topk(run_cand, k=n)[1]
+        running_seqs = torch.take_along_dim(cand_seqs, nxt[:, :, None], dim=1)
+        running_scores = torch.take_along_dim(run_cand, nxt, dim=1)
+        running_src = torch.take_along_dim(src_beam, nxt, dim=1)
+
+        just_finished = hits & top_mask[None, :]
+        fs = topk_scores / ((cur_len + 1 - 1) ** length_penalty)
+        full = torch.all(fin_flag, dim=-1, keepdim=True) & (early_stopping is True)
+        fs = fs + full.to(torch.float32) * NEG_LARGE
+        fs = fs + (~unsatisfied).to(torch.float32) * NEG_LARGE
+        fs = fs + (~just_finished).to(torch.float32) * NEG_LARGE
+        merged_scores = torch.cat([fin_scores, fs], dim=1)
+        sel = torch.topk(merged_scores, k=n)[1]
+        fin_seqs = torch.take_along_dim(torch.cat([fin_seqs, cand_seqs], dim=1), sel[:, :, None], dim=1)
+        fin_scores = torch.take_along_dim(merged_scores, sel, dim=1)
+        fin_flag = torch.take_along_dim(torch.cat([fin_flag, just_finished], dim=1), sel, dim=1)
+        fin_len = torch.take_along_dim(torch.cat([fin_len, torch.full((b, k_keep), cur_len)], dim=1), sel, dim=1)
+
+        if trace is not None:
+            trace.append({"cur_len": cur_len, "topk_scores": topk_scores.clone(), "tok": tok.clone(),
+                          "src_beam": src_beam.clone(), "hits": hits.clone(), "running_src": running_src.clone(),
+                          "fin_scores": fin_scores.clone(), "fin_flag": fin_flag.clone(), "sel": sel.clone()})
+
+        reorder((running_src + torch.arange(b)[:, None] * n).reshape(-1))
+        cur_len += 1
+        if early_stopping == "never" and length_penalty > 0.0:
+            best_len = max_length - 1
+        else:
+            best_len = cur_len - 1
+        best_possible = running_scores[:, :1] / (best_len ** length_penalty)
+        worst = torch.where(fin_flag, torch.min(fin_scores, dim=1, keepdim=True)[0],
+                            torch.tensor(NEG_LARGE, dtype=torch.float32))
+        unsatisfied = unsatisfied & torch.any(best_possible > worst, dim=-1, keepdim=True)
+        improvement_possible = bool(torch.any(unsatisfied))
+        exists_open_beam = not (bool(torch.all(fin_flag)) and early_stopping is True)
+        valid_continuations = not bool(torch.all(hits))
+        if not (improvement_possible and exists_open_beam and valid_continuations):
+            break
+
+    out = []
+    for i in range(b):
+        out.append([{"tokens": fin_seqs[i, j, 1:1 + int(fin_len[i, j])].tolist(),
+                     "score": float(fin_scores[i, j]),
+                     "finished": bool(fin_flag[i, j])} for j in range(n)])
+    return out
 
 
 def _parse_es(s):

@@ -52,3 +52,15 @@ TEST_CASE("sinusoidal positions put sines in the first half and cosines in the s
       CHECK(table[pos * d + d / 2 + j] == Approx(std::cos(angle)).margin(1e-7));
     }
 }
+
+#include "heed/text/tokenizer.h"
+
+TEST_CASE("language codes are split off only at the very start", "[tokenizer]") {
+  using heed::split_language_code;
+  CHECK(split_language_code(">>deu<< Hello") ==
+        std::pair<std::string, std::string>{">>deu<<", " Hello"});
+  CHECK(split_language_code(">>a<< b >>c<<") ==
+        std::pair<std::string, std::string>{">>a<<", " b >>c<<"});
+  CHECK(split_language_code("x >>deu<<") == std::pair<std::string, std::string>{"", "x >>deu<<"});
+  CHECK(split_language_code(">>open") == std::pair<std::string, std::string>{"", ">>open"});
+}

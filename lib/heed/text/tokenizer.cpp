@@ -22,21 +22,36 @@ std::unique_ptr<sentencepiece::SentencePieceProcessor> load_spm(const fs::path &
   return spm;
 }
 
+// HF's MarianTokenizer maps a SentencePiece piece missing from vocab.json to
+// <unk> without a word; a few missing pieces are harmless, but a vocabulary
+// that lacks most of them belongs to another model and would turn every
+// sentence into <unk>s: refuse it.
+void check_coverage(const sentencepiece::SentencePieceProcessor &spm, const fs::path &spm_path,
+                    const Vocabulary &vocab) {
+  int64_t pieces = 0, covered = 0;
+  for (int i = 0; i < spm.GetPieceSize(); ++i) {
+    if (spm.IsControl(i) || spm.IsUnknown(i) || spm.IsUnused(i))
+      continue;
+    ++pieces;
+    covered += vocab.find(spm.IdToPiece(i)).has_value();
+  }
+  if (2 * covered < pieces)
+    throw ModelError(vocab.path() + ": has only " + std::to_string(covered) + " of the " +
+                     std::to_string(pieces) + " pieces of " + spm_path.string() +
+                     ": not the vocabulary of this SentencePiece model");
+}
+
 } // namespace
 
 std::pair<std::string, std::string> split_language_code(std::string_view text) {
-  // Mirrors re.match / re.sub with ">>.+<<": the leftmost ">>" followed, after at
-  // least one character, by a "<<"; greedy, so the match ends at the last "<<".
-  const size_t last = text.rfind("<<");
-  if (last == std::string_view::npos || last < 3)
-    return {"", std::string(text)};
-  size_t start = text.find(">>");
-  if (start == std::string_view::npos || start + 3 > last)
-    return {"", std::string(text)};
-  const size_t end = last + 2;
-  std::string code = start == 0 ? std::string(text.substr(0, end)) : std::string();
-  std::string rest = std::string(text.substr(0, start)) + std::string(text.substr(end));
-  return {code, rest};
+  // As transformers' current MarianTokenizer: only a code at the very start,
+  // up to the first "<<", is split off.
+  if (text.substr(0, 2) == ">>") {
+    const size_t end = text.find("<<");
+    if (end != std::string_view::npos)
+      return {std::string(text.substr(0, end + 2)), std::string(text.substr(end + 2))};
+  }
+  return {"", std::string(text)};
 }
 
 Tokenizer::Tokenizer(const std::string &model_dir, const MarianConfig &config)
@@ -61,6 +76,8 @@ Tokenizer::Tokenizer(const std::string &model_dir, const MarianConfig &config)
                        std::to_string(config.decoder_vocab_size) + " entries");
     target_vocab_ = &source_vocab_;
   }
+  check_coverage(*source_spm_, dir / "source.spm", source_vocab_);
+  check_coverage(*target_spm_, dir / "target.spm", *target_vocab_);
   source_vocab_.require("</s>", config.eos_token_id, "eos_token_id");
   target_vocab_->require("</s>", config.eos_token_id, "eos_token_id");
   target_vocab_->require("<pad>", config.pad_token_id, "pad_token_id");

@@ -56,8 +56,8 @@ private:
   int64_t pad_id_ = 0;
 };
 
-// Splits a leading target-language code the way MarianTokenizer's
-// `>>.+<<` regular expression does; returns {code or "", remaining text}.
+// Splits a leading target-language code (">>deu<< text" -> ">>deu<<", " text");
+// returns {code or "", remaining text}.
 std::pair<std::string, std::string> split_language_code(std::string_view text);
 
 } // namespace heed

@@ -2,33 +2,42 @@
 
 #include "heed/core/error.h"
 #include "heed/io/json_fields.h"
+#include "heed/io/printable.h"
 
 namespace heed {
 
 Vocabulary Vocabulary::load(const std::string &path, int64_t max_size) {
-  const nlohmann::json json = io::read_json_file(path);
+  return from_json(io::read_json_file(path), path, max_size);
+}
+
+Vocabulary Vocabulary::from_json(const nlohmann::json &json, const std::string &path,
+                                 int64_t max_size) {
   if (!json.is_object())
     throw ModelError(path + ": expected a JSON object mapping pieces to ids");
   Vocabulary v;
   v.path_ = path;
   int64_t largest = -1;
   for (auto &[piece, id] : json.items()) {
+    // An unsigned value past INT64_MAX reads as negative: refused here too.
     if (!id.is_number_integer() || id.get<int64_t>() < 0)
-      throw ModelError(path + ": piece \"" + piece + "\" has id " + id.dump() +
+      throw ModelError(path + ": piece \"" + io::printable(piece) + "\" has id " + io::brief(id) +
                        ", not a non-negative integer");
     const int64_t value = id.get<int64_t>();
     if (value >= max_size)
-      throw ModelError(path + ": piece \"" + piece + "\" has id " + std::to_string(value) +
-                       ", outside the model's embedding of " + std::to_string(max_size) +
-                       " rows (config.json)");
+      throw ModelError(path + ": piece \"" + io::printable(piece) + "\" has id " +
+                       std::to_string(value) + ", outside the model's embedding of " +
+                       std::to_string(max_size) + " rows (config.json)");
     largest = std::max(largest, value);
     v.ids_.emplace(piece, value);
   }
   v.pieces_.assign(static_cast<size_t>(largest + 1), std::string());
+  // Tracked apart from the pieces: the empty string is a valid (if odd) piece.
+  std::vector<bool> taken(v.pieces_.size(), false);
   for (auto &[piece, id] : v.ids_) {
-    if (!v.pieces_[id].empty())
+    if (taken[id])
       throw ModelError(path + ": id " + std::to_string(id) + " is given to both \"" +
-                       v.pieces_[id] + "\" and \"" + piece + "\"");
+                       io::printable(v.pieces_[id]) + "\" and \"" + io::printable(piece) + "\"");
+    taken[id] = true;
     v.pieces_[id] = piece;
   }
   auto unk = v.find("<unk>");

@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace heed {
 
 class Vocabulary {
@@ -15,6 +17,9 @@ public:
   // Reads a JSON object {piece: id}; ids must be distinct non-negative integers
   // below `max_size` (the embedding rows). Throws ModelError naming the file.
   static Vocabulary load(const std::string &path, int64_t max_size);
+  // The same from parsed JSON; `path` names the file in errors.
+  static Vocabulary from_json(const nlohmann::json &json, const std::string &path,
+                              int64_t max_size);
 
   // One past the largest id.
   int64_t size() const { return static_cast<int64_t>(pieces_.size()); }
