@@ -1,0 +1,56 @@
+#!/usr/bin/python3
+"""Pick the default beam size of an exported model by validation BLEU with heed.
+
+Translates the validation set with heed for each candidate beam size, prints
+BLEU / chrF2 / speed, and writes the best (ties -> the smaller, faster beam)
+as num_beams into the model's generation_config.json and config.json.
+
+Usage: /usr/bin/python3 choose_beam.py [--model-dir models/multi30k-en-de] [--beams 4 5] [--heed build/heed]
+"""
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import data  # noqa: E402
+from evaluate import report, run_translation, score  # noqa: E402
+from hf_format import set_num_beams  # noqa: E402
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model-dir", default=data.DEFAULT_EXPORT_DIR)
+    p.add_argument("--beams", type=int, nargs="+", default=[4, 5])
+    p.add_argument("--heed", default=os.path.join(data.REPO, "build", "heed"))
+    p.add_argument("--threads", type=int, default=0, help="heed --threads (0 = heed's default)")
+    p.add_argument("--data-dir", default=data.DEFAULT_DATA_DIR)
+    p.add_argument("--split", default="val")
+    p.add_argument("--dry-run", action="store_true", help="only print the scores")
+    a = p.parse_args(argv)
+    try:
+        data.require_files([a.heed], "build heed first: cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && "
+                                     "make -C build -j2 heed")
+        src_path, ref_path = data.require_corpus(a.data_dir, [a.split])
+        src, ref = data.read_lines(src_path), data.read_lines(ref_path)
+        results = []
+        for beam in a.beams:
+            cmd = f"{a.heed} translate -m {a.model_dir} --beam-size {beam}"
+            if a.threads:
+                cmd += f" --threads {a.threads}"
+            hyps, dt = run_translation(cmd, src)
+            s = score(hyps, ref)
+            report(f"{a.split} beam {beam}", s, len(src), dt)
+            results.append((-round(s["bleu"], 2), beam))
+    except data.RecipeError as e:
+        data.die(str(e), 1)
+    best = min(results)[1]
+    if a.dry_run:
+        print(f"best beam size: {best} (not written: --dry-run)")
+    else:
+        set_num_beams(a.model_dir, best)
+        print(f"best beam size: {best}; written to {a.model_dir}/generation_config.json and config.json")
+
+
+if __name__ == "__main__":
+    main()
