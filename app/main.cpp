@@ -15,6 +15,7 @@
 #include "heed/core/error.h"
 #include "heed/decoding/streaming.h"
 #include "heed/decoding/translator.h"
+#include "heed/io/printable.h"
 #include "heed/io/shards.h"
 #include "heed/jobs/translate_job.h"
 #include "heed/model/marian_model.h"
@@ -27,13 +28,66 @@ namespace {
 
 enum ExitCode { kOk = 0, kInternal = 1, kUsage = 2, kModel = 3, kIo = 4 };
 
+// Error messages can quote what a user or a file supplied; escaping control
+// characters keeps every error on one line of stderr.
+std::string one_line(const std::string &message) { return heed::io::printable(message, 4096); }
+
+// CLI11 reports a parse error on two lines ("Run with --help ..."); heed's
+// errors are one line.
+std::string usage_failure(const CLI::App *, const CLI::Error &e) {
+  return "heed: error: " + one_line(e.what()) + " (see heed --help)\n";
+}
+
+// Whole numbers of at least `min`. CLI11's own range checks report "not in
+// range 0.000000 to 1.797...e308", which names neither the limit nor the type.
+CLI::Validator at_least(int64_t min) {
+  return CLI::Validator(
+      [min](std::string &value) -> std::string {
+        size_t used = 0;
+        long long n = 0;
+        try {
+          n = std::stoll(value, &used);
+        } catch (const std::out_of_range &) {
+          return "is out of range: " + value;
+        } catch (const std::exception &) {
+          used = 0;
+        }
+        if (used == 0 || used != value.size())
+          return "must be a whole number, got '" + value + "'";
+        if (n < min)
+          return "must be at least " + std::to_string(min) + ", got " + value;
+        return "";
+      },
+      min > 0 ? "POSITIVE" : "NONNEGATIVE");
+}
+
+// Non-negative real numbers, with a message to match at_least().
+CLI::Validator non_negative_number() {
+  return CLI::Validator(
+      [](std::string &value) -> std::string {
+        size_t used = 0;
+        double x = 0;
+        try {
+          x = std::stod(value, &used);
+        } catch (const std::exception &) {
+          used = 0;
+        }
+        if (used == 0 || used != value.size())
+          return "must be a number, got '" + value + "'";
+        if (!(x >= 0))
+          return "must be at least 0, got " + value;
+        return "";
+      },
+      "NONNEGATIVE");
+}
+
 void add_decoding_options(CLI::App *cmd, heed::TranslationOptions &o,
                           std::optional<std::string> &early_stopping) {
   cmd->add_option("--beam-size,-b", o.beam_size,
                   "Beam size; 1 = greedy (default: num_beams of the model's generation config)")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   cmd->add_option("--n-best", o.n_best, "Hypotheses per sentence (at most the beam size)")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   cmd->add_option("--length-penalty", o.length_penalty,
                   "Exponent of the beam score length normalisation (default: the model's)");
   cmd->add_option("--early-stopping", early_stopping,
@@ -41,21 +95,21 @@ void add_decoding_options(CLI::App *cmd, heed::TranslationOptions &o,
       ->check(CLI::IsMember({"false", "true", "never"}));
   cmd->add_option("--max-length", o.max_length,
                   "Decoder length limit, start token included (default: the model's)")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   cmd->add_option("--max-new-tokens", o.max_new_tokens,
                   "Limit on generated tokens, EOS included; overrides --max-length")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
 }
 
 void add_compute_options(CLI::App *cmd, heed::TranslationOptions &o, std::string &batch_type) {
   cmd->add_option("--batch-size", o.batch_size,
                   "Sentences per batch, or padded source tokens with --batch-type tokens "
                   "(default 32)")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   cmd->add_option("--batch-type", batch_type, "Batch by sentences or by tokens")
       ->check(CLI::IsMember({"sentences", "tokens"}));
   cmd->add_option("--threads", o.threads, "Compute threads (default: physical cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
 }
 
 struct AttentionFlags {
@@ -89,7 +143,9 @@ void apply_early_stopping(const std::optional<std::string> &value, heed::Transla
                                          : heed::EarlyStopping::heuristic;
 }
 
-void warn(const std::string &message) { std::cerr << "heed: warning: " << message << '\n'; }
+void warn(const std::string &message) {
+  std::cerr << "heed: warning: " << one_line(message) << '\n';
+}
 
 } // namespace
 
@@ -98,6 +154,7 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
   app.footer("Exit codes: 0 success, 1 internal error, 2 usage error, 3 model error, "
              "4 input/output error.");
+  app.failure_message(usage_failure);
 
   heed::TranslationOptions options;
   options.warn = warn;
@@ -122,7 +179,7 @@ int main(int argc, char **argv) {
       ->add_option("--window", job.window,
                    "Lines read ahead and sorted by length before batching (default: "
                    "max(256, 8 x batch size); 1024 with --batch-type tokens)")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   translate->add_flag("--resume", job.resume,
                       "Continue an interrupted run: keep the complete outputs in -o FILE and "
                       "translate the rest");
@@ -179,17 +236,17 @@ int main(int argc, char **argv) {
   auto *bench = app.add_subcommand("bench", "Measure translation speed");
   bench->add_option("-m,--model", bench_model, "Model directory")->required();
   bench->add_option("-i,--input", bench_input, "Sentences to translate")->required();
-  bench->add_option("--lines", bench_lines, "Use the first N lines")->check(CLI::PositiveNumber);
+  bench->add_option("--lines", bench_lines, "Use the first N lines")->check(at_least(1));
   bench->add_option("--runs", bench_options.runs, "Runs per setting (median reported)")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   bench->add_option("--threads", bench_options.threads, "Compute threads (default: physical cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   bench->add_option("--max-new-tokens", bench_options.max_new_tokens, "Generated tokens limit")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
   bench
       ->add_option("--max-length-ratio", bench_options.max_length_ratio,
                    "Cap generated tokens at RATIO x source tokens per batch")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
 
   std::vector<std::string> shard_files;
   int64_t lines_per_input = 1;
@@ -199,7 +256,7 @@ int main(int argc, char **argv) {
   merge
       ->add_option("--lines-per-input", lines_per_input,
                    "Output lines per input (the n-best size for text n-best lists)")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
 
   try {
     app.parse(argc, argv);
@@ -252,16 +309,16 @@ int main(int argc, char **argv) {
         throw heed::IoError("standard output: write error");
     }
   } catch (const heed::OptionError &e) {
-    std::cerr << "heed: error: " << e.what() << '\n';
+    std::cerr << "heed: error: " << one_line(e.what()) << '\n';
     return kUsage;
   } catch (const heed::ModelError &e) {
-    std::cerr << "heed: model error: " << e.what() << '\n';
+    std::cerr << "heed: model error: " << one_line(e.what()) << '\n';
     return kModel;
   } catch (const heed::IoError &e) {
-    std::cerr << "heed: error: " << e.what() << '\n';
+    std::cerr << "heed: error: " << one_line(e.what()) << '\n';
     return kIo;
   } catch (const std::exception &e) {
-    std::cerr << "heed: internal error: " << e.what() << '\n';
+    std::cerr << "heed: internal error: " << one_line(e.what()) << '\n';
     return kInternal;
   }
   return kOk;

@@ -97,3 +97,53 @@ TEST_CASE("bad options, models and files give one clear line and distinct exit c
   CHECK(mismatch.exit_code == 4);
   CHECK(mismatch.err.find("has 2 lines but") != std::string::npos);
 }
+
+TEST_CASE("every usage and input/output error is one line with its exit code", "[cli]") {
+  const auto dir = heed::test::temp_dir();
+  std::ofstream(dir / "in.txt") << "Hello\n";
+  struct Case {
+    std::string args;
+    int exit_code;
+    std::string err;
+  };
+  const Case cases[] = {
+      {"translate " + kModel + " --no-such-flag 'Hello'", 2,
+       "heed: error: The following argument was not expected: --no-such-flag (see heed --help)\n"},
+      {"", 2, "heed: error: A subcommand is required (see heed --help)\n"},
+      {"translate 'Hello'", 2, "heed: error: --model is required (see heed --help)\n"},
+      {"translate " + kModel + " --beam-size 0 'Hello'", 2,
+       "heed: error: --beam-size: must be at least 1, got 0 (see heed --help)\n"},
+      {"translate " + kModel + " --beam-size four 'Hello'", 2,
+       "heed: error: --beam-size: must be a whole number, got 'four' (see heed --help)\n"},
+      {"translate " + kModel + " --threads -1 'Hello'", 2,
+       "heed: error: --threads: must be at least 0, got -1 (see heed --help)\n"},
+      {"translate " + kModel + " --format xml 'Hello'", 2, ""},
+      {"translate " + kModel + " --shard 9/8 'Hello'", 2,
+       "heed: error: --shard must be K/N with 0 <= K < N, got '9/8'\n"},
+      {"translate " + kModel + " -i '" + dir.string() + "'", 4,
+       "heed: error: " + dir.string() + ": is a directory, not a text file\n"},
+      {"translate " + kModel + " -i /nonexistent/input.txt", 4,
+       "heed: error: /nonexistent/input.txt: cannot open for reading\n"},
+      {"translate " + kModel + " -i '" + (dir / "in.txt").string() +
+           "' -o /nonexistent/dir/out.txt",
+       4, "heed: error: /nonexistent/dir/out.txt: cannot open for writing\n"},
+      {"translate " + kModel + " 'Hello' -o /nonexistent/dir/out.txt", 4,
+       "heed: error: /nonexistent/dir/out.txt: cannot open for writing\n"},
+  };
+  for (const auto &c : cases) {
+    const auto r = run_heed(c.args);
+    INFO(c.args << "\n" << r.err);
+    CHECK(r.exit_code == c.exit_code);
+    CHECK(count_lines(r.err) == 1);
+    CHECK(r.out.empty());
+    if (!c.err.empty())
+      CHECK(r.err == c.err);
+  }
+}
+
+TEST_CASE("--help documents the exit codes", "[cli]") {
+  const auto help = run_heed("--help");
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.out, Catch::Contains("Exit codes: 0 success, 1 internal error, 2 usage error, "
+                                       "3 model error, 4 input/output error."));
+}

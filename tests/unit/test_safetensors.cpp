@@ -11,28 +11,19 @@
 
 #include "heed/core/error.h"
 #include "heed/io/safetensors.h"
+#include "test_support.h"
 
 using namespace heed;
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string temp_path(const std::string &name) {
-  const fs::path dir = fs::temp_directory_path() / "heed-tests";
-  fs::create_directories(dir);
-  return (dir / name).string();
-}
+std::string temp_path(const std::string &name) { return (test::temp_dir() / name).string(); }
 
-// Writes an 8-byte length, the header text and `data` bytes.
 std::string write_file(const std::string &name, const std::string &header,
                        const std::vector<uint8_t> &data, int64_t claimed_length = -1) {
   const std::string path = temp_path(name);
-  std::ofstream out(path, std::ios::binary);
-  uint64_t length = claimed_length < 0 ? header.size() : static_cast<uint64_t>(claimed_length);
-  for (int i = 0; i < 8; ++i)
-    out.put(static_cast<char>((length >> (8 * i)) & 0xff));
-  out << header;
-  out.write(reinterpret_cast<const char *>(data.data()), static_cast<std::streamsize>(data.size()));
+  test::write_safetensors(path, header, data, claimed_length);
   return path;
 }
 
@@ -126,4 +117,45 @@ TEST_CASE("safetensors: malformed files are rejected with the file and tensor na
       error_of(write_file("reversed.safetensors",
                           R"({"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", data)),
       Catch::Contains("reversed"));
+}
+
+TEST_CASE("safetensors: an image in memory is read like the same file", "[safetensors]") {
+  const auto data = floats({1.f, 2.f});
+  const std::string header = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  const std::string path = write_file("memory.safetensors", header, data);
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                   std::istreambuf_iterator<char>());
+  const io::SafetensorsFile from_memory(bytes.data(), bytes.size(), "in-memory");
+  const io::SafetensorsFile from_file(path);
+  CHECK(from_memory.path() == "in-memory");
+  CHECK(from_memory.get("w").shape == from_file.get("w").shape);
+  float a[2], b[2];
+  io::SafetensorsFile::to_float(from_memory.get("w"), a);
+  io::SafetensorsFile::to_float(from_file.get("w"), b);
+  CHECK(std::memcmp(a, b, sizeof a) == 0);
+  const std::string broken("\x05\0\0\0\0\0\0\0{", 9); // claims 5 header bytes, has 1
+  CHECK_THROWS_WITH(io::SafetensorsFile(reinterpret_cast<const uint8_t *>(broken.data()),
+                                        broken.size(), "in-memory"),
+                    Catch::StartsWith("in-memory: header length 5 is larger than the file"));
+}
+
+TEST_CASE("safetensors: names from the file are quoted on one line, cropped", "[safetensors]") {
+  const std::string header = R"({"bad\nname":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})";
+  CHECK_THAT(error_of(write_file("newline.safetensors", header, floats({1.f, 2.f}))),
+             Catch::Contains("tensor 'bad\\nname' has unsupported dtype 'I64'"));
+  const std::string long_name(5000, 'n');
+  const std::string error = error_of(
+      write_file("long-name.safetensors",
+                 R"({")" + long_name + R"(":{"dtype":"F32","shape":[9],"data_offsets":[0,8]}})",
+                 floats({1.f, 2.f})));
+  CHECK_THAT(error, Catch::Contains("tensor 'nnnn") && Catch::Contains("...'"));
+  CHECK(error.size() < 400);
+}
+
+TEST_CASE("safetensors: empty tensors share no bytes with their neighbours", "[safetensors]") {
+  const std::string header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                             R"("e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]}})";
+  const io::SafetensorsFile file(write_file("empty-inside.safetensors", header, floats({1, 2})));
+  CHECK(file.get("e").numel() == 0);
 }

@@ -323,5 +323,6 @@ TEST_CASE("memory stays flat from 100k to 1M input lines", "[streaming]") {
   const double small = peak_mb(dir / "100k.txt");
   const double large = peak_mb(dir / "1m.txt");
   INFO("peak RSS: 100k lines " << small << " MB, 1M lines " << large << " MB");
-  CHECK(large < small + 8);
+  if (!test::kAddressSanitizer)
+    CHECK(large < small + 8);
 }

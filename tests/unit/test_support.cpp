@@ -41,18 +41,43 @@ void replace_in_file(const fs::path &path, const std::string &from, const std::s
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
 }
 
-CommandResult run_heed(const std::string &args, const std::string &stdin_text) {
+CommandResult run_heed(const std::string &args, const std::string &stdin_text,
+                       const std::string &shell_prefix) {
   const fs::path dir = temp_dir();
   const fs::path in = dir / "stdin.txt", out = dir / "stdout.txt", err = dir / "stderr.txt";
   std::ofstream(in, std::ios::binary | std::ios::trunc) << stdin_text;
-  const std::string command = std::string("'") + HEED_BINARY + "' " + args + " < '" + in.string() +
-                              "' > '" + out.string() + "' 2> '" + err.string() + "'";
+  const std::string command = shell_prefix + " '" + HEED_BINARY + "' " + args + " < '" +
+                              in.string() + "' > '" + out.string() + "' 2> '" + err.string() + "'";
   const int status = std::system(command.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = read_file(out);
   r.err = read_file(err);
   return r;
+}
+
+void write_safetensors(const fs::path &path, const std::string &header,
+                       const std::vector<uint8_t> &data, int64_t claimed_length) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  const uint64_t length =
+      claimed_length < 0 ? header.size() : static_cast<uint64_t>(claimed_length);
+  for (int i = 0; i < 8; ++i)
+    out.put(static_cast<char>((length >> (8 * i)) & 0xff));
+  out << header;
+  out.write(reinterpret_cast<const char *>(data.data()), static_cast<std::streamsize>(data.size()));
+  if (!out)
+    throw std::runtime_error("write_safetensors: cannot write " + path.string());
+}
+
+SafetensorsParts read_safetensors(const fs::path &path) {
+  const std::string bytes = read_file(path);
+  uint64_t length = 0;
+  for (int i = 7; i >= 0; --i)
+    length = (length << 8) | static_cast<uint8_t>(bytes.at(i));
+  SafetensorsParts parts;
+  parts.header = nlohmann::json::parse(bytes.substr(8, length));
+  parts.data.assign(bytes.begin() + 8 + static_cast<std::ptrdiff_t>(length), bytes.end());
+  return parts;
 }
 
 } // namespace heed::test

@@ -2,10 +2,23 @@
 // heed binary.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace heed::test {
+
+// True when built with AddressSanitizer (scripts/test-sanitizers). Its
+// allocator keeps freed memory in a quarantine, so peak RSS says nothing about
+// heed's own memory use there, and `ulimit -v` breaks its shadow memory.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAddressSanitizer = true;
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
 
 // A fresh copy of tests/data/NAME in a temporary directory.
 std::filesystem::path copy_fixture(const std::string &name, const std::string &copy_name);
@@ -20,8 +33,23 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs `heed ARGS` through the shell with `stdin_text` on standard input.
-CommandResult run_heed(const std::string &args, const std::string &stdin_text = "");
+// Runs `heed ARGS` through the shell with `stdin_text` on standard input;
+// `shell_prefix` runs first in the same shell (e.g. "ulimit -v N;").
+CommandResult run_heed(const std::string &args, const std::string &stdin_text = "",
+                       const std::string &shell_prefix = "");
+
+// Writes a safetensors file: the 8-byte little-endian header length
+// (`claimed_length` when not negative, else the header's), the header, `data`.
+void write_safetensors(const std::filesystem::path &path, const std::string &header,
+                       const std::vector<uint8_t> &data, int64_t claimed_length = -1);
+
+// A safetensors file split into its parsed header and its data section, to be
+// altered and written back with write_safetensors(path, header.dump(), data).
+struct SafetensorsParts {
+  nlohmann::json header;
+  std::vector<uint8_t> data;
+};
+SafetensorsParts read_safetensors(const std::filesystem::path &path);
 
 std::filesystem::path temp_dir();
 

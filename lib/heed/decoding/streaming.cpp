@@ -32,6 +32,11 @@ void clean(std::string &line, int64_t line_number, const StreamOptions &options)
   }
 }
 
+std::string cropped_line_warning(int64_t line_number, size_t max_bytes) {
+  return "line " + std::to_string(line_number) + ": longer than " + std::to_string(max_bytes) +
+         " bytes; cropped";
+}
+
 } // namespace
 
 StreamStats translate_stream(Translator &translator, io::LineReader &in, TranslationWriter &writer,
@@ -57,6 +62,8 @@ StreamStats translate_stream(Translator &translator, io::LineReader &in, Transla
       if (!options.shard.contains(number - 1))
         continue;
       ++shard_lines;
+      if (in.cropped() && options.warn)
+        options.warn(cropped_line_warning(number, in.max_line_bytes()));
       clean(line, number, options);
       lines.push_back(std::move(line));
       numbers.push_back(number);
@@ -108,6 +115,9 @@ std::vector<std::string> read_text_lines(const std::string &path,
   std::string line;
   try {
     while (reader.next(line)) {
+      if (reader.cropped() && warn)
+        warn(reader.name() + ": " +
+             cropped_line_warning(static_cast<int64_t>(lines.size()) + 1, reader.max_line_bytes()));
       const LineRepairs r = repair_line(line);
       if (r.any() && warn)
         warn(reader.name() + ": line " + std::to_string(lines.size() + 1) +

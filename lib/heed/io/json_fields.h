@@ -7,12 +7,20 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace heed::io {
 
 // Reads and parses a JSON file; throws ModelError naming the path on failure.
 nlohmann::json read_json_file(const std::string &path);
+// Parses JSON text that came from `path` (the name used in errors).
+nlohmann::json parse_json(std::string_view text, const std::string &path);
+
+// A short, one-line rendering of a JSON value for error messages. Deep or long
+// values are cut: a hostile file must neither flood the message nor overflow
+// the stack through the recursion of nlohmann's dump().
+std::string brief(const nlohmann::json &value);
 
 class JsonFields {
 public:

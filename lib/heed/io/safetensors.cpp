@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "heed/core/error.h"
+#include "heed/io/printable.h"
 
 namespace heed::io {
 
@@ -74,6 +75,8 @@ float bfloat16_to_float(uint16_t b) {
 
 void SafetensorsFile::to_float(const TensorEntry &t, float *out) {
   const int64_t n = t.numel();
+  if (n == 0)
+    return; // `out` may be null then (an empty vector's data()), invalid for memcpy
   switch (t.dtype) {
   case DType::f32:
     std::memcpy(out, t.data, sizeof(float) * n);
@@ -104,15 +107,24 @@ DType parse_dtype(const std::string &path, const std::string &name, const std::s
     return DType::f16;
   if (s == "BF16")
     return DType::bf16;
-  fail(path, "tensor '" + name + "' has unsupported dtype '" + s + "' (supported: F32, F16, BF16)");
+  fail(path, "tensor '" + printable(name) + "' has unsupported dtype '" + printable(s) +
+                 "' (supported: F32, F16, BF16)");
 }
 
 } // namespace
 
 SafetensorsFile::SafetensorsFile(const std::string &path)
-    : file_(std::make_unique<MappedFile>(path)) {
-  const uint8_t *base = file_->data();
-  const uint64_t file_size = file_->size();
+    : name_(path), file_(std::make_unique<MappedFile>(path)) {
+  parse(file_->data(), file_->size());
+}
+
+SafetensorsFile::SafetensorsFile(const uint8_t *bytes, size_t size, std::string name)
+    : name_(std::move(name)) {
+  parse(bytes, size);
+}
+
+void SafetensorsFile::parse(const uint8_t *base, uint64_t file_size) {
+  const std::string &path = name_;
   if (file_size < 8)
     fail(path, "truncated: " + std::to_string(file_size) +
                    " bytes, too short for the 8-byte safetensors header length");
@@ -143,12 +155,12 @@ SafetensorsFile::SafetensorsFile(const std::string &path)
         fail(path, "__metadata__ is not an object");
       for (auto &[key, value] : entry.items()) {
         if (!value.is_string())
-          fail(path, "__metadata__ value '" + key + "' is not a string");
+          fail(path, "__metadata__ value '" + printable(key) + "' is not a string");
         metadata_[key] = value.get<std::string>();
       }
       continue;
     }
-    const std::string where = "tensor '" + name + "'";
+    const std::string where = "tensor '" + printable(name) + "'";
     if (!entry.is_object())
       fail(path, where + ": entry is not an object");
     if (!entry.contains("dtype") || !entry["dtype"].is_string())
@@ -194,22 +206,24 @@ SafetensorsFile::SafetensorsFile(const std::string &path)
     tensors_.emplace(name, std::move(t));
   }
 
-  // Tensors must not share bytes.
+  // Tensors must not share bytes (an empty tensor has none to share).
   std::vector<const TensorEntry *> by_offset;
   for (auto &[name, t] : tensors_)
-    by_offset.push_back(&t);
-  std::sort(by_offset.begin(), by_offset.end(),
-            [](auto *a, auto *b) { return a->begin < b->begin; });
+    if (t.end > t.begin)
+      by_offset.push_back(&t);
+  std::sort(by_offset.begin(), by_offset.end(), [](auto *a, auto *b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
   for (size_t i = 1; i < by_offset.size(); ++i)
     if (by_offset[i]->begin < by_offset[i - 1]->end)
-      fail(path, "tensors '" + by_offset[i - 1]->name + "' and '" + by_offset[i]->name +
-                     "' overlap in the data section");
+      fail(path, "tensors '" + printable(by_offset[i - 1]->name) + "' and '" +
+                     printable(by_offset[i]->name) + "' overlap in the data section");
 }
 
 const TensorEntry &SafetensorsFile::get(const std::string &name) const {
   auto it = tensors_.find(name);
   if (it == tensors_.end())
-    fail(path(), "missing tensor '" + name + "'");
+    fail(path(), "missing tensor '" + printable(name) + "'");
   return it->second;
 }
 

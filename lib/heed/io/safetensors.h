@@ -36,9 +36,13 @@ public:
   // Largest header accepted, as in the reference implementation.
   static constexpr uint64_t kMaxHeaderBytes = 100u << 20;
 
+  // Maps the file at `path` and validates it.
   explicit SafetensorsFile(const std::string &path);
+  // Validates a safetensors image already in memory (`bytes` must outlive this
+  // object: tensors point into it); `name` stands for the path in errors.
+  SafetensorsFile(const uint8_t *bytes, size_t size, std::string name);
 
-  const std::string &path() const { return file_->path(); }
+  const std::string &path() const { return name_; }
   bool contains(const std::string &name) const { return tensors_.count(name) != 0; }
   // Throws ModelError naming the file and tensor when absent.
   const TensorEntry &get(const std::string &name) const;
@@ -49,7 +53,11 @@ public:
   static void to_float(const TensorEntry &tensor, float *out);
 
 private:
-  std::unique_ptr<MappedFile> file_;
+  // The one parser behind both constructors.
+  void parse(const uint8_t *base, uint64_t size);
+
+  std::string name_;
+  std::unique_ptr<MappedFile> file_; // null for an image in memory
   std::map<std::string, TensorEntry> tensors_;
   std::map<std::string, std::string> metadata_;
 };

@@ -6,11 +6,14 @@
 namespace heed {
 namespace {
 
-// Bounds that refuse absurd claims before anything is allocated.
+// Bounds that refuse absurd claims before anything is allocated. Every size but
+// max_position_embeddings is then checked against the tensors of the file; the
+// sinusoidal position tables (positions x d_model floats each) are built from
+// config.json alone, hence the tighter bound (Marian models use 512 or 1024).
 constexpr int64_t kMaxVocab = 10'000'000;
 constexpr int64_t kMaxDim = 65'536;
 constexpr int64_t kMaxLayers = 1'024;
-constexpr int64_t kMaxPositions = 1'048'576;
+constexpr int64_t kMaxPositions = 65'536;
 
 ops::Activation parse_activation(const io::JsonFields &f, const std::string &name) {
   // Names as in transformers' ACT2FN.
@@ -29,7 +32,10 @@ ops::Activation parse_activation(const io::JsonFields &f, const std::string &nam
 } // namespace
 
 MarianConfig MarianConfig::load(const std::string &path) {
-  const nlohmann::json json = io::read_json_file(path);
+  return from_json(io::read_json_file(path), path);
+}
+
+MarianConfig MarianConfig::from_json(const nlohmann::json &json, const std::string &path) {
   io::JsonFields f(json, path);
   MarianConfig c;
   if (f.has("model_type") && f.string("model_type", "") != "marian")

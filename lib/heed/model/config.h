@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "heed/ops/matmul.h"
 
 namespace heed {
@@ -31,6 +33,8 @@ struct MarianConfig {
 
   // Reads `path` (a config.json); throws ModelError naming the file and field.
   static MarianConfig load(const std::string &path);
+  // The same from parsed JSON; `path` names the file in errors.
+  static MarianConfig from_json(const nlohmann::json &json, const std::string &path);
 
   int64_t parameter_count() const;
 };

@@ -19,7 +19,10 @@ const char *early_stopping_name(EarlyStopping e) {
 }
 
 GenerationConfig GenerationConfig::from_file(const std::string &path) {
-  const nlohmann::json json = io::read_json_file(path);
+  return from_json(io::read_json_file(path), path);
+}
+
+GenerationConfig GenerationConfig::from_json(const nlohmann::json &json, const std::string &path) {
   io::JsonFields f(json, path);
   GenerationConfig g;
   g.source = path;
@@ -37,22 +40,24 @@ GenerationConfig GenerationConfig::from_file(const std::string &path) {
     else if (v.is_string() && v.get<std::string>() == "never")
       g.early_stopping = EarlyStopping::never;
     else
-      f.fail("early_stopping", "must be true, false or \"never\", got " + v.dump());
+      f.fail("early_stopping", "must be true, false or \"never\", got " + io::brief(v));
   }
+  constexpr int64_t kMaxTokenId = 10'000'000; // as config.json's vocabulary bound
   g.bad_words_ids = f.integer_lists("bad_words_ids");
-  g.forced_eos_token_id = f.optional_integer("forced_eos_token_id", 0, 10'000'000);
+  g.forced_eos_token_id = f.optional_integer("forced_eos_token_id", 0, kMaxTokenId);
   g.renormalize_logits = f.boolean("renormalize_logits", false);
-  g.decoder_start_token_id = f.optional_integer("decoder_start_token_id", 0, 10'000'000);
-  g.pad_token_id = f.optional_integer("pad_token_id", 0, 10'000'000);
+  g.decoder_start_token_id = f.optional_integer("decoder_start_token_id", 0, kMaxTokenId);
+  g.pad_token_id = f.optional_integer("pad_token_id", 0, kMaxTokenId);
   if (f.has("eos_token_id")) {
-    // transformers allows a list of EOS ids; Marian models have one.
+    // transformers allows a list of EOS ids; Marian models have one. The one
+    // element of a list gets the same checks as a plain id: it indexes the
+    // logits.
     const auto &v = f.raw("eos_token_id");
-    if (v.is_array() && v.size() == 1 && v[0].is_number_integer())
-      g.eos_token_id = v[0].get<int64_t>();
-    else if (v.is_array())
-      f.fail("eos_token_id", "lists several EOS tokens; heed supports one");
-    else
-      g.eos_token_id = f.optional_integer("eos_token_id", 0, 10'000'000);
+    if (v.is_array() && v.size() != 1)
+      f.fail("eos_token_id",
+             v.empty() ? "is an empty list" : "lists several EOS tokens; heed supports one");
+    const auto single = nlohmann::json::object({{"eos_token_id", v.is_array() ? v[0] : v}});
+    g.eos_token_id = io::JsonFields(single, path).optional_integer("eos_token_id", 0, kMaxTokenId);
   }
   return g;
 }

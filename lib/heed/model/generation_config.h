@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace heed {
 
 enum class EarlyStopping { heuristic, always, never }; // HF: False, True, "never"
@@ -33,6 +35,8 @@ struct GenerationConfig {
   static GenerationConfig load(const std::string &model_dir);
   // Reads the generation fields of one JSON file (either kind).
   static GenerationConfig from_file(const std::string &path);
+  // The same from parsed JSON; `path` names the file in errors.
+  static GenerationConfig from_json(const nlohmann::json &json, const std::string &path);
 
   // Total decoder length limit (start token included) for this configuration.
   int64_t effective_max_length() const { return max_new_tokens ? *max_new_tokens + 1 : max_length; }

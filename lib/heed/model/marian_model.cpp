@@ -160,8 +160,6 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir) {
 
   Encoder &enc = model->encoder;
   enc.embeddings.tokens = source_table;
-  enc.embeddings.positions =
-      read_positions(r, "model.encoder.embed_positions.weight", c.max_position_embeddings, d);
   enc.embeddings.scale = scale;
   for (int64_t i = 0; i < c.encoder_layers; ++i) {
     const std::string p = "model.encoder.layers." + std::to_string(i);
@@ -175,8 +173,6 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir) {
 
   Decoder &dec = model->decoder;
   dec.embeddings.tokens = target_table;
-  dec.embeddings.positions =
-      read_positions(r, "model.decoder.embed_positions.weight", c.max_position_embeddings, d);
   dec.embeddings.scale = scale;
   for (int64_t i = 0; i < c.decoder_layers; ++i) {
     const std::string p = "model.decoder.layers." + std::to_string(i);
@@ -189,6 +185,13 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir) {
     layer.final_norm = read_norm(r, p + ".final_layer_norm", d);
     dec.layers.push_back(std::move(layer));
   }
+  // Positions last: a table missing from the file is built from config.json's
+  // sizes, so d_model must first have been checked against every matrix (a
+  // hostile config must not make heed allocate what the file does not back).
+  enc.embeddings.positions =
+      read_positions(r, "model.encoder.embed_positions.weight", c.max_position_embeddings, d);
+  dec.embeddings.positions =
+      read_positions(r, "model.decoder.embed_positions.weight", c.max_position_embeddings, d);
   if (c.tie_word_embeddings) {
     dec.output_weight = target_table;
     if (r.has("lm_head.weight"))

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets into tests/fuzz/corpus/<target>/.
+
+The seeds are small valid files and edge cases; libFuzzer mutates them. Run it
+again after changing a seed here; the output is committed.
+"""
+import json
+import pathlib
+import shutil
+import struct
+
+HERE = pathlib.Path(__file__).resolve().parent
+DATA = HERE.parent / "data"
+CORPUS = HERE / "corpus"
+
+
+def write(target, name, content):
+    path = CORPUS / target / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+
+
+def safetensors(header, data=b"", claimed_length=None):
+    text = json.dumps(header, separators=(",", ":")).encode() if isinstance(header, dict) else header
+    text += b" " * (-len(text) % 8)  # the reference writer pads to 8 bytes
+    length = len(text) if claimed_length is None else claimed_length
+    return struct.pack("<Q", length) + text + data
+
+
+def main():
+    shutil.rmtree(CORPUS, ignore_errors=True)
+
+    # safetensors: header + tensor table + data.
+    f32 = struct.pack("<4f", 1.0, -2.0, 0.5, 3.0)
+    write("safetensors", "three_dtypes.safetensors", safetensors({
+        "__metadata__": {"format": "pt"},
+        "a": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]},
+        "h": {"dtype": "F16", "shape": [2], "data_offsets": [16, 20]},
+        "b": {"dtype": "BF16", "shape": [1], "data_offsets": [20, 22]},
+    }, f32 + struct.pack("<3H", 0x3C00, 0xC000, 0x3FC0)))
+    names = ["model.shared.weight", "model.encoder.layers.0.self_attn.q_proj.weight",
+             "model.encoder.layers.0.self_attn.q_proj.bias", "final_logits_bias"]
+    header, offset = {}, 0
+    for name, shape in zip(names, [[3, 2], [2, 2], [2], [1, 3]]):
+        size = 4 * shape[0] * (shape[1] if len(shape) > 1 else 1)
+        header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + size]}
+        offset += size
+    write("safetensors", "marian_names.safetensors", safetensors(header, bytes(range(offset))))
+    write("safetensors", "empty_header.safetensors", safetensors({}))
+    write("safetensors", "scalar_and_empty.safetensors", safetensors({
+        "s": {"dtype": "F32", "shape": [], "data_offsets": [0, 4]},
+        "e": {"dtype": "F16", "shape": [0, 5], "data_offsets": [4, 4]},
+    }, f32[:4]))
+    write("safetensors", "length_past_end.safetensors", safetensors({}, claimed_length=1000))
+    write("safetensors", "overlap.safetensors", safetensors({
+        "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+        "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]},
+    }, f32[:8]))
+    write("safetensors", "unknown_dtype.safetensors", safetensors({
+        "w": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}}, f32[:8]))
+
+    # config.json and generation_config.json: the test models', a real-looking
+    # OPUS-MT one, edge cases.
+    for model in ["tiny-joint", "tiny-separate", "tiny-gelu"]:
+        write("config", model + ".json", (DATA / model / "config.json").read_bytes())
+        write("generation_config", model + ".json",
+              (DATA / model / "generation_config.json").read_bytes())
+    write("config", "opus_mt_en_de.json", json.dumps({
+        "activation_function": "swish", "architectures": ["MarianMTModel"],
+        "bad_words_ids": [[58100]], "d_model": 512, "decoder_attention_heads": 8,
+        "decoder_ffn_dim": 2048, "decoder_layers": 6, "decoder_start_token_id": 58100,
+        "decoder_vocab_size": 58101, "encoder_attention_heads": 8, "encoder_ffn_dim": 2048,
+        "encoder_layers": 6, "eos_token_id": 0, "forced_eos_token_id": 0,
+        "is_encoder_decoder": True, "max_length": 512, "max_position_embeddings": 512,
+        "model_type": "marian", "normalize_before": False, "normalize_embedding": False,
+        "num_beams": 4, "pad_token_id": 58100, "scale_embedding": True,
+        "share_encoder_decoder_embeddings": True, "static_position_embeddings": True,
+        "tie_word_embeddings": True, "vocab_size": 58101}, indent=2))
+    write("config", "empty_object.json", "{}")
+    write("config", "nulls.json", '{"d_model": null, "vocab_size": null, "eos_token_id": null}')
+    write("config", "huge_numbers.json",
+          '{"vocab_size": 18446744073709551615, "d_model": -9223372036854775808, "x": 1e400}')
+    write("generation_config", "opus_mt.json", json.dumps({
+        "bad_words_ids": [[58100]], "bos_token_id": 0, "decoder_start_token_id": 58100,
+        "eos_token_id": 0, "forced_eos_token_id": 0, "max_length": 512, "num_beams": 4,
+        "pad_token_id": 58100, "renormalize_logits": True}, indent=2))
+    write("generation_config", "lists_and_never.json",
+          '{"eos_token_id": [0], "early_stopping": "never", "max_new_tokens": 64,'
+          ' "length_penalty": 0.6, "bad_words_ids": [[1, 2], [3]], "num_return_sequences": 2}')
+    write("generation_config", "empty_object.json", "{}")
+
+    # vocab.json: a test model's, a tiny one, edge cases.
+    write("vocabulary", "tiny-joint.json", (DATA / "tiny-joint" / "vocab.json").read_bytes())
+    write("vocabulary", "small.json",
+          json.dumps({"</s>": 0, "<unk>": 1, "\u2581a": 2, ">>deu<<": 3, "<pad>": 4},
+                     ensure_ascii=False))
+    write("vocabulary", "empty_piece.json", '{"": 0, "<unk>": 1}')
+    write("vocabulary", "duplicate_id.json", '{"<unk>": 0, "a": 0}')
+
+    # Input lines: clean and broken UTF-8.
+    lines = {
+        "ascii.txt": b"Two dogs play in the snow.",
+        "crlf.txt": b"Zwei Hunde spielen im Schnee.\r",
+        "multilingual.txt": "Übermut 两只狗 🐕 ‘quotes’ ▁".encode(),
+        "invalid_bytes.txt": b"bad \xff\xfe utf8 \xc3\x28 here \x80",
+        "nul.txt": b"nul \x00 inside",
+        "overlong_surrogate.txt": b"\xc0\xaf \xe0\x80\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xf0\x9f\x90",
+        "double_cr.txt": b"line\r\r",
+    }
+    for name, text in lines.items():
+        write("input_line", name, text)
+
+    # LineReader: byte 0 = maximum line length selector, byte 1 = ready() pattern.
+    write("line_reader", "lines.txt", b"\x40\x55" + b"one\ntwo\r\n\n   \nlast without newline")
+    write("line_reader", "crop_ascii.txt", b"\x07\xff" + b"short\nmuch longer than eight bytes\nok\n")
+    write("line_reader", "crop_utf8.txt", b"\x05\x0f" + "ab🐕cd\nÜbermut\n".encode())
+    write("line_reader", "long_tail.txt", b"\x02\x00" + b"x" * 300)
+    write("line_reader", "big_limit.txt", b"\xff\xaa" + b"a\nb\n" * 40)
+
+
+if __name__ == "__main__":
+    main()
