@@ -1,11 +1,9 @@
 #include "heed/decoding/streaming.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <vector>
 
 #include "heed/core/error.h"
+#include "heed/io/input_file.h"
 #include "heed/text/input_line.h"
 
 namespace heed {
@@ -106,31 +104,20 @@ namespace heed {
 
 std::vector<std::string> read_text_lines(const std::string &path,
                                          const std::function<void(const std::string &)> &warn) {
-  const bool standard_input = path.empty() || path == "-";
-  const int fd = standard_input ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    throw IoError(path + ": cannot open for reading");
-  io::LineReader reader(fd, standard_input ? "standard input" : path);
+  io::InputFile input(path);
+  io::LineReader reader(input.fd(), input.name());
   std::vector<std::string> lines;
   std::string line;
-  try {
-    while (reader.next(line)) {
-      if (reader.cropped() && warn)
-        warn(reader.name() + ": " +
-             cropped_line_warning(static_cast<int64_t>(lines.size()) + 1, reader.max_line_bytes()));
-      const LineRepairs r = repair_line(line);
-      if (r.any() && warn)
-        warn(reader.name() + ": line " + std::to_string(lines.size() + 1) +
-             ": invalid UTF-8 or NUL bytes replaced by U+FFFD");
-      lines.push_back(std::move(line));
-    }
-  } catch (...) {
-    if (!standard_input)
-      ::close(fd);
-    throw;
+  while (reader.next(line)) {
+    if (reader.cropped() && warn)
+      warn(reader.name() + ": " +
+           cropped_line_warning(static_cast<int64_t>(lines.size()) + 1, reader.max_line_bytes()));
+    const LineRepairs r = repair_line(line);
+    if (r.any() && warn)
+      warn(reader.name() + ": line " + std::to_string(lines.size() + 1) +
+           ": invalid UTF-8 or NUL bytes replaced by U+FFFD");
+    lines.push_back(std::move(line));
   }
-  if (!standard_input)
-    ::close(fd);
   return lines;
 }
 

@@ -10,6 +10,7 @@
 #include "heed/core/error.h"
 #include "heed/decoding/streaming.h"
 #include "heed/decoding/translator.h"
+#include "heed/io/input_file.h"
 #include "heed/io/line_reader.h"
 #include "heed/io/output_resume.h"
 #include "heed/model/marian_model.h"
@@ -21,7 +22,7 @@
 namespace heed {
 namespace {
 
-bool is_standard(const std::string &path) { return path.empty() || path == "-"; }
+bool is_standard(const std::string &path) { return io::is_standard_stream(path); }
 
 std::ostream &open_output(const std::string &path, std::ofstream &file, bool append) {
   if (is_standard(path))
@@ -37,29 +38,6 @@ void check_written(std::ostream &out, const std::string &path) {
   if (!out)
     throw IoError((is_standard(path) ? std::string("standard output") : path) + ": write error");
 }
-
-// A descriptor closed on scope exit unless it is standard input.
-struct InputFd {
-  int fd = STDIN_FILENO;
-  explicit InputFd(const std::string &path) {
-    if (is_standard(path))
-      return;
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-      throw IoError(path + ": cannot open for reading");
-    struct stat st {};
-    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-      ::close(fd);
-      throw IoError(path + ": is a directory, not a text file");
-    }
-  }
-  ~InputFd() {
-    if (fd != STDIN_FILENO)
-      ::close(fd);
-  }
-  InputFd(const InputFd &) = delete;
-  InputFd &operator=(const InputFd &) = delete;
-};
 
 // Lines (or bytes, for huge files) of a regular file, for the progress bar.
 void measure_input(int fd, std::optional<int64_t> &lines, std::optional<int64_t> &bytes) {
@@ -116,10 +94,9 @@ void run_translate(const TranslateJob &job) {
     throw OptionError("--resume applies to an input file or standard input, not to arguments");
   auto model = MarianModel::load(job.model_dir);
   Translator translator(model, with_recording(job, model->config));
+  // Text n-best lists write n_best lines per input; everything else one.
   const int64_t lines_per_input =
-      job.format == OutputFormat::text
-          ? translator.search_options().n_best > 1 ? translator.search_options().n_best : 1
-          : 1;
+      job.format == OutputFormat::text ? translator.search_options().n_best : 1;
   const int64_t done =
       job.resume ? io::truncate_to_complete_outputs(job.output, lines_per_input) : 0;
   std::ofstream out_file;
@@ -159,12 +136,12 @@ void run_translate(const TranslateJob &job) {
     return;
   }
 
-  InputFd input(job.input);
-  io::LineReader reader(input.fd, is_standard(job.input) ? "standard input" : job.input);
+  io::InputFile input(job.input);
+  io::LineReader reader(input.fd(), input.name());
   std::optional<int64_t> total_lines, total_bytes;
   const bool bar = job.progress.value_or(isatty(STDERR_FILENO) != 0);
   if (bar)
-    measure_input(input.fd, total_lines, total_bytes);
+    measure_input(input.fd(), total_lines, total_bytes);
   if (total_lines && job.shard.count > 1)
     total_lines = (*total_lines - job.shard.index + job.shard.count - 1) / job.shard.count;
   Progress progress(std::cerr, bar, !job.quiet, total_lines, total_bytes);

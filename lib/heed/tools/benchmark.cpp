@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 
 #include "heed/decoding/translator.h"
@@ -19,7 +20,10 @@ std::vector<BenchmarkResult> run_benchmark(const std::shared_ptr<const MarianMod
     o.beam_size = setting.beam_size;
     o.threads = options.threads;
     o.max_new_tokens = options.max_new_tokens;
-    Translator translator(model, o);
+    // One translator for all runs (warm buffers), unless batches get their own caps.
+    std::optional<Translator> translator;
+    if (options.max_length_ratio <= 0)
+      translator.emplace(model, o);
     BenchmarkResult result;
     result.setting = setting;
     // With a length ratio, each sentence gets its own cap, so sentences are run
@@ -47,7 +51,7 @@ std::vector<BenchmarkResult> run_benchmark(const std::shared_ptr<const MarianMod
             translations.push_back(std::move(t));
         }
       } else {
-        translations = translator.translate(lines);
+        translations = translator->translate(lines);
       }
       run.seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
