@@ -18,6 +18,7 @@
 #include "heed/io/printable.h"
 #include "heed/io/shards.h"
 #include "heed/jobs/translate_job.h"
+#include "heed/model/default_model.h"
 #include "heed/model/marian_model.h"
 #include "heed/ops/context.h"
 #include "heed/outputs/model_info.h"
@@ -143,6 +144,12 @@ void apply_early_stopping(const std::optional<std::string> &value, heed::Transla
                                          : heed::EarlyStopping::heuristic;
 }
 
+// -m is optional everywhere: heed falls back to $HEED_MODEL, then to the model
+// shipped beside the binary (heed/model/default_model.h).
+constexpr const char *kModelHelp =
+    "Hugging Face MarianMT model directory (default: $HEED_MODEL, else the shipped "
+    "multi30k-en-de model next to the heed binary)";
+
 void warn(const std::string &message) {
   std::cerr << "heed: warning: " << one_line(message) << '\n';
 }
@@ -165,8 +172,7 @@ int main(int argc, char **argv) {
   std::string shard;
   bool progress = false, no_progress = false;
   auto *translate = app.add_subcommand("translate", "Translate text, a file or standard input");
-  translate->add_option("-m,--model", job.model_dir, "Hugging Face MarianMT model directory")
-      ->required();
+  translate->add_option("-m,--model", job.model_dir, kModelHelp);
   translate->add_option("text", job.texts,
                         "Sentences to translate (else the input file or standard input)");
   translate->add_option("-i,--input", job.input, "Input file, one sentence per line (- = stdin)");
@@ -205,7 +211,7 @@ int main(int argc, char **argv) {
   heed::AttentionPageJob page_job;
   auto *attention = app.add_subcommand(
       "attention", "Translate a few sentences and write their attention maps as a web page");
-  attention->add_option("-m,--model", page_job.model_dir, "Model directory")->required();
+  attention->add_option("-m,--model", page_job.model_dir, kModelHelp);
   attention->add_option("text", page_job.texts, "Sentences (else --input)");
   attention->add_option("-i,--input", page_job.input, "File of sentences (at most 200)");
   attention->add_option("--html", page_job.html_path, "The page to write")->required();
@@ -216,7 +222,7 @@ int main(int argc, char **argv) {
 
   heed::ScoreJob score_job;
   auto *score = app.add_subcommand("score", "Log-probabilities of given translations");
-  score->add_option("-m,--model", score_job.model_dir, "Model directory")->required();
+  score->add_option("-m,--model", score_job.model_dir, kModelHelp);
   score->add_option("--source", score_job.source, "Source sentences, one per line")->required();
   score->add_option("--target", score_job.target, "Target sentences, one per line")->required();
   score->add_option("-o,--output", score_job.output, "Output file (default: stdout)");
@@ -227,14 +233,14 @@ int main(int argc, char **argv) {
   std::string info_model;
   bool info_json = false;
   auto *info = app.add_subcommand("info", "Describe a model");
-  info->add_option("-m,--model", info_model, "Model directory")->required();
+  info->add_option("-m,--model", info_model, kModelHelp);
   info->add_flag("--json", info_json, "Print JSON");
 
   std::string bench_model, bench_input;
   heed::BenchmarkOptions bench_options;
   int64_t bench_lines = 200;
   auto *bench = app.add_subcommand("bench", "Measure translation speed");
-  bench->add_option("-m,--model", bench_model, "Model directory")->required();
+  bench->add_option("-m,--model", bench_model, kModelHelp);
   bench->add_option("-i,--input", bench_input, "Sentences to translate")->required();
   bench->add_option("--lines", bench_lines, "Use the first N lines")->check(at_least(1));
   bench->add_option("--runs", bench_options.runs, "Runs per setting (median reported)")
@@ -268,6 +274,7 @@ int main(int argc, char **argv) {
     apply_early_stopping(early_stopping, options);
     options.batch_type = heed::parse_batch_type(batch_type);
     if (*translate) {
+      job.model_dir = heed::resolve_model_dir(job.model_dir);
       job.options = options;
       job.format = heed::parse_output_format(format);
       if (!shard.empty())
@@ -281,21 +288,24 @@ int main(int argc, char **argv) {
         job.alignment = heed::AlignmentFormat::parse(alignment);
       heed::run_translate(job);
     } else if (*attention) {
+      page_job.model_dir = heed::resolve_model_dir(page_job.model_dir);
       page_job.options = options;
       apply_attention_flags(attention_flags, page_job.options.attention);
       heed::run_attention_page(page_job);
     } else if (*score) {
+      score_job.model_dir = heed::resolve_model_dir(score_job.model_dir);
       score_job.options = options;
       score_job.format = heed::parse_output_format(format);
       heed::run_score(score_job);
     } else if (*info) {
-      auto model = heed::MarianModel::load(info_model);
+      auto model = heed::MarianModel::load(heed::resolve_model_dir(info_model));
       const auto description = heed::model_info(*model);
       std::cout << (info_json ? description.dump(2) + "\n" : heed::format_model_info(description));
     } else if (*bench) {
       auto lines = heed::read_text_lines(bench_input, warn);
       if (static_cast<int64_t>(lines.size()) > bench_lines)
         lines.resize(bench_lines);
+      bench_model = heed::resolve_model_dir(bench_model);
       auto model = heed::MarianModel::load(bench_model);
       std::cout << "model: " << bench_model << " (" << model->parameter_count
                 << " parameters, loaded in " << model->load_seconds << " s)\n"

@@ -110,7 +110,7 @@ TEST_CASE("every usage and input/output error is one line with its exit code", "
       {"translate " + kModel + " --no-such-flag 'Hello'", 2,
        "heed: error: The following argument was not expected: --no-such-flag (see heed --help)\n"},
       {"", 2, "heed: error: A subcommand is required (see heed --help)\n"},
-      {"translate 'Hello'", 2, "heed: error: --model is required (see heed --help)\n"},
+      {"translate -m", 2, "heed: error: --model: 1 required TEXT missing (see heed --help)\n"},
       {"translate " + kModel + " --beam-size 0 'Hello'", 2,
        "heed: error: --beam-size: must be at least 1, got 0 (see heed --help)\n"},
       {"translate " + kModel + " --beam-size four 'Hello'", 2,

@@ -43,11 +43,16 @@ void replace_in_file(const fs::path &path, const std::string &from, const std::s
 
 CommandResult run_heed(const std::string &args, const std::string &stdin_text,
                        const std::string &shell_prefix) {
+  return run_program(HEED_BINARY, args, stdin_text, shell_prefix);
+}
+
+CommandResult run_program(const std::string &program, const std::string &args,
+                          const std::string &stdin_text, const std::string &shell_prefix) {
   const fs::path dir = temp_dir();
   const fs::path in = dir / "stdin.txt", out = dir / "stdout.txt", err = dir / "stderr.txt";
   std::ofstream(in, std::ios::binary | std::ios::trunc) << stdin_text;
-  const std::string command = shell_prefix + " '" + HEED_BINARY + "' " + args + " < '" +
-                              in.string() + "' > '" + out.string() + "' 2> '" + err.string() + "'";
+  const std::string command = shell_prefix + " '" + program + "' " + args + " < '" + in.string() +
+                              "' > '" + out.string() + "' 2> '" + err.string() + "'";
   const int status = std::system(command.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

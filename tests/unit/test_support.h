@@ -38,6 +38,10 @@ struct CommandResult {
 CommandResult run_heed(const std::string &args, const std::string &stdin_text = "",
                        const std::string &shell_prefix = "");
 
+// The same for another executable (e.g. a copy of heed in an install layout).
+CommandResult run_program(const std::string &program, const std::string &args,
+                          const std::string &stdin_text = "", const std::string &shell_prefix = "");
+
 // Writes a safetensors file: the 8-byte little-endian header length
 // (`claimed_length` when not negative, else the header's), the header, `data`.
 void write_safetensors(const std::filesystem::path &path, const std::string &header,

@@ -1,0 +1,56 @@
+#include "heed/model/default_model.h"
+
+#include <cstdlib>
+#include <system_error>
+
+#include "heed/core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace heed {
+
+std::vector<fs::path> default_model_candidates(const fs::path &executable) {
+  const fs::path dir = executable.parent_path();
+  return {
+      (dir / ".." / "models" / kDefaultModelName).lexically_normal(),
+      (dir / ".." / "share" / "heed" / "models" / kDefaultModelName).lexically_normal(),
+      (dir / "models" / kDefaultModelName).lexically_normal(),
+  };
+}
+
+fs::path current_executable() {
+  std::error_code error;
+  // Resolves symlinks too: a /usr/local/bin/heed link into an unpacked release
+  // still finds the models next to the real binary.
+  fs::path exe = fs::read_symlink("/proc/self/exe", error);
+  return error ? fs::path() : exe;
+}
+
+std::string resolve_model_dir(const std::string &flag_value) {
+  if (!flag_value.empty())
+    return flag_value;
+  if (const char *env = std::getenv(kModelEnvironmentVariable); env && *env) {
+    std::error_code error;
+    if (!fs::is_directory(env, error))
+      throw OptionError(std::string(kModelEnvironmentVariable) + "=" + env +
+                        " is not a directory (unset it to use the shipped model, or pass -m DIR)");
+    return env;
+  }
+  const fs::path exe = current_executable();
+  std::string searched;
+  if (!exe.empty()) {
+    for (const auto &candidate : default_model_candidates(exe)) {
+      std::error_code error;
+      if (fs::is_regular_file(candidate / "config.json", error))
+        return candidate.string();
+      searched += (searched.empty() ? "" : ", ") + candidate.string();
+    }
+  } else {
+    searched = "(the executable's location is unknown)";
+  }
+  throw ModelError(std::string("no model given and the shipped model ") + kDefaultModelName +
+                   " is not installed; pass -m DIR or set " + kModelEnvironmentVariable +
+                   " (searched " + searched + ")");
+}
+
+} // namespace heed
