@@ -17,10 +17,12 @@
 #include "heed/decoding/translator.h"
 #include "heed/io/printable.h"
 #include "heed/io/shards.h"
+#include "heed/jobs/convert_job.h"
 #include "heed/jobs/translate_job.h"
 #include "heed/model/default_model.h"
 #include "heed/model/marian_model.h"
 #include "heed/ops/context.h"
+#include "heed/ops/thread_wait_policy.h"
 #include "heed/outputs/model_info.h"
 #include "heed/outputs/writers.h"
 #include "heed/tools/benchmark.h"
@@ -150,6 +152,23 @@ constexpr const char *kModelHelp =
     "Hugging Face MarianMT model directory (default: $HEED_MODEL, else the shipped "
     "multi30k-en-de model next to the heed binary)";
 
+void add_compute_type_option(CLI::App *cmd, std::string &value) {
+  cmd->add_option("--compute-type", value,
+                  "Dense-layer arithmetic: float32, int8 (per-channel int8 weights, VNNI) or "
+                  "auto (default: the model's own, int8 for models written by heed convert "
+                  "--quantize int8, else float32)")
+      ->check(CLI::IsMember({"float32", "int8", "auto"}));
+}
+
+heed::LoadOptions load_options(const std::string &compute_type) {
+  heed::LoadOptions o;
+  if (compute_type == "float32")
+    o.compute_type = heed::ops::ComputeType::float32;
+  else if (compute_type == "int8")
+    o.compute_type = heed::ops::ComputeType::int8;
+  return o;
+}
+
 void warn(const std::string &message) {
   std::cerr << "heed: warning: " << one_line(message) << '\n';
 }
@@ -157,6 +176,7 @@ void warn(const std::string &message) {
 } // namespace
 
 int main(int argc, char **argv) {
+  heed::ops::apply_thread_wait_policy(argv);
   CLI::App app{"heed: translate with Marian (OPUS-MT) models on the CPU"};
   app.require_subcommand(1);
   app.footer("Exit codes: 0 success, 1 internal error, 2 usage error, 3 model error, "
@@ -181,6 +201,8 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"text", "jsonl"}));
   add_decoding_options(translate, options, early_stopping);
   add_compute_options(translate, options, batch_type);
+  std::string compute_type = "auto";
+  add_compute_type_option(translate, compute_type);
   translate
       ->add_option("--window", job.window,
                    "Lines read ahead and sorted by length before batching (default: "
@@ -219,6 +241,7 @@ int main(int argc, char **argv) {
                         "Also write the arrays (directory, .npz or .json)");
   add_attention_options(attention, attention_flags);
   add_decoding_options(attention, options, early_stopping);
+  add_compute_type_option(attention, compute_type);
 
   heed::ScoreJob score_job;
   auto *score = app.add_subcommand("score", "Log-probabilities of given translations");
@@ -229,30 +252,57 @@ int main(int argc, char **argv) {
   score->add_option("--format", format, "Output format: text or jsonl")
       ->check(CLI::IsMember({"text", "jsonl"}));
   add_compute_options(score, options, batch_type);
+  add_compute_type_option(score, compute_type);
 
   std::string info_model;
   bool info_json = false;
   auto *info = app.add_subcommand("info", "Describe a model");
   info->add_option("-m,--model", info_model, kModelHelp);
   info->add_flag("--json", info_json, "Print JSON");
+  add_compute_type_option(info, compute_type);
 
   std::string bench_model, bench_input;
   heed::BenchmarkOptions bench_options;
   int64_t bench_lines = 200;
-  auto *bench = app.add_subcommand("bench", "Measure translation speed");
+  std::vector<std::string> bench_settings, bench_types;
+  auto *bench = app.add_subcommand(
+      "bench", "Measure speed: encoder, decoder step vs the memory bandwidth bound, end to end");
   bench->add_option("-m,--model", bench_model, kModelHelp);
   bench->add_option("-i,--input", bench_input, "Sentences to translate")->required();
   bench->add_option("--lines", bench_lines, "Use the first N lines")->check(at_least(1));
-  bench->add_option("--runs", bench_options.runs, "Runs per setting (median reported)")
+  bench->add_option("--runs", bench_options.runs, "Runs per measurement (median reported)")
       ->check(at_least(1));
-  bench->add_option("--threads", bench_options.threads, "Compute threads (default: physical cores)")
-      ->check(at_least(0));
+  bench
+      ->add_option("--threads", bench_options.threads,
+                   "Thread counts to measure (default: 1 and the physical cores)")
+      ->delimiter(',')
+      ->check(at_least(1));
+  bench
+      ->add_option("--compute-type", bench_types,
+                   "Compute types to measure (default: float32,int8)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"float32", "int8"}));
+  bench
+      ->add_option("--settings", bench_settings,
+                   "End-to-end settings BATCHxBEAM, comma-separated; tokens:NxBEAM batches by "
+                   "tokens (default: 1x1,32x4)")
+      ->delimiter(',');
   bench->add_option("--max-new-tokens", bench_options.max_new_tokens, "Generated tokens limit")
       ->check(at_least(1));
   bench
       ->add_option("--max-length-ratio", bench_options.max_length_ratio,
                    "Cap generated tokens at RATIO x source tokens per batch")
       ->check(non_negative_number());
+
+  heed::ConvertJob convert_job;
+  std::string quantize;
+  auto *convert = app.add_subcommand(
+      "convert", "Write a quantized copy of a model (int8 weights, same Hugging Face layout)");
+  convert->add_option("-m,--model", convert_job.model_dir, kModelHelp);
+  convert->add_option("--quantize", quantize, "Weight type to write: int8")
+      ->required()
+      ->check(CLI::IsMember({"int8"}));
+  convert->add_option("-o,--output", convert_job.output_dir, "New model directory")->required();
 
   std::vector<std::string> shard_files;
   int64_t lines_per_input = 1;
@@ -275,6 +325,7 @@ int main(int argc, char **argv) {
     options.batch_type = heed::parse_batch_type(batch_type);
     if (*translate) {
       job.model_dir = heed::resolve_model_dir(job.model_dir);
+      job.load = load_options(compute_type);
       job.options = options;
       job.format = heed::parse_output_format(format);
       if (!shard.empty())
@@ -289,16 +340,19 @@ int main(int argc, char **argv) {
       heed::run_translate(job);
     } else if (*attention) {
       page_job.model_dir = heed::resolve_model_dir(page_job.model_dir);
+      page_job.load = load_options(compute_type);
       page_job.options = options;
       apply_attention_flags(attention_flags, page_job.options.attention);
       heed::run_attention_page(page_job);
     } else if (*score) {
       score_job.model_dir = heed::resolve_model_dir(score_job.model_dir);
+      score_job.load = load_options(compute_type);
       score_job.options = options;
       score_job.format = heed::parse_output_format(format);
       heed::run_score(score_job);
     } else if (*info) {
-      auto model = heed::MarianModel::load(heed::resolve_model_dir(info_model));
+      auto model =
+          heed::MarianModel::load(heed::resolve_model_dir(info_model), load_options(compute_type));
       const auto description = heed::model_info(*model);
       std::cout << (info_json ? description.dump(2) + "\n" : heed::format_model_info(description));
     } else if (*bench) {
@@ -306,12 +360,24 @@ int main(int argc, char **argv) {
       if (static_cast<int64_t>(lines.size()) > bench_lines)
         lines.resize(bench_lines);
       bench_model = heed::resolve_model_dir(bench_model);
-      auto model = heed::MarianModel::load(bench_model);
-      std::cout << "model: " << bench_model << " (" << model->parameter_count
-                << " parameters, loaded in " << model->load_seconds << " s)\n"
-                << "input: " << lines.size() << " lines of " << bench_input << "\n";
-      const auto results = heed::run_benchmark(model, lines, bench_options);
-      std::cout << heed::format_benchmark(results, heed::ops::num_threads());
+      if (!bench_settings.empty()) {
+        bench_options.settings.clear();
+        for (const auto &s : bench_settings)
+          bench_options.settings.push_back(heed::BenchmarkSetting::parse(s));
+      }
+      if (!bench_types.empty()) {
+        bench_options.compute_types.clear();
+        for (const auto &t : bench_types)
+          bench_options.compute_types.push_back(load_options(t).compute_type.value());
+      }
+      bench_options.progress = [](const std::string &line) {
+        std::cerr << "heed bench: " << line << '\n';
+      };
+      std::cout << heed::format_benchmark(heed::run_benchmark(bench_model, lines, bench_options));
+    } else if (*convert) {
+      convert_job.model_dir = heed::resolve_model_dir(convert_job.model_dir);
+      const auto report = heed::run_convert(convert_job);
+      std::cout << heed::format_convert_report(convert_job, report);
     } else if (*merge) {
       heed::io::merge_shards(shard_files, std::cout, lines_per_input);
       std::cout.flush();

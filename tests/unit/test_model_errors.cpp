@@ -189,10 +189,10 @@ TEST_CASE("malformed safetensors tables are named", "[model-errors]") {
   {
     const fs::path dir = copy_fixture("tiny-joint", "unknown-dtype");
     edit_weights(dir, [&](nlohmann::json &header, std::vector<uint8_t> &) {
-      header[fc1_bias]["dtype"] = "I8";
+      header[fc1_bias]["dtype"] = "I16";
     });
     check_refused(dir, "tensor '" + fc1_bias +
-                           "' has unsupported dtype 'I8' (supported: F32, F16, BF16)");
+                           "' has unsupported dtype 'I16' (supported: F32, F16, BF16, I8)");
   }
   {
     const fs::path dir = copy_fixture("tiny-joint", "missing-tensor");

@@ -8,38 +8,11 @@
 #include "heed/ops/layer_norm.h"
 #include "heed/ops/matmul.h"
 #include "heed/ops/softmax.h"
+#include "test_support.h"
 
 using namespace heed;
-
-namespace {
-
-std::vector<float> random_vector(size_t n, unsigned seed, float scale = 1.f) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> dist(0.f, scale);
-  std::vector<float> v(n);
-  for (auto &x : v)
-    x = dist(gen);
-  return v;
-}
-
-float activate(ops::Activation act, float x) {
-  switch (act) {
-  case ops::Activation::relu:
-    return x > 0 ? x : 0;
-  case ops::Activation::swish:
-    return x / (1 + std::exp(-x));
-  case ops::Activation::gelu_erf:
-    return 0.5f * x * (1 + std::erf(x / std::sqrt(2.f)));
-  case ops::Activation::gelu_tanh:
-    return 0.5f * x *
-           (1 + std::tanh(std::sqrt(2.f / static_cast<float>(M_PI)) * (x + 0.044715f * x * x * x)));
-  case ops::Activation::none:
-    break;
-  }
-  return x;
-}
-
-} // namespace
+using heed::test::activate;
+using heed::test::random_vector;
 
 TEST_CASE("linear matches a naive loop for every activation, strides and accumulation", "[ops]") {
   const int64_t M = 7, K = 19, N = 13, ldx = 23, ldy = 17;

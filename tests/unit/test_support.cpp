@@ -2,7 +2,9 @@
 
 #include <sys/wait.h>
 
+#include <cmath>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -83,6 +85,32 @@ SafetensorsParts read_safetensors(const fs::path &path) {
   parts.header = nlohmann::json::parse(bytes.substr(8, length));
   parts.data.assign(bytes.begin() + 8 + static_cast<std::ptrdiff_t>(length), bytes.end());
   return parts;
+}
+
+std::vector<float> random_vector(size_t n, unsigned seed, float scale) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> dist(0.f, scale);
+  std::vector<float> v(n);
+  for (auto &x : v)
+    x = dist(gen);
+  return v;
+}
+
+float activate(ops::Activation act, float x) {
+  switch (act) {
+  case ops::Activation::relu:
+    return x > 0 ? x : 0;
+  case ops::Activation::swish:
+    return x / (1 + std::exp(-x));
+  case ops::Activation::gelu_erf:
+    return 0.5f * x * (1 + std::erf(x / std::sqrt(2.f)));
+  case ops::Activation::gelu_tanh:
+    return 0.5f * x *
+           (1 + std::tanh(std::sqrt(2.f / static_cast<float>(M_PI)) * (x + 0.044715f * x * x * x)));
+  case ops::Activation::none:
+    break;
+  }
+  return x;
 }
 
 } // namespace heed::test

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "heed/ops/matmul.h"
+
 namespace heed::test {
 
 // True when built with AddressSanitizer (scripts/test-sanitizers). Its
@@ -56,5 +58,11 @@ struct SafetensorsParts {
 SafetensorsParts read_safetensors(const std::filesystem::path &path);
 
 std::filesystem::path temp_dir();
+
+// Normal random numbers (mean 0, standard deviation `scale`), reproducible by seed.
+std::vector<float> random_vector(size_t n, unsigned seed, float scale = 1.f);
+
+// heed's activations written out naively, to check the fused post-ops.
+float activate(ops::Activation act, float x);
 
 } // namespace heed::test

@@ -19,11 +19,24 @@ const char *dtype_name(DType dtype) {
     return "F16";
   case DType::bf16:
     return "BF16";
+  case DType::i8:
+    return "I8";
   }
   return "?";
 }
 
-size_t dtype_size(DType dtype) { return dtype == DType::f32 ? 4 : 2; }
+size_t dtype_size(DType dtype) {
+  switch (dtype) {
+  case DType::f32:
+    return 4;
+  case DType::f16:
+  case DType::bf16:
+    return 2;
+  case DType::i8:
+    return 1;
+  }
+  return 0;
+}
 
 int64_t TensorEntry::numel() const {
   int64_t n = 1;
@@ -91,6 +104,12 @@ void SafetensorsFile::to_float(const TensorEntry &t, float *out) {
     }
     break;
   }
+  case DType::i8: {
+    const auto *values = reinterpret_cast<const int8_t *>(t.data);
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = static_cast<float>(values[i]);
+    break;
+  }
   }
 }
 
@@ -107,8 +126,10 @@ DType parse_dtype(const std::string &path, const std::string &name, const std::s
     return DType::f16;
   if (s == "BF16")
     return DType::bf16;
+  if (s == "I8")
+    return DType::i8;
   fail(path, "tensor '" + printable(name) + "' has unsupported dtype '" + printable(s) +
-                 "' (supported: F32, F16, BF16)");
+                 "' (supported: F32, F16, BF16, I8)");
 }
 
 } // namespace

@@ -14,7 +14,9 @@
 
 namespace heed::io {
 
-enum class DType { f32, f16, bf16 };
+// I8 holds quantized weights (heed convert --quantize int8); their scales are
+// separate F32 tensors (see model/weight_reader.h).
+enum class DType { f32, f16, bf16, i8 };
 
 const char *dtype_name(DType dtype);
 size_t dtype_size(DType dtype);
@@ -49,7 +51,8 @@ public:
   const std::map<std::string, TensorEntry> &tensors() const { return tensors_; }
   const std::map<std::string, std::string> &metadata() const { return metadata_; }
 
-  // Converts a tensor of any supported dtype to float32 into `out` (numel floats).
+  // Converts a tensor of any supported dtype to float32 into `out` (numel floats);
+  // I8 values are converted as they are, unscaled.
   static void to_float(const TensorEntry &tensor, float *out);
 
 private:

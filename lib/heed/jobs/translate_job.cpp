@@ -92,7 +92,7 @@ void run_translate(const TranslateJob &job) {
     throw OptionError("--resume needs an output file (-o FILE)");
   if (job.resume && !job.texts.empty())
     throw OptionError("--resume applies to an input file or standard input, not to arguments");
-  auto model = MarianModel::load(job.model_dir);
+  auto model = MarianModel::load(job.model_dir, job.load);
   Translator translator(model, with_recording(job, model->config));
   // Text n-best lists write n_best lines per input; everything else one.
   const int64_t lines_per_input =
@@ -176,7 +176,7 @@ void run_attention_page(const AttentionPageJob &job) {
     throw OptionError("heed attention makes a page for at most " + std::to_string(kMaxSentences) +
                       " sentences, got " + std::to_string(texts.size()) +
                       "; dump a corpus with `heed translate --attention`");
-  auto model = MarianModel::load(job.model_dir);
+  auto model = MarianModel::load(job.model_dir, job.load);
   TranslationOptions o = job.options;
   if (!o.attention.any())
     o.attention.set_kinds("all");
@@ -206,7 +206,7 @@ void run_score(const ScoreJob &job) {
   if (sources.size() != targets.size())
     throw IoError(job.source + " has " + std::to_string(sources.size()) + " lines but " +
                   job.target + " has " + std::to_string(targets.size()));
-  auto model = MarianModel::load(job.model_dir);
+  auto model = MarianModel::load(job.model_dir, job.load);
   Translator translator(model, job.options);
   const auto scored = translator.score(sources, targets);
   std::ofstream out_file;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "heed/io/shards.h"
+#include "heed/model/marian_model.h"
 #include "heed/outputs/alignment.h"
 #include "heed/outputs/writers.h"
 #include "heed/translation_options.h"
@@ -17,6 +18,7 @@ namespace heed {
 
 struct TranslateJob {
   std::string model_dir;
+  LoadOptions load;
   TranslationOptions options;
   std::vector<std::string> texts; // sentences given as arguments (else input)
   std::string input;              // file, or "" / "-" for standard input
@@ -35,6 +37,7 @@ struct TranslateJob {
 // `heed attention`: translate a few sentences and write a page to look at.
 struct AttentionPageJob {
   std::string model_dir;
+  LoadOptions load;
   TranslationOptions options;
   std::vector<std::string> texts;
   std::string input; // a file of sentences when no texts are given
@@ -49,6 +52,7 @@ void run_translate(const TranslateJob &job);
 
 struct ScoreJob {
   std::string model_dir;
+  LoadOptions load;
   TranslationOptions options;
   std::string source, target, output;
   OutputFormat format = OutputFormat::text;

@@ -3,6 +3,8 @@
 #include "heed/core/error.h"
 #include "heed/io/json_fields.h"
 
+#include <nlohmann/json.hpp>
+
 namespace heed {
 namespace {
 
@@ -74,6 +76,13 @@ MarianConfig MarianConfig::from_json(const nlohmann::json &json, const std::stri
   c.pad_token_id = f.integer("pad_token_id", c.pad_token_id, 0, kMaxVocab);
   c.eos_token_id = f.integer("eos_token_id", c.eos_token_id, 0, kMaxVocab);
   c.decoder_start_token_id = f.integer("decoder_start_token_id", c.pad_token_id, 0, kMaxVocab);
+  if (f.has("heed_quantization")) {
+    const nlohmann::json &q = f.raw("heed_quantization");
+    if (!q.is_object() || !q.contains("weights") || q["weights"] != "int8")
+      f.fail("heed_quantization", "must be an object with \"weights\": \"int8\" (written by "
+                                  "heed convert --quantize int8)");
+    c.quantized_weights = "int8";
+  }
 
   if (c.d_model % c.encoder_attention_heads != 0)
     f.fail("encoder_attention_heads", "(" + std::to_string(c.encoder_attention_heads) +

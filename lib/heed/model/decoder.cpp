@@ -56,8 +56,7 @@ void Decoder::step(DecoderState &state, const int64_t *tokens, float *logits, Wo
     layer.ffn.forward(h, entries, ws);
     layer.final_norm.apply(h, entries);
   }
-  ops::linear(h, d, output_weight->data(), output_bias.data(), logits, vocab_size(), entries, d,
-              vocab_size());
+  output_projection.forward(h, d, entries, logits, vocab_size());
   ++state.position;
   if (observer != nullptr)
     observer->step_ends();

@@ -28,10 +28,11 @@ class Decoder {
 public:
   Embeddings embeddings;
   std::vector<DecoderLayer> layers;
-  std::shared_ptr<const Tensor> output_weight; // [target_vocab, d]; may be the embeddings
-  Tensor output_bias;                          // final_logits_bias [target_vocab]
+  // Hidden states to logits: lm_head (the target embeddings when tied, packed
+  // separately from the lookup table) and final_logits_bias.
+  Linear output_projection; // [target_vocab, d]
 
-  int64_t vocab_size() const { return output_weight->dim(0); }
+  int64_t vocab_size() const { return output_projection.out_features(); }
   int64_t d_model() const { return embeddings.d_model(); }
 
   // Prepares `state` for `sentences` sentences of `group` hypotheses each,

@@ -8,6 +8,7 @@
 #include "heed/core/error.h"
 #include "heed/io/safetensors.h"
 #include "heed/model/weight_reader.h"
+#include "heed/ops/quantize.h"
 
 namespace heed {
 namespace fs = std::filesystem;
@@ -105,9 +106,52 @@ Tensor read_positions(WeightReader &r, const std::string &name, int64_t position
   return sinusoidal_positions(positions, d);
 }
 
+// Quantizes (int8) and reorders every dense layer once, so that decoding never
+// touches a float32 copy; returns the packed bytes.
+int64_t pack_weights(MarianModel &m, ops::ComputeType type) {
+  int64_t bytes = 0;
+  auto pack = [&](Linear &l) {
+    l.pack(type);
+    bytes += static_cast<int64_t>(l.packed.bytes());
+  };
+  for (auto &layer : m.encoder.layers) {
+    pack(layer.self_attn.qkv);
+    pack(layer.self_attn.out);
+    pack(layer.ffn.fc1);
+    pack(layer.ffn.fc2);
+  }
+  for (auto &layer : m.decoder.layers) {
+    pack(layer.self_attn.qkv);
+    pack(layer.self_attn.out);
+    pack(layer.cross_attn.q);
+    pack(layer.cross_attn.kv);
+    pack(layer.cross_attn.out);
+    pack(layer.ffn.fc1);
+    pack(layer.ffn.fc2);
+  }
+  pack(m.decoder.output_projection);
+  return bytes;
+}
+
+// In int8, token embeddings are looked up through the same int8 rounding as a
+// model written by `heed convert --quantize int8`, so quantizing at load and
+// loading a converted model translate alike.
+std::shared_ptr<const Tensor> round_through_int8(const Tensor &table) {
+  const int64_t rows = table.dim(0), cols = table.dim(1);
+  auto rounded = std::make_shared<Tensor>(table.shape());
+  std::vector<int8_t> q(static_cast<size_t>(rows * cols));
+  std::vector<float> scales(static_cast<size_t>(rows));
+  ops::quantize_rows(table.data(), rows, cols, q.data(), scales.data());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      (*rounded)[r * cols + c] = static_cast<float>(q[r * cols + c]) * scales[r];
+  return rounded;
+}
+
 } // namespace
 
-std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir) {
+std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
+                                                     const LoadOptions &options) {
   const auto started = std::chrono::steady_clock::now();
   const fs::path root(dir);
   if (!fs::exists(root))
@@ -192,23 +236,33 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir) {
       read_positions(r, "model.encoder.embed_positions.weight", c.max_position_embeddings, d);
   dec.embeddings.positions =
       read_positions(r, "model.decoder.embed_positions.weight", c.max_position_embeddings, d);
+  Linear &output = dec.output_projection;
   if (c.tie_word_embeddings) {
-    dec.output_weight = target_table;
+    output.weight = *target_table;
     if (r.has("lm_head.weight"))
       r.skip("lm_head.weight", {c.decoder_vocab_size, d});
   } else {
-    dec.output_weight =
-        std::make_shared<Tensor>(r.read("lm_head.weight", {c.decoder_vocab_size, d}));
+    output.weight = r.read("lm_head.weight", {c.decoder_vocab_size, d});
   }
   if (r.has("final_logits_bias")) {
-    dec.output_bias = r.read("final_logits_bias", {1, c.decoder_vocab_size});
-    dec.output_bias.resize({c.decoder_vocab_size});
+    output.bias = r.read("final_logits_bias", {1, c.decoder_vocab_size});
+    output.bias.resize({c.decoder_vocab_size});
   } else {
     // HF registers the bias as a zero buffer when the checkpoint lacks it.
-    dec.output_bias.resize({c.decoder_vocab_size});
-    dec.output_bias.fill(0.f);
+    output.bias.resize({c.decoder_vocab_size});
+    output.bias.fill(0.f);
   }
   r.check_all_used();
+
+  model->compute_type = options.compute_type.value_or(
+      c.quantized_weights == "int8" ? ops::ComputeType::int8 : ops::ComputeType::float32);
+  model->packed_weight_bytes = pack_weights(*model, model->compute_type);
+  if (model->compute_type == ops::ComputeType::int8 && c.quantized_weights.empty()) {
+    const bool shared = enc.embeddings.tokens == dec.embeddings.tokens;
+    enc.embeddings.tokens = round_through_int8(*enc.embeddings.tokens);
+    dec.embeddings.tokens =
+        shared ? enc.embeddings.tokens : round_through_int8(*dec.embeddings.tokens);
+  }
 
   model->tokenizer = std::make_unique<Tokenizer>(dir, c);
   int64_t parameters = 0;

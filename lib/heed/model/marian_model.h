@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "heed/model/config.h"
@@ -14,10 +15,17 @@
 
 namespace heed {
 
+struct LoadOptions {
+  // Arithmetic of the dense layers; unset = the model's own: int8 for a model
+  // written by `heed convert --quantize int8`, else float32.
+  std::optional<ops::ComputeType> compute_type;
+};
+
 class MarianModel {
 public:
   // Throws ModelError naming the file and field or tensor at fault.
-  static std::shared_ptr<const MarianModel> load(const std::string &dir);
+  static std::shared_ptr<const MarianModel> load(const std::string &dir,
+                                                 const LoadOptions &options = {});
 
   std::string directory;
   MarianConfig config;
@@ -26,9 +34,11 @@ public:
   Encoder encoder;
   Decoder decoder;
 
-  std::string weights_dtype;      // dtype(s) of the tensors on disk, e.g. "F32"
-  int64_t weights_file_bytes = 0; // size of model.safetensors
-  int64_t parameter_count = 0;    // parameters actually loaded
+  ops::ComputeType compute_type = ops::ComputeType::float32;
+  std::string weights_dtype;       // dtype(s) of the tensors on disk, e.g. "F32"
+  int64_t packed_weight_bytes = 0; // the dense layers' weights as packed in memory
+  int64_t weights_file_bytes = 0;  // size of model.safetensors
+  int64_t parameter_count = 0;     // parameters actually loaded
   double load_seconds = 0;
 };
 

@@ -28,11 +28,29 @@ Tensor WeightReader::read(const std::string &name, const std::vector<int64_t> &s
   const io::TensorEntry &entry = check(name, shape);
   Tensor t(shape);
   io::SafetensorsFile::to_float(entry, t.data());
+  if (entry.dtype == io::DType::i8) {
+    if (shape.size() != 2)
+      throw ModelError(file_.path() + ": tensor '" + name +
+                       "' is I8 but only weight matrices can be quantized");
+    const std::string scale_name = name + kScaleSuffix;
+    if (!file_.contains(scale_name))
+      throw ModelError(file_.path() + ": tensor '" + name + "' is I8 but its scales '" +
+                       scale_name + "' are missing");
+    const io::TensorEntry &scale_entry = check(scale_name, {shape[0]});
+    if (scale_entry.dtype == io::DType::i8)
+      throw ModelError(file_.path() + ": scales '" + scale_name + "' must be floating point");
+    Tensor scales({shape[0]});
+    io::SafetensorsFile::to_float(scale_entry, scales.data());
+    for (int64_t r = 0; r < shape[0]; ++r)
+      for (int64_t c = 0; c < shape[1]; ++c)
+        t[r * shape[1] + c] *= scales[r];
+  }
   return t;
 }
 
 void WeightReader::skip(const std::string &name, const std::vector<int64_t> &shape) {
-  check(name, shape);
+  if (check(name, shape).dtype == io::DType::i8 && file_.contains(name + kScaleSuffix))
+    used_.insert(name + kScaleSuffix);
 }
 
 void WeightReader::check_all_used() const {

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "heed/ops/context.h"
+#include "heed/ops/post_ops.h"
 #include "heed/ops/primitive_cache.h"
 
 namespace heed::ops {
@@ -14,22 +15,6 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
-
-dnnl::algorithm eltwise_algorithm(Activation act) {
-  switch (act) {
-  case Activation::relu:
-    return dnnl::algorithm::eltwise_relu;
-  case Activation::swish:
-    return dnnl::algorithm::eltwise_swish;
-  case Activation::gelu_erf:
-    return dnnl::algorithm::eltwise_gelu_erf;
-  case Activation::gelu_tanh:
-    return dnnl::algorithm::eltwise_gelu_tanh;
-  case Activation::none:
-    break;
-  }
-  throw std::logic_error("eltwise_algorithm: no activation");
-}
 
 // Memory objects are handles: rebinding their data pointer updates `args` too.
 struct LinearPrimitive {
@@ -66,8 +51,7 @@ LinearPrimitive make_linear(int64_t ldx, bool has_bias, int64_t ldy, int64_t M, 
   dnnl::post_ops ops;
   if (accumulate)
     ops.append_sum(1.f);
-  if (act != Activation::none)
-    ops.append_eltwise(1.f, eltwise_algorithm(act), act == Activation::swish ? 1.f : 0.f, 0.f);
+  append_activation(ops, act);
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
 

@@ -34,7 +34,8 @@ nlohmann::json model_info(const MarianModel &m) {
                          {"decoder_start", c.decoder_start_token_id}};
   j["weights"] = {{"dtype", m.weights_dtype},
                   {"file_bytes", m.weights_file_bytes},
-                  {"compute_dtype", "float32"}};
+                  {"compute_type", ops::compute_type_name(m.compute_type)},
+                  {"packed_bytes", m.packed_weight_bytes}};
   nlohmann::json gen = {{"source", g.source},
                         {"num_beams", g.num_beams},
                         {"max_length", g.max_length},

@@ -3,107 +3,290 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <optional>
 #include <sstream>
 
+#include "heed/core/error.h"
 #include "heed/decoding/translator.h"
+#include "heed/model/marian_model.h"
+#include "heed/ops/context.h"
+#include "heed/tools/memory_bandwidth.h"
 
 namespace heed {
-
-std::vector<BenchmarkResult> run_benchmark(const std::shared_ptr<const MarianModel> &model,
-                                           const std::vector<std::string> &lines,
-                                           const BenchmarkOptions &options) {
-  std::vector<BenchmarkResult> results;
-  for (const auto &setting : options.settings) {
-    TranslationOptions o;
-    o.batch_size = setting.batch_size;
-    o.beam_size = setting.beam_size;
-    o.threads = options.threads;
-    o.max_new_tokens = options.max_new_tokens;
-    // One translator for all runs (warm buffers), unless batches get their own caps.
-    std::optional<Translator> translator;
-    if (options.max_length_ratio <= 0)
-      translator.emplace(model, o);
-    BenchmarkResult result;
-    result.setting = setting;
-    // With a length ratio, each sentence gets its own cap, so sentences are run
-    // in groups of equal cap; otherwise the whole input goes in one call.
-    for (int r = 0; r < options.runs; ++r) {
-      BenchmarkRun run;
-      const auto started = std::chrono::steady_clock::now();
-      std::vector<Translation> translations;
-      if (options.max_length_ratio > 0) {
-        translations.reserve(lines.size());
-        for (size_t begin = 0; begin < lines.size(); begin += setting.batch_size) {
-          const size_t end = std::min(lines.size(), begin + setting.batch_size);
-          int64_t longest = 1;
-          for (size_t i = begin; i < end; ++i)
-            longest = std::max<int64_t>(
-                longest, static_cast<int64_t>(model->tokenizer->encode_source(lines[i]).size()));
-          TranslationOptions capped = o;
-          capped.max_new_tokens = std::min<int64_t>(
-              options.max_new_tokens.value_or(INT64_MAX),
-              std::max<int64_t>(1, static_cast<int64_t>(options.max_length_ratio * longest)));
-          Translator batch_translator(model, capped);
-          auto part = batch_translator.translate(
-              std::vector<std::string>(lines.begin() + begin, lines.begin() + end));
-          for (auto &t : part)
-            translations.push_back(std::move(t));
-        }
-      } else {
-        translations = translator->translate(lines);
-      }
-      run.seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      run.sentences = static_cast<int64_t>(lines.size());
-      for (const auto &t : translations)
-        if (!t.hypotheses.empty())
-          run.target_tokens += static_cast<int64_t>(t.hypotheses[0].tokens.size());
-      result.runs.push_back(run);
-    }
-    results.push_back(std::move(result));
-  }
-  return results;
-}
-
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
 struct Summary {
-  double median, min, max;
+  double median = 0, min = 0, max = 0;
 };
 
 Summary summarise(std::vector<double> values) {
+  if (values.empty())
+    return {};
   std::sort(values.begin(), values.end());
   const size_t n = values.size();
   const double median = n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
   return {median, values.front(), values.back()};
 }
 
+std::vector<std::vector<int64_t>> tokenize(const MarianModel &model,
+                                           const std::vector<std::string> &lines) {
+  std::vector<std::vector<int64_t>> ids;
+  for (const auto &line : lines) {
+    ids.push_back(model.tokenizer->encode_source(line));
+    if (static_cast<int64_t>(ids.back().size()) > model.config.max_position_embeddings)
+      ids.back().resize(model.config.max_position_embeddings);
+  }
+  return ids;
+}
+
+// Weights read by one decoder step: everything but the cross-attention keys and
+// values, which are projected once per sentence.
+int64_t step_weight_bytes(const MarianModel &model) {
+  int64_t bytes = static_cast<int64_t>(model.decoder.output_projection.packed.bytes());
+  for (const auto &layer : model.decoder.layers)
+    for (const Linear *l : {&layer.self_attn.qkv, &layer.self_attn.out, &layer.cross_attn.q,
+                            &layer.cross_attn.out, &layer.ffn.fc1, &layer.ffn.fc2})
+      bytes += static_cast<int64_t>(l->packed.bytes());
+  return bytes;
+}
+
+// Source tokens per second through the encoder alone, batches of 32 lines.
+double encoder_tokens_per_second(const MarianModel &model,
+                                 const std::vector<std::vector<int64_t>> &ids) {
+  Workspace ws;
+  Tensor out, mask;
+  std::vector<int64_t> padded, lengths;
+  int64_t tokens = 0;
+  const auto started = Clock::now();
+  for (size_t begin = 0; begin < ids.size(); begin += 32) {
+    const size_t end = std::min(ids.size(), begin + 32);
+    int64_t length = 1;
+    for (size_t i = begin; i < end; ++i)
+      length = std::max<int64_t>(length, static_cast<int64_t>(ids[i].size()));
+    const int64_t n = static_cast<int64_t>(end - begin);
+    padded.assign(n * length, model.config.pad_token_id);
+    lengths.assign(n, 0);
+    for (int64_t b = 0; b < n; ++b) {
+      const auto &row = ids[begin + b];
+      std::copy(row.begin(), row.end(), padded.begin() + b * length);
+      lengths[b] = static_cast<int64_t>(row.size());
+      tokens += lengths[b];
+    }
+    model.encoder.forward(padded.data(), lengths.data(), n, length, out, mask, ws);
+  }
+  return static_cast<double>(tokens) / seconds_since(started);
+}
+
+// Mean time of a batch-1 decoder step over `steps` steps after one sentence's
+// encoding (what greedy decoding of one sentence does, without the search).
+double batch1_step_seconds(const MarianModel &model, const std::vector<int64_t> &source,
+                           int64_t steps) {
+  Workspace ws;
+  Tensor out, mask;
+  const int64_t length = static_cast<int64_t>(source.size());
+  const int64_t one = length;
+  model.encoder.forward(source.data(), &one, 1, length, out, mask, ws);
+  steps = std::min<int64_t>(steps, model.config.max_position_embeddings);
+  DecoderState state;
+  model.decoder.start(state, out, mask, 1, length, 1, steps);
+  Tensor logits({model.decoder.vocab_size()});
+  int64_t token = model.config.decoder_start_token_id;
+  const auto started = Clock::now();
+  for (int64_t s = 0; s < steps; ++s) {
+    model.decoder.step(state, &token, logits.data(), ws);
+    token = static_cast<int64_t>(s % 100 + 5) % model.decoder.vocab_size();
+  }
+  return seconds_since(started) / static_cast<double>(steps);
+}
+
+BenchmarkRun translate_once(const std::shared_ptr<const MarianModel> &model,
+                            const std::vector<std::string> &lines,
+                            const std::vector<std::vector<int64_t>> &ids, TranslationOptions o,
+                            double ratio) {
+  BenchmarkRun run;
+  const auto started = Clock::now();
+  std::vector<Translation> translations;
+  if (ratio > 0) {
+    // Each batch gets its own cap, so sentences go in consecutive groups.
+    for (size_t begin = 0; begin < lines.size(); begin += o.batch_size) {
+      const size_t end = std::min(lines.size(), begin + static_cast<size_t>(o.batch_size));
+      int64_t longest = 1;
+      for (size_t i = begin; i < end; ++i)
+        longest = std::max<int64_t>(longest, static_cast<int64_t>(ids[i].size()));
+      TranslationOptions capped = o;
+      capped.max_new_tokens =
+          std::min<int64_t>(o.max_new_tokens.value_or(INT64_MAX),
+                            std::max<int64_t>(1, static_cast<int64_t>(ratio * longest)));
+      Translator translator(model, capped);
+      auto part = translator.translate(
+          std::vector<std::string>(lines.begin() + begin, lines.begin() + end));
+      for (auto &t : part)
+        translations.push_back(std::move(t));
+    }
+  } else {
+    Translator translator(model, o);
+    translations = translator.translate(lines);
+  }
+  run.seconds = seconds_since(started);
+  run.sentences = static_cast<int64_t>(lines.size());
+  for (const auto &t : translations)
+    if (!t.hypotheses.empty())
+      run.target_tokens += static_cast<int64_t>(t.hypotheses[0].tokens.size());
+  return run;
+}
+
 } // namespace
 
-std::string format_benchmark(const std::vector<BenchmarkResult> &results, int threads) {
-  std::ostringstream out;
-  char line[256];
-  std::snprintf(line, sizeof line, "%-22s %8s %28s %30s\n", "setting", "runs",
-                "sentences/s median [min,max]", "target tokens/s median [min,max]");
-  out << line;
-  for (const auto &r : results) {
-    std::vector<double> sps, tps;
-    for (const auto &run : r.runs) {
-      sps.push_back(run.sentences / run.seconds);
-      tps.push_back(run.target_tokens / run.seconds);
+BenchmarkSetting BenchmarkSetting::parse(const std::string &text) {
+  BenchmarkSetting s;
+  std::string rest = text;
+  for (auto [prefix, type] :
+       {std::pair{"tokens:", BatchType::tokens}, std::pair{"sentences:", BatchType::sentences}})
+    if (rest.rfind(prefix, 0) == 0) {
+      s.batch_type = type;
+      rest = rest.substr(std::string(prefix).size());
     }
-    const Summary s = summarise(sps), t = summarise(tps);
-    char name[64];
-    std::snprintf(name, sizeof name, "batch %lld %s", static_cast<long long>(r.setting.batch_size),
-                  r.setting.beam_size == 1
-                      ? "greedy"
-                      : ("beam " + std::to_string(r.setting.beam_size)).c_str());
-    std::snprintf(line, sizeof line, "%-22s %8zu %10.2f [%7.2f,%7.2f] %12.1f [%7.1f,%7.1f]\n", name,
-                  r.runs.size(), s.median, s.min, s.max, t.median, t.min, t.max);
+  const auto x = rest.find('x');
+  try {
+    size_t used = 0;
+    s.batch_size = std::stoll(rest.substr(0, x), &used);
+    if (used != x)
+      throw std::invalid_argument("batch");
+    s.beam_size = std::stoll(rest.substr(x + 1), &used);
+    if (used != rest.size() - x - 1)
+      throw std::invalid_argument("beam");
+  } catch (const std::exception &) {
+    throw OptionError("--settings: '" + text +
+                      "' is not BATCHxBEAM (e.g. 32x4, or tokens:2048x4 for token batches)");
+  }
+  if (s.batch_size < 1 || s.beam_size < 1)
+    throw OptionError("--settings: '" + text + "': batch and beam sizes must be at least 1");
+  return s;
+}
+
+std::string BenchmarkSetting::name() const {
+  std::string n = batch_type == BatchType::tokens ? "tokens " : "batch ";
+  n += std::to_string(batch_size) + " ";
+  n += beam_size == 1 ? "greedy" : "beam " + std::to_string(beam_size);
+  return n;
+}
+
+BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<std::string> &lines,
+                              const BenchmarkOptions &options) {
+  BenchmarkReport report;
+  report.model_dir = model_dir;
+  report.lines = static_cast<int64_t>(lines.size());
+  std::vector<int> thread_counts = options.threads;
+  if (thread_counts.empty()) {
+    thread_counts = {1};
+    if (ops::physical_cores() > 1)
+      thread_counts.push_back(ops::physical_cores());
+  }
+  auto note = [&](const std::string &line) {
+    if (options.progress)
+      options.progress(line);
+  };
+  for (auto type : options.compute_types) {
+    LoadOptions load;
+    load.compute_type = type;
+    std::shared_ptr<const MarianModel> model = MarianModel::load(model_dir, load);
+    const auto ids = tokenize(*model, lines);
+    report.parameters = model->parameter_count;
+    report.source_tokens = 0;
+    for (const auto &row : ids)
+      report.source_tokens += static_cast<int64_t>(row.size());
+    for (int threads : thread_counts) {
+      ops::set_num_threads(threads);
+      BenchmarkFigures f;
+      f.compute_type = type;
+      f.threads = threads;
+      f.load_seconds = model->load_seconds;
+      f.packed_weight_bytes = model->packed_weight_bytes;
+      f.rss_after_load = current_rss_bytes();
+      f.read_bandwidth = measure_read_bandwidth();
+      f.step_weight_bytes = step_weight_bytes(*model);
+      const std::string label =
+          std::string(ops::compute_type_name(type)) + ", " + std::to_string(threads) + " thread(s)";
+      for (int r = 0; r < options.runs; ++r) {
+        f.encoder_tokens_s.push_back(encoder_tokens_per_second(*model, ids));
+        f.step_seconds.push_back(batch1_step_seconds(*model, ids.front(), 64));
+      }
+      note(label + ": encoder and decoder step measured");
+      for (const auto &setting : options.settings) {
+        TranslationOptions o;
+        o.batch_size = setting.batch_size;
+        o.batch_type = setting.batch_type;
+        o.beam_size = setting.beam_size;
+        o.threads = threads;
+        o.max_new_tokens = options.max_new_tokens;
+        BenchmarkResult result;
+        result.setting = setting;
+        translate_once(model, lines, ids, o, options.max_length_ratio); // warm-up
+        for (int r = 0; r < options.runs; ++r)
+          result.runs.push_back(translate_once(model, lines, ids, o, options.max_length_ratio));
+        f.end_to_end.push_back(std::move(result));
+        note(label + ": " + setting.name() + " measured");
+      }
+      report.figures.push_back(std::move(f));
+    }
+  }
+  report.peak_rss = peak_rss_bytes();
+  return report;
+}
+
+std::string format_benchmark(const BenchmarkReport &r) {
+  std::ostringstream out;
+  char line[320];
+  std::snprintf(line, sizeof line,
+                "model: %s (%lld parameters)\ninput: %lld lines, %lld source tokens\n",
+                r.model_dir.c_str(), static_cast<long long>(r.parameters),
+                static_cast<long long>(r.lines), static_cast<long long>(r.source_tokens));
+  out << line << "medians of the runs, [min, max] in brackets\n\n";
+
+  std::snprintf(line, sizeof line, "%-8s %3s %7s %9s %8s %9s %19s %17s %10s %7s\n", "compute",
+                "thr", "load s", "packed MB", "RSS MB", "read GB/s", "encoder tok/s",
+                "dec step b1 ms", "bound ms", "ratio");
+  out << line;
+  for (const auto &f : r.figures) {
+    const Summary enc = summarise(f.encoder_tokens_s), step = summarise(f.step_seconds);
+    const double bound = static_cast<double>(f.step_weight_bytes) / f.read_bandwidth;
+    std::snprintf(line, sizeof line,
+                  "%-8s %3d %7.2f %9.1f %8.0f %9.1f %8.0f [%4.0f,%4.0f] %6.2f [%4.2f,%4.2f] %10.2f "
+                  "%7.2f\n",
+                  ops::compute_type_name(f.compute_type), f.threads, f.load_seconds,
+                  f.packed_weight_bytes / 1e6, f.rss_after_load / 1e6, f.read_bandwidth / 1e9,
+                  enc.median, enc.min, enc.max, step.median * 1e3, step.min * 1e3, step.max * 1e3,
+                  bound * 1e3, step.median / bound);
     out << line;
   }
-  out << "threads: " << threads << '\n';
+  out << "(bound: the decoder weights one step multiplies by, "
+      << "divided by the read bandwidth; "
+      << "ratio: measured step / bound; decoder steps/s = 1000 / step ms)\n\n";
+
+  std::snprintf(line, sizeof line, "%-8s %3s %-20s %28s %30s\n", "compute", "thr", "setting",
+                "sentences/s", "target tokens/s");
+  out << line;
+  for (const auto &f : r.figures)
+    for (const auto &result : f.end_to_end) {
+      std::vector<double> sps, tps;
+      for (const auto &run : result.runs) {
+        sps.push_back(run.sentences / run.seconds);
+        tps.push_back(run.target_tokens / run.seconds);
+      }
+      const Summary s = summarise(sps), t = summarise(tps);
+      std::snprintf(line, sizeof line, "%-8s %3d %-20s %9.2f [%7.2f,%7.2f] %10.1f [%7.1f,%7.1f]\n",
+                    ops::compute_type_name(f.compute_type), f.threads,
+                    result.setting.name().c_str(), s.median, s.min, s.max, t.median, t.min, t.max);
+      out << line;
+    }
+  std::snprintf(line, sizeof line, "\npeak RSS of the benchmark process: %.0f MB\n",
+                r.peak_rss / 1e6);
+  out << line;
   return out.str();
 }
 

@@ -1,30 +1,42 @@
-// `heed bench`: end-to-end translation throughput of a model on a set of lines,
-// for several batch/beam settings, as the median (and range) of repeated runs.
+// `heed bench`: how fast a model translates here, and how far from the memory
+// bandwidth bound. For each compute type (float32, int8) and thread count:
+// model load time and memory, encoder tokens/s, the batch-1 decoder step time
+// against the time needed just to read its weights, and end-to-end
+// sentences/s and target tokens/s for several batch/beam settings, each the
+// median (and range) of repeated runs.
 #pragma once
 
 #include <cstdint>
-#include <memory>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "heed/model/marian_model.h"
+#include "heed/decoding/batching.h"
+#include "heed/ops/compute_type.h"
 
 namespace heed {
 
 struct BenchmarkSetting {
   int64_t batch_size = 1;
   int64_t beam_size = 1;
+  BatchType batch_type = BatchType::sentences;
+
+  // "32x4" = 32 sentences, beam 4; "tokens:2048x4" = batches of 2048 tokens.
+  static BenchmarkSetting parse(const std::string &text);
+  std::string name() const;
 };
 
 struct BenchmarkOptions {
   std::vector<BenchmarkSetting> settings{{1, 1}, {32, 4}};
+  std::vector<ops::ComputeType> compute_types{ops::ComputeType::float32, ops::ComputeType::int8};
+  std::vector<int> threads; // empty: 1 and the physical cores
   int runs = 5;
-  int threads = 0;
   std::optional<int64_t> max_new_tokens;
-  // Caps generated tokens at ratio * source tokens (random-weight models run to
-  // the cap, so this sets the work); 0 = no cap beyond max_new_tokens.
+  // Caps generated tokens at ratio x the longest source tokens of a batch
+  // (random-weight models run to the cap, so this sets the work); 0 = no cap.
   double max_length_ratio = 0;
+  std::function<void(const std::string &)> progress; // one line per finished measurement
 };
 
 struct BenchmarkRun {
@@ -38,11 +50,32 @@ struct BenchmarkResult {
   std::vector<BenchmarkRun> runs;
 };
 
-std::vector<BenchmarkResult> run_benchmark(const std::shared_ptr<const MarianModel> &model,
-                                           const std::vector<std::string> &lines,
-                                           const BenchmarkOptions &options);
+// Everything measured for one compute type and thread count.
+struct BenchmarkFigures {
+  ops::ComputeType compute_type = ops::ComputeType::float32;
+  int threads = 1;
+  double load_seconds = 0;
+  int64_t packed_weight_bytes = 0;
+  int64_t rss_after_load = 0;
+  double read_bandwidth = 0;            // bytes/s with this many threads
+  int64_t step_weight_bytes = 0;        // weights one decoder step multiplies by
+  std::vector<double> encoder_tokens_s; // per run
+  std::vector<double> step_seconds;     // per run: mean batch-1 decoder step
+  std::vector<BenchmarkResult> end_to_end;
+};
 
-// A table with sentences/s and target tokens/s: median [min, max] per setting.
-std::string format_benchmark(const std::vector<BenchmarkResult> &results, int threads);
+struct BenchmarkReport {
+  std::string model_dir;
+  int64_t parameters = 0;
+  int64_t lines = 0;
+  int64_t source_tokens = 0;
+  std::vector<BenchmarkFigures> figures;
+  int64_t peak_rss = 0;
+};
+
+BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<std::string> &lines,
+                              const BenchmarkOptions &options);
+
+std::string format_benchmark(const BenchmarkReport &report);
 
 } // namespace heed

@@ -1,0 +1,54 @@
+#include "heed/io/safetensors_writer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "heed/core/error.h"
+
+namespace heed::io {
+
+void write_safetensors(const std::string &path, const std::vector<TensorToWrite> &tensors,
+                       const std::map<std::string, std::string> &metadata) {
+  nlohmann::json header = nlohmann::json::object();
+  if (!metadata.empty())
+    header["__metadata__"] = metadata;
+  uint64_t offset = 0;
+  for (const auto &t : tensors) {
+    int64_t numel = 1;
+    for (int64_t d : t.shape)
+      numel *= d;
+    if (t.bytes.size() != static_cast<size_t>(numel) * dtype_size(t.dtype))
+      throw std::logic_error("write_safetensors: " + t.name + " has the wrong byte count");
+    header[t.name] = {{"dtype", dtype_name(t.dtype)},
+                      {"shape", t.shape},
+                      {"data_offsets", {offset, offset + t.bytes.size()}}};
+    offset += t.bytes.size();
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    if (!out)
+      throw IoError(partial + ": cannot open for writing");
+    const uint64_t length = text.size();
+    for (int i = 0; i < 8; ++i)
+      out.put(static_cast<char>((length >> (8 * i)) & 0xff));
+    out << text;
+    for (const auto &t : tensors)
+      out.write(reinterpret_cast<const char *>(t.bytes.data()),
+                static_cast<std::streamsize>(t.bytes.size()));
+    out.flush();
+    if (!out)
+      throw IoError(partial + ": write error (disk full?)");
+  }
+  std::error_code error;
+  std::filesystem::rename(partial, path, error);
+  if (error)
+    throw IoError(path + ": cannot rename " + partial + ": " + error.message());
+}
+
+} // namespace heed::io

@@ -1,0 +1,143 @@
+#include "heed/jobs/convert_job.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "heed/core/error.h"
+#include "heed/io/json_fields.h"
+#include "heed/io/safetensors.h"
+#include "heed/io/safetensors_writer.h"
+#include "heed/model/marian_model.h"
+#include "heed/model/weight_reader.h"
+#include "heed/ops/quantize.h"
+
+namespace fs = std::filesystem;
+
+namespace heed {
+namespace {
+
+bool ends_with(const std::string &s, const std::string &suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Every matrix heed multiplies by: projections, feed-forward layers and the
+// token embeddings (which double as the output projection). Position tables
+// are computed, not learned, and biases and norms are vectors.
+bool is_quantized(const io::TensorEntry &t) {
+  return t.shape.size() == 2 && ends_with(t.name, ".weight") &&
+         t.name.find("embed_positions") == std::string::npos;
+}
+
+// Weight files of other frameworks are not copied: they would still hold the
+// float weights.
+bool is_other_weights_file(const fs::path &p) {
+  static const std::set<std::string> kExtensions = {".bin", ".safetensors", ".h5",   ".msgpack",
+                                                    ".ot",  ".pt",          ".index"};
+  return kExtensions.count(p.extension().string()) != 0;
+}
+
+template <typename T> std::vector<uint8_t> as_bytes(const std::vector<T> &values) {
+  std::vector<uint8_t> bytes(values.size() * sizeof(T));
+  if (!bytes.empty())
+    std::memcpy(bytes.data(), values.data(), bytes.size());
+  return bytes;
+}
+
+void prepare_output_directory(const fs::path &in, const fs::path &out) {
+  std::error_code error;
+  if (fs::exists(out, error)) {
+    if (!fs::is_directory(out, error))
+      throw IoError(out.string() + ": exists and is not a directory");
+    if (fs::equivalent(in, out, error))
+      throw IoError(out.string() + ": is the input model; choose another output directory");
+    if (!fs::is_empty(out, error))
+      throw IoError(out.string() + ": exists and is not empty; choose a new directory");
+  }
+  fs::create_directories(out, error);
+  if (error)
+    throw IoError(out.string() + ": cannot create: " + error.message());
+}
+
+} // namespace
+
+ConvertReport run_convert(const ConvertJob &job) {
+  // Loading checks the whole model (shapes, vocabularies) before anything is written.
+  LoadOptions float32;
+  float32.compute_type = ops::ComputeType::float32;
+  const auto model = MarianModel::load(job.model_dir, float32);
+  if (model->config.quantized_weights == "int8")
+    throw ModelError(job.model_dir + ": already quantized to int8 (config.json heed_quantization)");
+
+  const fs::path in(job.model_dir), out(job.output_dir);
+  prepare_output_directory(in, out);
+
+  ConvertReport report;
+  const io::SafetensorsFile weights((in / "model.safetensors").string());
+  std::vector<io::TensorToWrite> tensors;
+  for (const auto &[name, entry] : weights.tensors()) {
+    if (!is_quantized(entry)) {
+      tensors.push_back({name, entry.dtype, entry.shape,
+                         std::vector<uint8_t>(entry.data, entry.data + (entry.end - entry.begin))});
+      ++report.kept_tensors;
+      continue;
+    }
+    const int64_t rows = entry.shape[0], cols = entry.shape[1];
+    std::vector<float> values(static_cast<size_t>(rows * cols));
+    io::SafetensorsFile::to_float(entry, values.data());
+    std::vector<int8_t> quantized(values.size());
+    std::vector<float> scales(static_cast<size_t>(rows));
+    ops::quantize_rows(values.data(), rows, cols, quantized.data(), scales.data());
+    tensors.push_back({name, io::DType::i8, entry.shape, as_bytes(quantized)});
+    tensors.push_back({name + kScaleSuffix, io::DType::f32, {rows}, as_bytes(scales)});
+    ++report.quantized_tensors;
+  }
+  io::write_safetensors((out / "model.safetensors").string(), tensors,
+                        {{"format", "pt"}, {"heed_quantization", "int8"}});
+
+  nlohmann::json config = io::read_json_file((in / "config.json").string());
+  config["heed_quantization"] = {
+      {"weights", "int8"},
+      {"scheme", "symmetric, one scale per output row (NAME_scale, F32)"},
+      {"quantized_by", "heed convert --quantize int8"}};
+  {
+    std::ofstream config_out(out / "config.json", std::ios::trunc);
+    config_out << config.dump(2) << '\n';
+    if (!config_out)
+      throw IoError((out / "config.json").string() + ": write error");
+  }
+
+  for (const auto &file : fs::directory_iterator(in)) {
+    const fs::path name = file.path().filename();
+    if (!file.is_regular_file() || name == "config.json" || is_other_weights_file(name))
+      continue;
+    std::error_code error;
+    fs::copy_file(file.path(), out / name, fs::copy_options::overwrite_existing, error);
+    if (error)
+      throw IoError((out / name).string() + ": cannot copy: " + error.message());
+  }
+  report.input_bytes = static_cast<int64_t>(fs::file_size(in / "model.safetensors"));
+  report.output_bytes = static_cast<int64_t>(fs::file_size(out / "model.safetensors"));
+  return report;
+}
+
+std::string format_convert_report(const ConvertJob &job, const ConvertReport &report) {
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "wrote %s: %lld weight matrices quantized to int8, %lld tensors kept; "
+                "model.safetensors %.1f MB -> %.1f MB (%.2fx smaller)\n",
+                job.output_dir.c_str(), static_cast<long long>(report.quantized_tensors),
+                static_cast<long long>(report.kept_tensors), report.input_bytes / 1e6,
+                report.output_bytes / 1e6,
+                report.output_bytes > 0 ? static_cast<double>(report.input_bytes) /
+                                              static_cast<double>(report.output_bytes)
+                                        : 0.0);
+  return line;
+}
+
+} // namespace heed

@@ -1,0 +1,50 @@
+// Weights of a dense layer prepared once, at load, for oneDNN's matmul: float32
+// or int8 (symmetric, one scale per output channel), reordered into the blocked
+// layout the matmul implementation asks for (format_tag::any), so that no
+// decoding step re-packs a weight matrix.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "heed/ops/compute_type.h"
+#include "heed/ops/matmul.h"
+
+namespace heed::ops {
+
+class PackedWeights {
+public:
+  PackedWeights() = default;
+  // W[N, K] row-major, as in a torch Linear (N outputs, K inputs).
+  PackedWeights(const float *w, int64_t N, int64_t K, ComputeType type);
+
+  bool empty() const { return impl_ == nullptr; }
+  ComputeType type() const;
+  int64_t outputs() const; // N
+  int64_t inputs() const;  // K
+  size_t bytes() const;    // packed storage, scales included
+  // int8: the per-output-channel scales (empty for float32).
+  const std::vector<float> &scales() const;
+
+  struct Impl;
+  const Impl &impl() const { return *impl_; }
+
+private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+// y[M,N] (row stride ldy) = act(x[M,K] (row stride ldx) · Wᵀ + bias), or with
+// `accumulate` y += x · Wᵀ + bias. With int8 weights x is quantized on the fly
+// (one scale for the matrix) and the product rescaled to float32.
+void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bias, float *y,
+            int64_t ldy, int64_t M, Activation act = Activation::none, bool accumulate = false);
+
+// The oneDNN implementation that runs linear() for M rows (e.g.
+// "brg:avx512_core_vnni"), for tests and benchmarks: "ref" ones are the slow
+// fallbacks.
+std::string linear_implementation(const PackedWeights &w, int64_t M, bool has_bias,
+                                  Activation act = Activation::none, bool accumulate = false);
+
+} // namespace heed::ops

@@ -1,0 +1,34 @@
+// oneDNN spellings of heed's activations (shared by the matmul files).
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <stdexcept>
+
+#include "heed/ops/matmul.h"
+
+namespace heed::ops {
+
+inline dnnl::algorithm eltwise_algorithm(Activation act) {
+  switch (act) {
+  case Activation::relu:
+    return dnnl::algorithm::eltwise_relu;
+  case Activation::swish:
+    return dnnl::algorithm::eltwise_swish;
+  case Activation::gelu_erf:
+    return dnnl::algorithm::eltwise_gelu_erf;
+  case Activation::gelu_tanh:
+    return dnnl::algorithm::eltwise_gelu_tanh;
+  case Activation::none:
+    break;
+  }
+  throw std::logic_error("eltwise_algorithm: no activation");
+}
+
+// Appends act as an eltwise post-op (swish's alpha is its beta: x·sigmoid(1·x)).
+inline void append_activation(dnnl::post_ops &ops, Activation act) {
+  if (act != Activation::none)
+    ops.append_eltwise(1.f, eltwise_algorithm(act), act == Activation::swish ? 1.f : 0.f, 0.f);
+}
+
+} // namespace heed::ops

@@ -1,0 +1,18 @@
+// Symmetric int8 quantization: a value v becomes round(v / s) in [-127, 127]
+// with s = max|v| / 127 over the group sharing a scale. -128 is never used, so
+// negating a quantized value never overflows.
+#pragma once
+
+#include <cstdint>
+
+namespace heed::ops {
+
+// Weights W[rows, cols]: one scale per row (per output channel of a torch
+// Linear). Writes q[rows, cols] and scales[rows]; an all-zero row gets scale 1.
+void quantize_rows(const float *w, int64_t rows, int64_t cols, int8_t *q, float *scales);
+
+// Activations x[rows, cols] (row stride ld): one scale for the whole matrix,
+// computed on the fly at every call. Writes dense q[rows, cols], returns the scale.
+float quantize_matrix(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q);
+
+} // namespace heed::ops

@@ -1,0 +1,132 @@
+// Pre-packed float32 and int8 dense layers: the same results as the plain
+// float32 product (float32), the exact arithmetic of symmetric quantization
+// (int8), and oneDNN's fast kernels rather than its reference fallbacks.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <vector>
+
+#include "heed/ops/packed_weights.h"
+#include "heed/ops/quantize.h"
+#include "test_support.h"
+
+using namespace heed;
+using heed::test::activate;
+using heed::test::random_vector;
+
+namespace {
+
+constexpr ops::Activation kActivations[] = {ops::Activation::none, ops::Activation::relu,
+                                            ops::Activation::swish, ops::Activation::gelu_erf};
+
+} // namespace
+
+TEST_CASE("quantize_rows: symmetric, one scale per row, error at most half a step", "[int8]") {
+  const int64_t rows = 5, cols = 37;
+  auto w = random_vector(rows * cols, 11);
+  for (int64_t c = 0; c < cols; ++c)
+    w[2 * cols + c] = 0.f; // an all-zero row
+  std::vector<int8_t> q(rows * cols);
+  std::vector<float> scales(rows);
+  ops::quantize_rows(w.data(), rows, cols, q.data(), scales.data());
+  for (int64_t r = 0; r < rows; ++r) {
+    int max_q = 0;
+    for (int64_t c = 0; c < cols; ++c) {
+      const int v = q[r * cols + c];
+      CHECK(v >= -127);
+      CHECK(v <= 127);
+      max_q = std::max(max_q, std::abs(v));
+      CHECK(std::fabs(v * scales[r] - w[r * cols + c]) <= 0.5f * scales[r] * 1.0001f);
+    }
+    CHECK(max_q == (r == 2 ? 0 : 127));
+  }
+  CHECK(scales[2] == 1.f);
+}
+
+TEST_CASE("packed float32 linear equals the plain product", "[ops][packed]") {
+  const int64_t K = 48, N = 72, ldx = 53;
+  auto w = random_vector(N * K, 2, 0.3f);
+  auto b = random_vector(N, 3);
+  const ops::PackedWeights packed(w.data(), N, K, ops::ComputeType::float32);
+  CHECK(packed.outputs() == N);
+  CHECK(packed.inputs() == K);
+  for (int64_t M : {1, 3, 32, 77}) {
+    auto x = random_vector(M * ldx, 1 + M);
+    for (auto act : kActivations)
+      for (bool accumulate : {false, true})
+        for (bool with_bias : {false, true}) {
+          if (accumulate && act != ops::Activation::none)
+            continue;
+          const float *bias = with_bias ? b.data() : nullptr;
+          auto y = random_vector(M * N, 4), expected = y;
+          ops::linear(x.data(), ldx, w.data(), bias, expected.data(), N, M, K, N, act, accumulate);
+          ops::linear(x.data(), ldx, packed, bias, y.data(), N, M, act, accumulate);
+          for (size_t i = 0; i < y.size(); ++i)
+            REQUIRE(y[i] == Approx(expected[i]).margin(1e-5));
+        }
+  }
+}
+
+TEST_CASE("int8 linear computes exactly the quantized product", "[ops][int8]") {
+  const int64_t K = 64, N = 80, ldx = 70;
+  auto w = random_vector(N * K, 5, 0.2f);
+  auto b = random_vector(N, 6);
+  const ops::PackedWeights packed(w.data(), N, K, ops::ComputeType::int8);
+  REQUIRE(packed.scales().size() == static_cast<size_t>(N));
+  std::vector<int8_t> wq(N * K);
+  std::vector<float> w_scales(N);
+  ops::quantize_rows(w.data(), N, K, wq.data(), w_scales.data());
+  for (int64_t M : {1, 4, 32, 45}) {
+    auto x = random_vector(M * ldx, 7 + M, 2.f);
+    std::vector<int8_t> xq(M * K);
+    const float x_scale = ops::quantize_matrix(x.data(), M, K, ldx, xq.data());
+    for (auto act : kActivations)
+      for (bool accumulate : {false, true}) {
+        if (accumulate && act != ops::Activation::none)
+          continue;
+        auto y = random_vector(M * N, 8);
+        auto before = y;
+        ops::linear(x.data(), ldx, packed, b.data(), y.data(), N, M, act, accumulate);
+        double worst_error = 0, worst_vs_float = 0, largest = 0;
+        for (int64_t i = 0; i < M; ++i)
+          for (int64_t j = 0; j < N; ++j) {
+            int64_t dot = 0;
+            double exact = 0;
+            for (int64_t k = 0; k < K; ++k) {
+              dot += static_cast<int64_t>(xq[i * K + k]) * wq[j * K + k];
+              exact += static_cast<double>(x[i * ldx + k]) * w[j * K + k];
+            }
+            double expected = static_cast<double>(dot) * x_scale * w_scales[j] + b[j];
+            exact += b[j];
+            expected = accumulate ? expected + before[i * N + j] : activate(act, expected);
+            exact = accumulate ? exact + before[i * N + j] : activate(act, exact);
+            worst_error = std::max(worst_error, std::fabs(y[i * N + j] - expected) /
+                                                    (1.0 + std::fabs(expected)));
+            worst_vs_float = std::max(worst_vs_float, std::fabs(y[i * N + j] - exact));
+            largest = std::max(largest, std::fabs(exact));
+          }
+        // The quantized arithmetic itself is exact up to float32 rounding...
+        CHECK(worst_error < 1e-5);
+        // ...and it stays close to the float32 product.
+        CHECK(worst_vs_float < 0.02 * largest);
+      }
+  }
+}
+
+TEST_CASE("packed linear runs oneDNN's optimized kernels, not reference ones", "[ops][packed]") {
+  // Shapes of a base Marian model: d 512, ffn 2048, a 15k vocabulary.
+  const struct { int64_t N, K; } shapes[] = {{1536, 512}, {2048, 512}, {512, 2048}, {15000, 512}};
+  for (auto type : {ops::ComputeType::float32, ops::ComputeType::int8})
+    for (const auto &shape : shapes) {
+      auto w = random_vector(shape.N * shape.K, 9, 0.05f);
+      const ops::PackedWeights packed(w.data(), shape.N, shape.K, type);
+      for (int64_t M : {1, 4, 32, 128, 480})
+        for (bool accumulate : {false, true}) {
+          const auto act = accumulate ? ops::Activation::none : ops::Activation::swish;
+          const std::string impl = ops::linear_implementation(packed, M, true, act, accumulate);
+          INFO(ops::compute_type_name(type)
+               << " N=" << shape.N << " K=" << shape.K << " M=" << M << ": " << impl);
+          CHECK(impl.rfind("ref", 0) != 0);
+        }
+    }
+}
