@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -353,7 +354,16 @@ int main(int argc, char **argv) {
     } else if (*info) {
       auto model =
           heed::MarianModel::load(heed::resolve_model_dir(info_model), load_options(compute_type));
-      const auto description = heed::model_info(*model);
+      auto description = heed::model_info(*model);
+      // How this process computes: what a slow run on a shared machine is checked against.
+      auto env = [](const char *name) -> nlohmann::json {
+        const char *value = std::getenv(name);
+        return value ? nlohmann::json(value) : nlohmann::json(nullptr);
+      };
+      description["runtime"] = {{"threads", heed::ops::num_threads()},
+                                {"physical_cores", heed::ops::physical_cores()},
+                                {"GOMP_SPINCOUNT", env("GOMP_SPINCOUNT")},
+                                {"OMP_WAIT_POLICY", env("OMP_WAIT_POLICY")}};
       std::cout << (info_json ? description.dump(2) + "\n" : heed::format_model_info(description));
     } else if (*bench) {
       auto lines = heed::read_text_lines(bench_input, warn);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "test_support.h"
 
 using heed::test::run_heed;
@@ -146,4 +148,19 @@ TEST_CASE("--help documents the exit codes", "[cli]") {
   CHECK(help.exit_code == 0);
   CHECK_THAT(help.out, Catch::Contains("Exit codes: 0 success, 1 internal error, 2 usage error, "
                                        "3 model error, 4 input/output error."));
+}
+
+TEST_CASE("heed sets a short OpenMP spin unless the user chose a wait policy", "[cli][threads]") {
+  auto runtime = [](const std::string &prefix) {
+    const auto r = run_heed("info " + kModel + " --json", "", prefix);
+    REQUIRE(r.exit_code == 0);
+    return nlohmann::json::parse(r.out)["runtime"];
+  };
+  const auto chosen_by_heed = runtime("unset GOMP_SPINCOUNT OMP_WAIT_POLICY;");
+  CHECK(chosen_by_heed["GOMP_SPINCOUNT"] == "10000");
+  CHECK(chosen_by_heed["OMP_WAIT_POLICY"].is_null());
+  CHECK(runtime("unset OMP_WAIT_POLICY; export GOMP_SPINCOUNT=123;")["GOMP_SPINCOUNT"] == "123");
+  const auto passive = runtime("unset GOMP_SPINCOUNT; export OMP_WAIT_POLICY=passive;");
+  CHECK(passive["GOMP_SPINCOUNT"].is_null());
+  CHECK(passive["OMP_WAIT_POLICY"] == "passive");
 }

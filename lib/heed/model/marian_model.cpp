@@ -106,30 +106,15 @@ Tensor read_positions(WeightReader &r, const std::string &name, int64_t position
   return sinusoidal_positions(positions, d);
 }
 
-// Quantizes (int8) and reorders every dense layer once, so that decoding never
-// touches a float32 copy; returns the packed bytes.
-int64_t pack_weights(MarianModel &m, ops::ComputeType type) {
+// Quantizes (int8) and reorders dense layers for the compute type, dropping
+// their float32 copies; returns the packed bytes. Each layer is packed as soon
+// as it is read, so at most one layer exists twice during loading.
+int64_t pack(ops::ComputeType type, std::initializer_list<Linear *> layers) {
   int64_t bytes = 0;
-  auto pack = [&](Linear &l) {
-    l.pack(type);
-    bytes += static_cast<int64_t>(l.packed.bytes());
-  };
-  for (auto &layer : m.encoder.layers) {
-    pack(layer.self_attn.qkv);
-    pack(layer.self_attn.out);
-    pack(layer.ffn.fc1);
-    pack(layer.ffn.fc2);
+  for (Linear *l : layers) {
+    l->pack(type);
+    bytes += static_cast<int64_t>(l->packed.bytes());
   }
-  for (auto &layer : m.decoder.layers) {
-    pack(layer.self_attn.qkv);
-    pack(layer.self_attn.out);
-    pack(layer.cross_attn.q);
-    pack(layer.cross_attn.kv);
-    pack(layer.cross_attn.out);
-    pack(layer.ffn.fc1);
-    pack(layer.ffn.fc2);
-  }
-  pack(m.decoder.output_projection);
   return bytes;
 }
 
@@ -202,6 +187,11 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
   const float scale =
       c.scale_embedding ? static_cast<float>(std::sqrt(static_cast<double>(d))) : 1.f;
 
+  model->compute_type = options.compute_type.value_or(
+      c.quantized_weights == "int8" ? ops::ComputeType::int8 : ops::ComputeType::float32);
+  const ops::ComputeType type = model->compute_type;
+  int64_t &packed = model->packed_weight_bytes;
+
   Encoder &enc = model->encoder;
   enc.embeddings.tokens = source_table;
   enc.embeddings.scale = scale;
@@ -212,6 +202,8 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
     layer.self_attn_norm = read_norm(r, p + ".self_attn_layer_norm", d);
     layer.ffn = read_feed_forward(r, p, d, c.encoder_ffn_dim, c.activation);
     layer.final_norm = read_norm(r, p + ".final_layer_norm", d);
+    packed +=
+        pack(type, {&layer.self_attn.qkv, &layer.self_attn.out, &layer.ffn.fc1, &layer.ffn.fc2});
     enc.layers.push_back(std::move(layer));
   }
 
@@ -227,6 +219,9 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
     layer.cross_attn_norm = read_norm(r, p + ".encoder_attn_layer_norm", d);
     layer.ffn = read_feed_forward(r, p, d, c.decoder_ffn_dim, c.activation);
     layer.final_norm = read_norm(r, p + ".final_layer_norm", d);
+    packed +=
+        pack(type, {&layer.self_attn.qkv, &layer.self_attn.out, &layer.cross_attn.q,
+                    &layer.cross_attn.kv, &layer.cross_attn.out, &layer.ffn.fc1, &layer.ffn.fc2});
     dec.layers.push_back(std::move(layer));
   }
   // Positions last: a table missing from the file is built from config.json's
@@ -253,11 +248,8 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
     output.bias.fill(0.f);
   }
   r.check_all_used();
-
-  model->compute_type = options.compute_type.value_or(
-      c.quantized_weights == "int8" ? ops::ComputeType::int8 : ops::ComputeType::float32);
-  model->packed_weight_bytes = pack_weights(*model, model->compute_type);
-  if (model->compute_type == ops::ComputeType::int8 && c.quantized_weights.empty()) {
+  packed += pack(type, {&output});
+  if (type == ops::ComputeType::int8 && c.quantized_weights.empty()) {
     const bool shared = enc.embeddings.tokens == dec.embeddings.tokens;
     enc.embeddings.tokens = round_through_int8(*enc.embeddings.tokens);
     dec.embeddings.tokens =
