@@ -7,7 +7,7 @@
 #   ./run_all.sh test                     unit tests of the recipe
 #   ./run_all.sh all                      train + export + evaluate
 #
-# Environment: PYTHON (default /usr/bin/python3), THREADS (2), BUDGET_MINUTES (100),
+# Environment: PYTHON (default /usr/bin/python3), THREADS (2), BUDGET_MINUTES (150),
 # WORK_DIR (work/ next to this script), OUT_DIR (models/multi30k-en-de), DATA_DIR,
 # HEED (build/heed), VOCAB_SIZE (8000).
 set -euo pipefail
@@ -16,7 +16,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../../.." && pwd)"
 PY="${PYTHON:-/usr/bin/python3}"
 THREADS="${THREADS:-2}"
-BUDGET_MINUTES="${BUDGET_MINUTES:-100}"
+BUDGET_MINUTES="${BUDGET_MINUTES:-150}"
 WORK_DIR="${WORK_DIR:-$HERE/work}"
 OUT_DIR="${OUT_DIR:-$REPO/models/multi30k-en-de}"
 DATA_DIR="${DATA_DIR:-$(cd "$REPO/.." && pwd)/shared/data/multi30k}"

@@ -22,7 +22,7 @@
 
 Logs go to stdout and to work/train.log.
 
-Usage: /usr/bin/python3 train.py [--threads 2] [--time-budget-minutes 100] [options]
+Usage: /usr/bin/python3 train.py [--threads 2] [--time-budget-minutes 150] [options]
 """
 
 import argparse
@@ -67,7 +67,7 @@ def build_parser():
     g.add_argument("--activation", choices=["swish", "relu", "gelu", "gelu_new"], default="swish")
     g.add_argument("--max-positions", type=int, default=512, help="max_position_embeddings")
     g = p.add_argument_group("regularisation")
-    g.add_argument("--dropout", type=float, default=0.3)
+    g.add_argument("--dropout", type=float, default=0.2)
     g.add_argument("--attention-dropout", type=float, default=0.0)
     g.add_argument("--activation-dropout", type=float, default=0.0)
     g.add_argument("--label-smoothing", type=float, default=0.1)
