@@ -105,4 +105,10 @@ TEST_CASE("the shipped model translates out of the box", "[default-model][cli][s
   CHECK(got.out.find("Mädchen") != std::string::npos);
   CHECK(got.out.find("Hunde") != std::string::npos);
   CHECK(got.out.find("Schnee") != std::string::npos);
+
+  // The default alignment layer on a sentence whose alignment is plain.
+  const auto aligned = run_heed("translate -m '" + kShippedModel.string() +
+                                "' --alignment hard 'Two dogs play in the snow.'");
+  REQUIRE(aligned.exit_code == 0);
+  CHECK(aligned.out == "Zwei Hunde spielen im Schnee. ||| 0-0 1-1 2-2 3-3 5-4\n");
 }
