@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "heed/core/error.h"
@@ -42,6 +43,16 @@ MappedFile::MappedFile(const std::string &path) : path_(path) {
 MappedFile::~MappedFile() {
   if (data_ != nullptr)
     ::munmap(const_cast<uint8_t *>(data_), size_);
+}
+
+void MappedFile::release(const uint8_t *begin, size_t size) const {
+  if (data_ == nullptr || size == 0 || begin < data_ || begin + size > data_ + size_)
+    return;
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto first = reinterpret_cast<uintptr_t>(begin) & ~(page - 1);
+  const auto last = reinterpret_cast<uintptr_t>(begin + size);
+  // Advice only: failure leaves the pages resident, which is merely wasteful.
+  ::madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
 }
 
 } // namespace heed::io

@@ -51,6 +51,13 @@ public:
   const std::map<std::string, TensorEntry> &tensors() const { return tensors_; }
   const std::map<std::string, std::string> &metadata() const { return metadata_; }
 
+  // Drops the pages of a tensor already converted from memory (a mapped file;
+  // no-op for an image in memory).
+  void release(const TensorEntry &tensor) const {
+    if (file_)
+      file_->release(tensor.data, tensor.end - tensor.begin);
+  }
+
   // Converts a tensor of any supported dtype to float32 into `out` (numel floats);
   // I8 values are converted as they are, unscaled.
   static void to_float(const TensorEntry &tensor, float *out);

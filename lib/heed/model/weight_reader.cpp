@@ -28,6 +28,7 @@ Tensor WeightReader::read(const std::string &name, const std::vector<int64_t> &s
   const io::TensorEntry &entry = check(name, shape);
   Tensor t(shape);
   io::SafetensorsFile::to_float(entry, t.data());
+  file_.release(entry);
   if (entry.dtype == io::DType::i8) {
     if (shape.size() != 2)
       throw ModelError(file_.path() + ": tensor '" + name +
