@@ -79,7 +79,8 @@ TEST_CASE("int8 linear computes exactly the quantized product", "[ops][int8]") {
   for (int64_t M : {1, 4, 32, 45}) {
     auto x = random_vector(M * ldx, 7 + M, 2.f);
     std::vector<int8_t> xq(M * K);
-    const float x_scale = ops::quantize_matrix(x.data(), M, K, ldx, xq.data());
+    std::vector<float> x_scales(M);
+    ops::quantize_activations(x.data(), M, K, ldx, xq.data(), x_scales.data());
     for (auto act : kActivations)
       for (bool accumulate : {false, true}) {
         if (accumulate && act != ops::Activation::none)
@@ -96,7 +97,7 @@ TEST_CASE("int8 linear computes exactly the quantized product", "[ops][int8]") {
               dot += static_cast<int64_t>(xq[i * K + k]) * wq[j * K + k];
               exact += static_cast<double>(x[i * ldx + k]) * w[j * K + k];
             }
-            double expected = static_cast<double>(dot) * x_scale * w_scales[j] + b[j];
+            double expected = static_cast<double>(dot) * x_scales[i] * w_scales[j] + b[j];
             exact += b[j];
             expected = accumulate ? expected + before[i * N + j] : activate(act, expected);
             exact = accumulate ? exact + before[i * N + j] : activate(act, exact);

@@ -46,9 +46,10 @@ struct Shape {
 };
 
 // float32: y = act(x·W + b) with the bias in the matmul, or y += x·W + b.
-// int8: the s32 product is scaled per column by (activation scale x weight
-// scale) with a binary post-op, since oneDNN 2.6 only runs its VNNI kernels
-// with output scales fixed at creation, and these change at every call.
+// int8: a dense product scaled per column by the weight scales (a binary
+// post-op: oneDNN 2.6 runs its VNNI kernels neither with per-row binary
+// post-ops nor with output scales given at run time); the per-row activation
+// scales, bias, residual and activation follow in finish_int8().
 dnnl::matmul::primitive_desc make_primitive_desc(const Shape &s, const memory::desc &weights) {
   auto &ctx = context();
   const bool int8 = s.type == ComputeType::int8;
@@ -59,11 +60,6 @@ dnnl::matmul::primitive_desc make_primitive_desc(const Shape &s, const memory::d
   dnnl::post_ops ops;
   if (int8) {
     ops.append_binary(dnnl::algorithm::binary_mul, row);
-    if (s.has_bias)
-      ops.append_binary(dnnl::algorithm::binary_add, row);
-    append_activation(ops, s.act);
-    if (s.accumulate)
-      ops.append_sum(1.f);
   } else {
     if (s.accumulate)
       ops.append_sum(1.f);
@@ -96,10 +92,6 @@ PackedPrimitive make_primitive(const Shape &s, const memory::desc &weights) {
   if (s.type == ComputeType::int8) {
     p.column_scales = memory(row, ctx.engine, DNNL_MEMORY_NONE);
     p.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, p.column_scales);
-    if (s.has_bias) {
-      p.bias = memory(row, ctx.engine, DNNL_MEMORY_NONE);
-      p.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, p.bias);
-    }
   } else if (s.has_bias) {
     p.bias = memory(row, ctx.engine, DNNL_MEMORY_NONE);
     p.args.emplace(DNNL_ARG_BIAS, p.bias);
@@ -112,20 +104,80 @@ PrimitiveCache<PackedPrimitive> &primitive_cache() {
   return cache;
 }
 
-// Per-thread buffers reused across calls: quantized activations and the
-// per-column scales. They only grow, so a warm decoding loop allocates nothing.
+// Per-thread buffers reused across calls: quantized activations, their row
+// scales and the scaled product. They only grow, so a warm decoding loop
+// allocates nothing.
 struct Int8Scratch {
   std::vector<int8_t> quantized;
-  std::vector<float> column_scales;
+  std::vector<float> row_scales;
+  std::vector<float> product;
 };
 Int8Scratch &int8_scratch() {
   thread_local Int8Scratch scratch;
   return scratch;
 }
 
+// The int8 matmul itself always writes a dense product without bias or
+// activation (see make_primitive_desc).
 Shape shape_of(const PackedWeights &w, int64_t M, int64_t ldx, int64_t ldy, bool has_bias,
                Activation act, bool accumulate) {
+  if (w.type() == ComputeType::int8)
+    return Shape{w.type(),    M,     w.inputs(),       w.outputs(), w.inputs(),
+                 w.outputs(), false, Activation::none, false};
   return Shape{w.type(), M, w.inputs(), w.outputs(), ldx, ldy, has_bias, act, accumulate};
+}
+
+struct EltwisePrimitive {
+  dnnl::eltwise_forward eltwise;
+  memory data;
+};
+
+// act applied in place to y[M,N] (row stride ldy).
+void activate_in_place(float *y, int64_t M, int64_t N, int64_t ldy, Activation act) {
+  static PrimitiveCache<EltwisePrimitive> cache;
+  auto &ctx = context();
+  const PrimitiveKey key{M, N, ldy, static_cast<int64_t>(act)};
+  auto &p = cache.get(key, [&] {
+    memory::desc md({M, N}, dt::f32, memory::dims{ldy, 1});
+    dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, eltwise_algorithm(act), md,
+                                     act == Activation::swish ? 1.f : 0.f, 0.f);
+    EltwisePrimitive e;
+    e.eltwise = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(desc, ctx.engine));
+    e.data = memory(md, ctx.engine, DNNL_MEMORY_NONE);
+    return e;
+  });
+  p.data.set_data_handle(y);
+  p.eltwise.execute(ctx.stream, {{DNNL_ARG_SRC, p.data}, {DNNL_ARG_DST, p.data}});
+  ctx.stream.wait();
+}
+
+// y = act(product · row scale + bias), or y += product · row scale + bias.
+void finish_int8(const float *product, const float *row_scales, const float *bias, float *y,
+                 int64_t M, int64_t N, int64_t ldy, Activation act, bool accumulate) {
+  const bool parallel = M * N >= (int64_t{1} << 16);
+#pragma omp parallel for if (parallel) schedule(static)
+  for (int64_t m = 0; m < M; ++m) {
+    const float s = row_scales[m];
+    const float *p = product + m * N;
+    float *out = y + m * ldy;
+    if (accumulate) {
+      if (bias)
+        for (int64_t n = 0; n < N; ++n)
+          out[n] += p[n] * s + bias[n];
+      else
+        for (int64_t n = 0; n < N; ++n)
+          out[n] += p[n] * s;
+    } else {
+      if (bias)
+        for (int64_t n = 0; n < N; ++n)
+          out[n] = p[n] * s + bias[n];
+      else
+        for (int64_t n = 0; n < N; ++n)
+          out[n] = p[n] * s;
+    }
+  }
+  if (act != Activation::none)
+    activate_in_place(y, M, N, ldy, act);
 }
 
 } // namespace
@@ -172,30 +224,37 @@ void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bi
   const bool int8 = impl.type == ComputeType::int8;
   const bool has_bias = bias != nullptr;
   const Shape s = shape_of(w, M, int8 ? impl.K : ldx, ldy, has_bias, act, accumulate);
-  const PrimitiveKey key{static_cast<int64_t>(s.type), M,         s.K, s.N, s.ldx, s.ldy, has_bias,
-                         static_cast<int64_t>(act),    accumulate};
+  const PrimitiveKey key{
+      static_cast<int64_t>(s.type), M,           s.K, s.N, s.ldx, s.ldy, s.has_bias,
+      static_cast<int64_t>(s.act),  s.accumulate};
   auto &p = primitive_cache().get(key, [&] { return make_primitive(s, impl.packed.get_desc()); });
   p.weights.set_data_handle(impl.packed.get_data_handle());
-  p.dst.set_data_handle(y);
-  if (has_bias)
-    p.bias.set_data_handle(const_cast<float *>(bias));
-  if (int8) {
-    Int8Scratch &scratch = int8_scratch();
-    if (scratch.quantized.size() < static_cast<size_t>(M * impl.K))
-      scratch.quantized.resize(static_cast<size_t>(M * impl.K));
-    if (scratch.column_scales.size() < static_cast<size_t>(impl.N))
-      scratch.column_scales.resize(static_cast<size_t>(impl.N));
-    const float x_scale = quantize_matrix(x, M, impl.K, ldx, scratch.quantized.data());
-    for (int64_t n = 0; n < impl.N; ++n)
-      scratch.column_scales[n] = x_scale * impl.scales[n];
-    p.src.set_data_handle(scratch.quantized.data());
-    p.column_scales.set_data_handle(scratch.column_scales.data());
-  } else {
-    p.src.set_data_handle(const_cast<float *>(x));
-  }
   auto &ctx = context();
+  if (!int8) {
+    p.src.set_data_handle(const_cast<float *>(x));
+    p.dst.set_data_handle(y);
+    if (has_bias)
+      p.bias.set_data_handle(const_cast<float *>(bias));
+    p.matmul.execute(ctx.stream, p.args);
+    ctx.stream.wait();
+    return;
+  }
+  Int8Scratch &scratch = int8_scratch();
+  auto grow = [](auto &v, int64_t n) {
+    if (v.size() < static_cast<size_t>(n))
+      v.resize(static_cast<size_t>(n));
+  };
+  grow(scratch.quantized, M * impl.K);
+  grow(scratch.row_scales, M);
+  grow(scratch.product, M * impl.N);
+  quantize_activations(x, M, impl.K, ldx, scratch.quantized.data(), scratch.row_scales.data());
+  p.src.set_data_handle(scratch.quantized.data());
+  p.column_scales.set_data_handle(const_cast<float *>(impl.scales.data()));
+  p.dst.set_data_handle(scratch.product.data());
   p.matmul.execute(ctx.stream, p.args);
   ctx.stream.wait();
+  finish_int8(scratch.product.data(), scratch.row_scales.data(), bias, y, M, impl.N, ldy, act,
+              accumulate);
 }
 
 std::string linear_implementation(const PackedWeights &w, int64_t M, bool has_bias, Activation act,

@@ -51,21 +51,19 @@ void quantize_rows(const float *w, int64_t rows, int64_t cols, int8_t *q, float 
   }
 }
 
-float quantize_matrix(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q) {
-  // Encoder batches reach millions of values per matmul: on one thread these
-  // two passes took as long as the int8 matmul itself. Small (decoding-step)
+void quantize_activations(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q,
+                          float *scales) {
+  // Encoder batches reach millions of values per matmul: on one thread this
+  // pass took as long as the int8 matmul itself. Small (decoding-step)
   // matrices stay on the calling thread, below the cost of a parallel region.
   const bool parallel = rows * cols >= (int64_t{1} << 16);
-  float m = 0.f;
-#pragma omp parallel for reduction(max : m) if (parallel) schedule(static)
-  for (int64_t r = 0; r < rows; ++r)
-    m = std::max(m, max_abs(x + r * ld, cols));
-  const float scale = m > 0.f ? m / 127.f : 1.f;
-  const float inverse = 1.f / scale;
 #pragma omp parallel for if (parallel) schedule(static)
-  for (int64_t r = 0; r < rows; ++r)
-    quantize(x + r * ld, cols, inverse, q + r * cols);
-  return scale;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float m = max_abs(x + r * ld, cols);
+    const float scale = m > 0.f ? m / 127.f : 1.f;
+    scales[r] = scale;
+    quantize(x + r * ld, cols, 1.f / scale, q + r * cols);
+  }
 }
 
 } // namespace heed::ops

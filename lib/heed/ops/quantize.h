@@ -11,8 +11,9 @@ namespace heed::ops {
 // Linear). Writes q[rows, cols] and scales[rows]; an all-zero row gets scale 1.
 void quantize_rows(const float *w, int64_t rows, int64_t cols, int8_t *q, float *scales);
 
-// Activations x[rows, cols] (row stride ld): one scale for the whole matrix,
-// computed on the fly at every call. Writes dense q[rows, cols], returns the scale.
-float quantize_matrix(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q);
+// Activations x[rows, cols] (row stride ld): one scale per row (a token),
+// computed on the fly at every call. Writes dense q[rows, cols] and scales[rows].
+void quantize_activations(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q,
+                          float *scales);
 
 } // namespace heed::ops
