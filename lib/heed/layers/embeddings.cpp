@@ -7,11 +7,19 @@ namespace {
 
 inline void embed_row(const Embeddings &e, int64_t id, int64_t position, float *out) {
   const int64_t d = e.d_model();
-  const float *token = e.tokens->data() + id * d;
   const float *pos = e.positions.data() + position * d;
   // Scale first, then add, in float: the order HF uses.
+  if (e.tokens) {
+    const float *token = e.tokens->data() + id * d;
+    for (int64_t k = 0; k < d; ++k)
+      out[k] = token[k] * e.scale + pos[k];
+    return;
+  }
+  // Dequantized exactly as a model converted to int8 stores it: q x row scale.
+  const int8_t *q = e.quantized_tokens->values.data() + id * d;
+  const float row_scale = e.quantized_tokens->scales[static_cast<size_t>(id)];
   for (int64_t k = 0; k < d; ++k)
-    out[k] = token[k] * e.scale + pos[k];
+    out[k] = (static_cast<float>(q[k]) * row_scale) * e.scale + pos[k];
 }
 
 } // namespace

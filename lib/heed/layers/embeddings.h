@@ -5,17 +5,28 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "heed/core/tensor.h"
 
 namespace heed {
 
+// A token table in int8, one scale per row (int8 compute keeps no float32 copy).
+struct QuantizedRows {
+  std::vector<int8_t> values; // [rows, cols]
+  std::vector<float> scales;  // [rows]
+  int64_t rows = 0, cols = 0;
+};
+
 struct Embeddings {
-  std::shared_ptr<const Tensor> tokens; // [vocab, d]; may be shared by encoder and decoder
-  Tensor positions;                     // [max_positions, d]
+  // [vocab, d]; may be shared by encoder and decoder. With int8 compute the
+  // table is `quantized_tokens` instead, and `tokens` is null.
+  std::shared_ptr<const Tensor> tokens;
+  std::shared_ptr<const QuantizedRows> quantized_tokens;
+  Tensor positions; // [max_positions, d]
   float scale = 1.f;
 
-  int64_t d_model() const { return tokens->dim(1); }
+  int64_t d_model() const { return tokens ? tokens->dim(1) : quantized_tokens->cols; }
 
   // out[b * length + t] = embed(ids[b * length + t]) at position t.
   void embed_sequence(const int64_t *ids, int64_t batch, int64_t length, float *out) const;
