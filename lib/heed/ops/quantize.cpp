@@ -43,6 +43,8 @@ HEED_VECTOR_CLONES void quantize(const float *x, int64_t n, float inverse_scale,
 } // namespace
 
 void quantize_rows(const float *w, int64_t rows, int64_t cols, int8_t *q, float *scales) {
+  // Quantizing a model at load is this loop over every weight: all threads.
+#pragma omp parallel for if (rows * cols >= (int64_t{1} << 16)) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float m = max_abs(w + r * cols, cols);
     const float scale = m > 0.f ? m / 127.f : 1.f;
