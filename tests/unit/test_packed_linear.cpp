@@ -28,7 +28,7 @@ TEST_CASE("quantize_rows: symmetric, one scale per row, error at most half a ste
     w[2 * cols + c] = 0.f; // an all-zero row
   std::vector<int8_t> q(rows * cols);
   std::vector<float> scales(rows);
-  ops::quantize_rows(w.data(), rows, cols, q.data(), scales.data());
+  ops::quantize_rows(w.data(), rows, cols, cols, q.data(), scales.data());
   for (int64_t r = 0; r < rows; ++r) {
     int max_q = 0;
     for (int64_t c = 0; c < cols; ++c) {
@@ -75,12 +75,12 @@ TEST_CASE("int8 linear computes exactly the quantized product", "[ops][int8]") {
   REQUIRE(packed.scales().size() == static_cast<size_t>(N));
   std::vector<int8_t> wq(N * K);
   std::vector<float> w_scales(N);
-  ops::quantize_rows(w.data(), N, K, wq.data(), w_scales.data());
+  ops::quantize_rows(w.data(), N, K, K, wq.data(), w_scales.data());
   for (int64_t M : {1, 4, 32, 45}) {
     auto x = random_vector(M * ldx, 7 + M, 2.f);
     std::vector<int8_t> xq(M * K);
     std::vector<float> x_scales(M);
-    ops::quantize_activations(x.data(), M, K, ldx, xq.data(), x_scales.data());
+    ops::quantize_rows(x.data(), M, K, ldx, xq.data(), x_scales.data());
     for (auto act : kActivations)
       for (bool accumulate : {false, true}) {
         if (accumulate && act != ops::Activation::none)

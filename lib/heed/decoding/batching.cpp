@@ -15,6 +15,21 @@ BatchType parse_batch_type(const std::string &name) {
   throw OptionError("--batch-type must be sentences or tokens, got '" + name + "'");
 }
 
+int64_t pad_batch(const std::vector<const std::vector<int64_t> *> &batch, int64_t pad,
+                  std::vector<int64_t> &ids, std::vector<int64_t> &lengths) {
+  const int64_t n = static_cast<int64_t>(batch.size());
+  int64_t length = 0;
+  for (const auto *row : batch)
+    length = std::max<int64_t>(length, static_cast<int64_t>(row->size()));
+  ids.assign(n * length, pad);
+  lengths.resize(n);
+  for (int64_t b = 0; b < n; ++b) {
+    std::copy(batch[b]->begin(), batch[b]->end(), ids.begin() + b * length);
+    lengths[b] = static_cast<int64_t>(batch[b]->size());
+  }
+  return length;
+}
+
 std::vector<std::vector<size_t>> make_batches(const std::vector<int64_t> &lengths, BatchType type,
                                               int64_t size) {
   std::vector<size_t> order;

@@ -15,6 +15,11 @@ enum class BatchType { sentences, tokens };
 // "sentences" or "tokens"; OptionError otherwise.
 BatchType parse_batch_type(const std::string &name);
 
+// Right-pads a batch of token sequences with `pad` into ids [rows, longest]
+// and their lengths, as the encoder takes them; returns the padded length.
+int64_t pad_batch(const std::vector<const std::vector<int64_t> *> &batch, int64_t pad,
+                  std::vector<int64_t> &ids, std::vector<int64_t> &lengths);
+
 // Batches of indices into `lengths`; sentences of length 0 are left out.
 std::vector<std::vector<size_t>> make_batches(const std::vector<int64_t> &lengths, BatchType type,
                                               int64_t size);

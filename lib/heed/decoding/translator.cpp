@@ -89,15 +89,7 @@ std::vector<int64_t> Translator::encode_source(const std::string &text, int64_t 
 
 void Translator::encode_batch(const std::vector<const std::vector<int64_t> *> &batch) {
   const int64_t n = static_cast<int64_t>(batch.size());
-  int64_t length = 0;
-  for (auto *ids : batch)
-    length = std::max<int64_t>(length, static_cast<int64_t>(ids->size()));
-  padded_ids_.assign(n * length, model_->config.pad_token_id);
-  lengths_.resize(n);
-  for (int64_t b = 0; b < n; ++b) {
-    std::copy(batch[b]->begin(), batch[b]->end(), padded_ids_.begin() + b * length);
-    lengths_[b] = static_cast<int64_t>(batch[b]->size());
-  }
+  const int64_t length = pad_batch(batch, model_->config.pad_token_id, padded_ids_, lengths_);
   std::function<AttentionObserver *(size_t)> observer;
   if (recorder_) {
     recorder_->start_batch();

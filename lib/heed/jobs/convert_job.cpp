@@ -92,7 +92,7 @@ ConvertReport run_convert(const ConvertJob &job) {
     io::SafetensorsFile::to_float(entry, values.data());
     std::vector<int8_t> quantized(values.size());
     std::vector<float> scales(static_cast<size_t>(rows));
-    ops::quantize_rows(values.data(), rows, cols, quantized.data(), scales.data());
+    ops::quantize_rows(values.data(), rows, cols, cols, quantized.data(), scales.data());
     tensors.push_back({name, io::DType::i8, entry.shape, as_bytes(quantized)});
     tensors.push_back({name + kScaleSuffix, io::DType::f32, {rows}, as_bytes(scales)});
     ++report.quantized_tensors;

@@ -27,15 +27,11 @@ struct Linear {
   }
 
   // y[rows, out] (row stride ldy) = act(x[rows, in] · Wᵀ + b); with
-  // `accumulate`, adds into y instead (residual connections).
+  // `accumulate`, adds into y instead (residual connections). Needs pack().
   void forward(const float *x, int64_t ldx, int64_t rows, float *y, int64_t ldy,
                ops::Activation act = ops::Activation::none, bool accumulate = false) const {
-    const float *b = bias.empty() ? nullptr : bias.data();
-    if (!packed.empty())
-      ops::linear(x, ldx, packed, b, y, ldy, rows, act, accumulate);
-    else
-      ops::linear(x, ldx, weight.data(), b, y, ldy, rows, in_features(), out_features(), act,
-                  accumulate);
+    ops::linear(x, ldx, packed, bias.empty() ? nullptr : bias.data(), y, ldy, rows, act,
+                accumulate);
   }
 };
 

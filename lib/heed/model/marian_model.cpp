@@ -127,7 +127,7 @@ std::shared_ptr<const QuantizedRows> quantize_table(const Tensor &table) {
   q->cols = table.dim(1);
   q->values.resize(static_cast<size_t>(q->rows * q->cols));
   q->scales.resize(static_cast<size_t>(q->rows));
-  ops::quantize_rows(table.data(), q->rows, q->cols, q->values.data(), q->scales.data());
+  ops::quantize_rows(table.data(), q->rows, q->cols, q->cols, q->values.data(), q->scales.data());
   return q;
 }
 

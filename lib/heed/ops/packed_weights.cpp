@@ -140,7 +140,7 @@ void activate_in_place(float *y, int64_t M, int64_t N, int64_t ldy, Activation a
   auto &p = cache.get(key, [&] {
     memory::desc md({M, N}, dt::f32, memory::dims{ldy, 1});
     dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, eltwise_algorithm(act), md,
-                                     act == Activation::swish ? 1.f : 0.f, 0.f);
+                                     eltwise_alpha(act), 0.f);
     EltwisePrimitive e;
     e.eltwise = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(desc, ctx.engine));
     e.data = memory(md, ctx.engine, DNNL_MEMORY_NONE);
@@ -192,7 +192,7 @@ PackedWeights::PackedWeights(const float *w, int64_t N, int64_t K, ComputeType t
   if (type == ComputeType::int8) {
     quantized.resize(static_cast<size_t>(N * K));
     impl->scales.resize(static_cast<size_t>(N));
-    quantize_rows(w, N, K, quantized.data(), impl->scales.data());
+    quantize_rows(w, N, K, K, quantized.data(), impl->scales.data());
     plain = quantized.data();
   }
   auto &ctx = context();
@@ -223,7 +223,7 @@ void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bi
   const PackedWeights::Impl &impl = w.impl();
   const bool int8 = impl.type == ComputeType::int8;
   const bool has_bias = bias != nullptr;
-  const Shape s = shape_of(w, M, int8 ? impl.K : ldx, ldy, has_bias, act, accumulate);
+  const Shape s = shape_of(w, M, ldx, ldy, has_bias, act, accumulate);
   const PrimitiveKey key{
       static_cast<int64_t>(s.type), M,           s.K, s.N, s.ldx, s.ldy, s.has_bias,
       static_cast<int64_t>(s.act),  s.accumulate};
@@ -247,7 +247,7 @@ void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bi
   grow(scratch.quantized, M * impl.K);
   grow(scratch.row_scales, M);
   grow(scratch.product, M * impl.N);
-  quantize_activations(x, M, impl.K, ldx, scratch.quantized.data(), scratch.row_scales.data());
+  quantize_rows(x, M, impl.K, ldx, scratch.quantized.data(), scratch.row_scales.data());
   p.src.set_data_handle(scratch.quantized.data());
   p.column_scales.set_data_handle(const_cast<float *>(impl.scales.data()));
   p.dst.set_data_handle(scratch.product.data());

@@ -25,10 +25,14 @@ inline dnnl::algorithm eltwise_algorithm(Activation act) {
   throw std::logic_error("eltwise_algorithm: no activation");
 }
 
-// Appends act as an eltwise post-op (swish's alpha is its beta: x·sigmoid(1·x)).
+// oneDNN's alpha for act: swish is x·sigmoid(alpha·x); relu's alpha is the
+// negative slope, unused by the gelus.
+inline float eltwise_alpha(Activation act) { return act == Activation::swish ? 1.f : 0.f; }
+
+// Appends act as an eltwise post-op.
 inline void append_activation(dnnl::post_ops &ops, Activation act) {
   if (act != Activation::none)
-    ops.append_eltwise(1.f, eltwise_algorithm(act), act == Activation::swish ? 1.f : 0.f, 0.f);
+    ops.append_eltwise(1.f, eltwise_algorithm(act), eltwise_alpha(act), 0.f);
 }
 
 } // namespace heed::ops

@@ -42,22 +42,12 @@ HEED_VECTOR_CLONES void quantize(const float *x, int64_t n, float inverse_scale,
 
 } // namespace
 
-void quantize_rows(const float *w, int64_t rows, int64_t cols, int8_t *q, float *scales) {
-  // Quantizing a model at load is this loop over every weight: all threads.
-#pragma omp parallel for if (rows * cols >= (int64_t{1} << 16)) schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const float m = max_abs(w + r * cols, cols);
-    const float scale = m > 0.f ? m / 127.f : 1.f;
-    scales[r] = scale;
-    quantize(w + r * cols, cols, 1.f / scale, q + r * cols);
-  }
-}
-
-void quantize_activations(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q,
-                          float *scales) {
-  // Encoder batches reach millions of values per matmul: on one thread this
-  // pass took as long as the int8 matmul itself. Small (decoding-step)
-  // matrices stay on the calling thread, below the cost of a parallel region.
+void quantize_rows(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q,
+                   float *scales) {
+  // Every weight of a model quantized at load, and encoder batches of millions
+  // of activations per matmul (on one thread that pass took as long as the int8
+  // matmul itself), run on all threads. Small (decoding-step) matrices stay on
+  // the calling thread, below the cost of a parallel region.
   const bool parallel = rows * cols >= (int64_t{1} << 16);
 #pragma omp parallel for if (parallel) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {

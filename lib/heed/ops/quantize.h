@@ -7,13 +7,11 @@
 
 namespace heed::ops {
 
-// Weights W[rows, cols]: one scale per row (per output channel of a torch
-// Linear). Writes q[rows, cols] and scales[rows]; an all-zero row gets scale 1.
-void quantize_rows(const float *w, int64_t rows, int64_t cols, int8_t *q, float *scales);
-
-// Activations x[rows, cols] (row stride ld): one scale per row (a token),
-// computed on the fly at every call. Writes dense q[rows, cols] and scales[rows].
-void quantize_activations(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q,
-                          float *scales);
+// x[rows, cols] (row stride ld) with one scale per row: per output channel of
+// a torch Linear weight, or per token of a matrix of activations (quantized on
+// the fly at every call). Writes dense q[rows, cols] and scales[rows]; an
+// all-zero row gets scale 1.
+void quantize_rows(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q,
+                   float *scales);
 
 } // namespace heed::ops

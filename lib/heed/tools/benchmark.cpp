@@ -33,14 +33,13 @@ Summary summarise(std::vector<double> values) {
   return {median, values.front(), values.back()};
 }
 
-std::vector<std::vector<int64_t>> tokenize(const MarianModel &model,
+// Source ids exactly as translation makes them (cropped lines end with EOS).
+std::vector<std::vector<int64_t>> tokenize(const std::shared_ptr<const MarianModel> &model,
                                            const std::vector<std::string> &lines) {
+  Translator translator(model, TranslationOptions{});
   std::vector<std::vector<int64_t>> ids;
-  for (const auto &line : lines) {
-    ids.push_back(model.tokenizer->encode_source(line));
-    if (static_cast<int64_t>(ids.back().size()) > model.config.max_position_embeddings)
-      ids.back().resize(model.config.max_position_embeddings);
-  }
+  for (size_t i = 0; i < lines.size(); ++i)
+    ids.push_back(translator.encode_source(lines[i], static_cast<int64_t>(i) + 1));
   return ids;
 }
 
@@ -61,23 +60,18 @@ double encoder_tokens_per_second(const MarianModel &model,
   Workspace ws;
   Tensor out, mask;
   std::vector<int64_t> padded, lengths;
+  std::vector<const std::vector<int64_t> *> batch;
   int64_t tokens = 0;
   const auto started = Clock::now();
   for (size_t begin = 0; begin < ids.size(); begin += 32) {
-    const size_t end = std::min(ids.size(), begin + 32);
-    int64_t length = 1;
-    for (size_t i = begin; i < end; ++i)
-      length = std::max<int64_t>(length, static_cast<int64_t>(ids[i].size()));
-    const int64_t n = static_cast<int64_t>(end - begin);
-    padded.assign(n * length, model.config.pad_token_id);
-    lengths.assign(n, 0);
-    for (int64_t b = 0; b < n; ++b) {
-      const auto &row = ids[begin + b];
-      std::copy(row.begin(), row.end(), padded.begin() + b * length);
-      lengths[b] = static_cast<int64_t>(row.size());
-      tokens += lengths[b];
+    batch.clear();
+    for (size_t i = begin; i < std::min(ids.size(), begin + 32); ++i) {
+      batch.push_back(&ids[i]);
+      tokens += static_cast<int64_t>(ids[i].size());
     }
-    model.encoder.forward(padded.data(), lengths.data(), n, length, out, mask, ws);
+    const int64_t length = pad_batch(batch, model.config.pad_token_id, padded, lengths);
+    model.encoder.forward(padded.data(), lengths.data(), static_cast<int64_t>(batch.size()), length,
+                          out, mask, ws);
   }
   return static_cast<double>(tokens) / seconds_since(started);
 }
@@ -195,7 +189,7 @@ BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<st
     LoadOptions load;
     load.compute_type = type;
     std::shared_ptr<const MarianModel> model = MarianModel::load(model_dir, load);
-    const auto ids = tokenize(*model, lines);
+    const auto ids = tokenize(model, lines);
     report.parameters = model->parameter_count;
     report.source_tokens = 0;
     for (const auto &row : ids)
@@ -288,8 +282,10 @@ std::string format_benchmark(const BenchmarkReport &r) {
                     result.setting.name().c_str(), s.median, s.min, s.max, t.median, t.min, t.max);
       out << line;
     }
-  std::snprintf(line, sizeof line, "\npeak RSS of the benchmark process: %.0f MB (its 512 MB bandwidth buffer included)\n",
-                r.peak_rss / 1e6);
+  std::snprintf(
+      line, sizeof line,
+      "\npeak RSS of the benchmark process: %.0f MB (its 512 MB bandwidth buffer included)\n",
+      r.peak_rss / 1e6);
   out << line;
   return out.str();
 }
