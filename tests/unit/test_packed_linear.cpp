@@ -43,6 +43,43 @@ TEST_CASE("quantize_rows: symmetric, one scale per row, error at most half a ste
   CHECK(scales[2] == 1.f);
 }
 
+TEST_CASE("quantize_rows rounds halves away from zero, exactly", "[int8]") {
+  // A row whose maximum is 127 has scale 1, so these values reach the rounding
+  // unscaled: halves, a value just below a half (which trunc(v + 0.5) would
+  // round up), negative zero, and clamping is never needed.
+  const std::vector<float> row = {127.f,        0.5f, -0.5f,       1.5f,   -2.5f,   0.49999997f,
+                                  -0.49999997f, -0.f, 2.49999976f, 126.5f, -126.5f, 3.f,
+                                  -3.f,         0.f,  64.5f,       -64.5f, 1.25f,   -1.75f};
+  const std::vector<int> expected = {127, 1,    -1, 2,  -3, 0,  0,   0, 2,
+                                     127, -127, 3,  -3, 0,  65, -65, 1, -2};
+  std::vector<int8_t> q(row.size());
+  float scale = 0.f;
+  ops::quantize_rows(row.data(), 1, static_cast<int64_t>(row.size()), 0, q.data(), &scale);
+  CHECK(scale == 1.f);
+  for (size_t i = 0; i < row.size(); ++i) {
+    INFO("value " << row[i]);
+    CHECK(static_cast<int>(q[i]) == expected[i]);
+  }
+}
+
+TEST_CASE("quantize_rows: the CPU-specific kernels equal the portable loops bit for bit",
+          "[int8]") {
+  // Every tail length of the 16-wide kernels, strided rows, and large values.
+  for (int64_t cols : {1, 7, 15, 16, 17, 31, 32, 33, 512, 2048 + 5}) {
+    const int64_t rows = 9, ld = cols + 3;
+    auto x = random_vector(rows * ld, static_cast<unsigned>(cols));
+    for (auto &v : x)
+      v *= 1000.f;
+    std::vector<int8_t> fast(rows * cols), portable(rows * cols);
+    std::vector<float> fast_scales(rows), portable_scales(rows);
+    ops::quantize_rows(x.data(), rows, cols, ld, fast.data(), fast_scales.data());
+    ops::quantize_rows_portable(x.data(), rows, cols, ld, portable.data(), portable_scales.data());
+    INFO(cols << " columns");
+    CHECK(fast == portable);
+    CHECK(fast_scales == portable_scales);
+  }
+}
+
 TEST_CASE("packed float32 linear equals the plain product", "[ops][packed]") {
   const int64_t K = 48, N = 72, ldx = 53;
   auto w = random_vector(N * K, 2, 0.3f);

@@ -3,40 +3,117 @@
 #include <algorithm>
 #include <cmath>
 
-// These loops run over every activation of every int8 matmul, so they are
-// compiled for AVX-512 and AVX2 as well, picked at run time (the binary stays
-// portable without -march=native).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HEED_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HEED_VECTOR_CLONES
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HEED_HAVE_AVX512_KERNELS 1
 #endif
 
 namespace heed::ops {
 namespace {
 
-// Lane-wise maxima, so that the reduction vectorizes without -ffast-math.
-HEED_VECTOR_CLONES float max_abs(const float *x, int64_t n) {
-  constexpr int kLanes = 16;
-  float lanes[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j)
-      lanes[j] = std::max(lanes[j], std::fabs(x[i + j]));
+// These two loops run over every activation of every int8 matmul, several
+// million values per decoding step of a 32-sentence batch. Written portably,
+// GCC keeps them scalar (the selects and the float-to-int conversion do not
+// vectorize without -ffast-math), which made quantization cost as much as the
+// VNNI matmuls it feeds; hence explicit AVX-512 kernels, picked at run time so
+// that the binary stays portable, with the portable loops as the fallback.
+// Both compute the same values bit for bit (a unit test checks it).
+
+// Rounding half away from zero, exactly: trunc(v + 0.5) would round
+// 0.49999997 up, because that sum rounds to 1.0 in float.
+float round_half_away(float v) {
+  const float t = std::trunc(v);
+  return std::fabs(v - t) >= 0.5f ? t + std::copysign(1.f, v) : t;
+}
+
+float max_abs_portable(const float *x, int64_t n) {
   float m = 0.f;
-  for (; i < n; ++i)
+  for (int64_t i = 0; i < n; ++i)
     m = std::max(m, std::fabs(x[i]));
-  for (float lane : lanes)
-    m = std::max(m, lane);
   return m;
 }
 
-// Rounds half away from zero; the clamp keeps -128 out and guards against
-// values above the scale's maximum through rounding.
-HEED_VECTOR_CLONES void quantize(const float *x, int64_t n, float inverse_scale, int8_t *q) {
+// The clamp keeps -128 out and guards against values above the scale's
+// maximum.
+void quantize_portable(const float *x, int64_t n, float inverse_scale, int8_t *q) {
   for (int64_t i = 0; i < n; ++i) {
-    const float v = std::clamp(x[i] * inverse_scale, -127.f, 127.f);
-    q[i] = static_cast<int8_t>(static_cast<int>(v + (v >= 0.f ? 0.5f : -0.5f)));
+    const float v = std::fmin(std::fmax(x[i] * inverse_scale, -127.f), 127.f);
+    q[i] = static_cast<int8_t>(round_half_away(v));
+  }
+}
+
+#ifdef HEED_HAVE_AVX512_KERNELS
+
+// GCC 12's intrinsics start vectors from _mm512_undefined_*() and then warn
+// about them (GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+__attribute__((target("avx512f"))) __mmask16 tail_mask(int64_t remaining) {
+  return static_cast<__mmask16>((1u << remaining) - 1u);
+}
+
+__attribute__((target("avx512f"))) float max_abs_avx512(const float *x, int64_t n) {
+  __m512 m = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + i)));
+  if (i < n)
+    m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_maskz_loadu_ps(tail_mask(n - i), x + i)));
+  return _mm512_reduce_max_ps(m);
+}
+
+__attribute__((target("avx512f"))) void quantize_avx512(const float *x, int64_t n,
+                                                        float inverse_scale, int8_t *q) {
+  const __m512 scale = _mm512_set1_ps(inverse_scale);
+  const __m512 low = _mm512_set1_ps(-127.f), high = _mm512_set1_ps(127.f);
+  const __m512 half = _mm512_set1_ps(0.5f);
+  const __m512i sign_bit = _mm512_set1_epi32(static_cast<int>(0x80000000u));
+  const __m512i one = _mm512_castps_si512(_mm512_set1_ps(1.f));
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 lanes = n - i >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(n - i);
+    __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, x + i), scale);
+    v = _mm512_min_ps(_mm512_max_ps(v, low), high);
+    const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __mmask16 round_up =
+        _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(v, t)), half, _CMP_GE_OQ);
+    const __m512 signed_one = _mm512_castsi512_ps(
+        _mm512_or_si512(_mm512_and_si512(_mm512_castps_si512(v), sign_bit), one));
+    const __m512 r = _mm512_mask_add_ps(t, round_up, t, signed_one);
+    _mm512_mask_cvtepi32_storeu_epi8(q + i, lanes, _mm512_cvttps_epi32(r));
+  }
+}
+
+#pragma GCC diagnostic pop
+
+#endif
+
+struct Kernels {
+  float (*max_abs)(const float *, int64_t);
+  void (*quantize)(const float *, int64_t, float, int8_t *);
+};
+
+Kernels select_kernels() {
+#ifdef HEED_HAVE_AVX512_KERNELS
+  if (__builtin_cpu_supports("avx512f"))
+    return {max_abs_avx512, quantize_avx512};
+#endif
+  return {max_abs_portable, quantize_portable};
+}
+
+void quantize_rows_with(const Kernels &k, const float *x, int64_t rows, int64_t cols, int64_t ld,
+                        int8_t *q, float *scales) {
+  // Every weight of a model quantized at load, and encoder batches of millions
+  // of activations per matmul, run on all threads. Small (decoding-step)
+  // matrices stay on the calling thread, below the cost of a parallel region.
+  const bool parallel = rows * cols >= (int64_t{1} << 16);
+#pragma omp parallel for if (parallel) schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float m = k.max_abs(x + r * ld, cols);
+    const float scale = m > 0.f ? m / 127.f : 1.f;
+    scales[r] = scale;
+    k.quantize(x + r * ld, cols, 1.f / scale, q + r * cols);
   }
 }
 
@@ -44,18 +121,13 @@ HEED_VECTOR_CLONES void quantize(const float *x, int64_t n, float inverse_scale,
 
 void quantize_rows(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q,
                    float *scales) {
-  // Every weight of a model quantized at load, and encoder batches of millions
-  // of activations per matmul (on one thread that pass took as long as the int8
-  // matmul itself), run on all threads. Small (decoding-step) matrices stay on
-  // the calling thread, below the cost of a parallel region.
-  const bool parallel = rows * cols >= (int64_t{1} << 16);
-#pragma omp parallel for if (parallel) schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const float m = max_abs(x + r * ld, cols);
-    const float scale = m > 0.f ? m / 127.f : 1.f;
-    scales[r] = scale;
-    quantize(x + r * ld, cols, 1.f / scale, q + r * cols);
-  }
+  static const Kernels kernels = select_kernels();
+  quantize_rows_with(kernels, x, rows, cols, ld, q, scales);
+}
+
+void quantize_rows_portable(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q,
+                            float *scales) {
+  quantize_rows_with({max_abs_portable, quantize_portable}, x, rows, cols, ld, q, scales);
 }
 
 } // namespace heed::ops

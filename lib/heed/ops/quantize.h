@@ -1,6 +1,7 @@
 // Symmetric int8 quantization: a value v becomes round(v / s) in [-127, 127]
-// with s = max|v| / 127 over the group sharing a scale. -128 is never used, so
-// negating a quantized value never overflows.
+// with s = max|v| / 127 over the group sharing a scale, rounding halves away
+// from zero. -128 is never used, so negating a quantized value never
+// overflows.
 #pragma once
 
 #include <cstdint>
@@ -13,5 +14,10 @@ namespace heed::ops {
 // all-zero row gets scale 1.
 void quantize_rows(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q,
                    float *scales);
+
+// The same without the CPU-specific kernels quantize_rows() picks at run time;
+// tests check that both agree bit for bit.
+void quantize_rows_portable(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q,
+                            float *scales);
 
 } // namespace heed::ops
