@@ -5,8 +5,9 @@
 #include <random>
 #include <vector>
 
+#include "heed/ops/batched_matmul.h"
 #include "heed/ops/layer_norm.h"
-#include "heed/ops/matmul.h"
+#include "heed/ops/packed_weights.h"
 #include "heed/ops/softmax.h"
 #include "test_support.h"
 
@@ -14,47 +15,42 @@ using namespace heed;
 using heed::test::activate;
 using heed::test::random_vector;
 
-TEST_CASE("linear matches a naive loop for every activation, strides and accumulation", "[ops]") {
-  const int64_t M = 7, K = 19, N = 13, ldx = 23, ldy = 17;
-  auto x = random_vector(M * ldx, 1);
+TEST_CASE("packed float32 linear matches a naive loop: activations, strides, bias, residual",
+          "[ops][packed]") {
+  const int64_t K = 48, N = 72, ldx = 53, ldy = 75;
   auto w = random_vector(N * K, 2, 0.3f);
   auto b = random_vector(N, 3);
-  for (auto act : {ops::Activation::none, ops::Activation::relu, ops::Activation::swish,
-                   ops::Activation::gelu_erf, ops::Activation::gelu_tanh}) {
-    for (bool accumulate : {false, true}) {
-      if (accumulate && act != ops::Activation::none)
-        continue;
-      auto y = random_vector(M * ldy, 4);
-      auto expected = y;
-      for (int64_t i = 0; i < M; ++i)
-        for (int64_t j = 0; j < N; ++j) {
-          double acc = b[j];
-          for (int64_t k = 0; k < K; ++k)
-            acc += static_cast<double>(x[i * ldx + k]) * w[j * K + k];
-          const float v = activate(act, static_cast<float>(acc));
-          expected[i * ldy + j] = accumulate ? expected[i * ldy + j] + v : v;
+  const ops::PackedWeights packed(w.data(), N, K, ops::ComputeType::float32);
+  CHECK(packed.outputs() == N);
+  CHECK(packed.inputs() == K);
+  for (int64_t M : {1, 7, 32, 77}) {
+    auto x = random_vector(M * ldx, 1 + static_cast<unsigned>(M));
+    for (auto act : {ops::Activation::none, ops::Activation::relu, ops::Activation::swish,
+                     ops::Activation::gelu_erf, ops::Activation::gelu_tanh})
+      for (bool accumulate : {false, true})
+        for (bool with_bias : {false, true}) {
+          if (accumulate && act != ops::Activation::none)
+            continue;
+          auto y = random_vector(M * ldy, 4);
+          auto expected = y;
+          for (int64_t i = 0; i < M; ++i)
+            for (int64_t j = 0; j < N; ++j) {
+              double acc = with_bias ? b[j] : 0.0;
+              for (int64_t k = 0; k < K; ++k)
+                acc += static_cast<double>(x[i * ldx + k]) * w[j * K + k];
+              const float v = activate(act, static_cast<float>(acc));
+              expected[i * ldy + j] = accumulate ? expected[i * ldy + j] + v : v;
+            }
+          ops::linear(x.data(), ldx, packed, with_bias ? b.data() : nullptr, y.data(), ldy, M, act,
+                      accumulate);
+          INFO("M " << M << ", activation " << static_cast<int>(act) << ", accumulate "
+                    << accumulate << ", bias " << with_bias);
+          // Columns past N (the row stride's padding) must stay untouched.
+          for (int64_t i = 0; i < M; ++i)
+            for (int64_t j = 0; j < ldy; ++j)
+              REQUIRE(y[i * ldy + j] == Approx(expected[i * ldy + j]).margin(1e-4));
         }
-      ops::linear(x.data(), ldx, w.data(), b.data(), y.data(), ldy, M, K, N, act, accumulate);
-      for (int64_t i = 0; i < M; ++i)
-        for (int64_t j = 0; j < ldy; ++j)
-          REQUIRE(y[i * ldy + j] == Approx(expected[i * ldy + j]).margin(1e-4));
-    }
   }
-}
-
-TEST_CASE("linear without bias", "[ops]") {
-  const int64_t M = 3, K = 5, N = 4;
-  auto x = random_vector(M * K, 5);
-  auto w = random_vector(N * K, 6);
-  std::vector<float> y(M * N);
-  ops::linear(x.data(), K, w.data(), nullptr, y.data(), N, M, K, N);
-  for (int64_t i = 0; i < M; ++i)
-    for (int64_t j = 0; j < N; ++j) {
-      double acc = 0;
-      for (int64_t k = 0; k < K; ++k)
-        acc += static_cast<double>(x[i * K + k]) * w[j * K + k];
-      REQUIRE(y[i * N + j] == Approx(acc).margin(1e-4));
-    }
 }
 
 TEST_CASE("batched_matmul on strided head views with a broadcast mask", "[ops]") {

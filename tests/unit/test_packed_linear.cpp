@@ -1,6 +1,6 @@
-// Pre-packed float32 and int8 dense layers: the same results as the plain
-// float32 product (float32), the exact arithmetic of symmetric quantization
-// (int8), and oneDNN's fast kernels rather than its reference fallbacks.
+// int8 dense layers: the exact arithmetic of symmetric quantization, and
+// oneDNN's fast kernels rather than its reference fallbacks for both compute
+// types. (Packed float32 is checked against naive loops in test_ops.cpp.)
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -77,30 +77,6 @@ TEST_CASE("quantize_rows: the CPU-specific kernels equal the portable loops bit 
     INFO(cols << " columns");
     CHECK(fast == portable);
     CHECK(fast_scales == portable_scales);
-  }
-}
-
-TEST_CASE("packed float32 linear equals the plain product", "[ops][packed]") {
-  const int64_t K = 48, N = 72, ldx = 53;
-  auto w = random_vector(N * K, 2, 0.3f);
-  auto b = random_vector(N, 3);
-  const ops::PackedWeights packed(w.data(), N, K, ops::ComputeType::float32);
-  CHECK(packed.outputs() == N);
-  CHECK(packed.inputs() == K);
-  for (int64_t M : {1, 3, 32, 77}) {
-    auto x = random_vector(M * ldx, 1 + M);
-    for (auto act : kActivations)
-      for (bool accumulate : {false, true})
-        for (bool with_bias : {false, true}) {
-          if (accumulate && act != ops::Activation::none)
-            continue;
-          const float *bias = with_bias ? b.data() : nullptr;
-          auto y = random_vector(M * N, 4), expected = y;
-          ops::linear(x.data(), ldx, w.data(), bias, expected.data(), N, M, K, N, act, accumulate);
-          ops::linear(x.data(), ldx, packed, bias, y.data(), N, M, act, accumulate);
-          for (size_t i = 0; i < y.size(); ++i)
-            REQUIRE(y[i] == Approx(expected[i]).margin(1e-5));
-        }
   }
 }
 

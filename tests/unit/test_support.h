@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "heed/ops/matmul.h"
+#include "heed/ops/activation.h"
 
 namespace heed::test {
 

@@ -10,7 +10,7 @@
 
 #include "heed/core/workspace.h"
 #include "heed/layers/linear.h"
-#include "heed/ops/matmul.h"
+#include "heed/ops/batched_matmul.h"
 
 namespace heed {
 

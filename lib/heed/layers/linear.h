@@ -7,7 +7,6 @@
 #include <cstdint>
 
 #include "heed/core/tensor.h"
-#include "heed/ops/matmul.h"
 #include "heed/ops/packed_weights.h"
 
 namespace heed {

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "heed/ops/matmul.h"
+#include "heed/ops/activation.h"
 
 namespace heed {
 

@@ -3,7 +3,6 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "heed/ops/matmul.h"
 
 namespace heed {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "heed/ops/activation.h"
 #include "heed/ops/compute_type.h"
-#include "heed/ops/matmul.h"
 
 namespace heed::ops {
 

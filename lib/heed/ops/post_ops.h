@@ -1,11 +1,11 @@
-// oneDNN spellings of heed's activations (shared by the matmul files).
+// oneDNN spellings of heed's activations (for the packed dense layers).
 #pragma once
 
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <stdexcept>
 
-#include "heed/ops/matmul.h"
+#include "heed/ops/activation.h"
 
 namespace heed::ops {
 
