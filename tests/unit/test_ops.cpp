@@ -6,8 +6,10 @@
 #include <vector>
 
 #include "heed/ops/batched_matmul.h"
+#include "heed/ops/context.h"
 #include "heed/ops/layer_norm.h"
 #include "heed/ops/packed_weights.h"
+#include "heed/ops/primitive_cache.h"
 #include "heed/ops/softmax.h"
 #include "test_support.h"
 
@@ -130,4 +132,23 @@ TEST_CASE("layer_norm matches a naive loop", "[ops]") {
       REQUIRE(y[i * cols + j] == Approx(expected).margin(1e-4));
     }
   }
+}
+
+TEST_CASE("primitive caches start over when the thread count changes", "[ops]") {
+  // oneDNN partitions the work of a primitive for the thread count it was
+  // created under; reusing one after set_num_threads() would run it on the old
+  // count.
+  const int before = ops::num_threads();
+  ops::PrimitiveCache<int> cache;
+  int made = 0;
+  auto make = [&] { return ++made; };
+  const ops::PrimitiveKey key{1, 2, 3};
+  ops::set_num_threads(1);
+  CHECK(cache.get(key, make) == 1);
+  CHECK(cache.get(key, make) == 1);
+  ops::set_num_threads(2);
+  CHECK(cache.get(key, make) == 2);
+  CHECK(cache.get(key, make) == 2);
+  CHECK(cache.size() == 1);
+  ops::set_num_threads(before);
 }

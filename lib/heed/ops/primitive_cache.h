@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "heed/ops/context.h"
+
 namespace heed::ops {
 
 // A fixed-capacity key, so that looking a primitive up allocates nothing.
@@ -53,6 +55,15 @@ public:
   static constexpr size_t kMaxEntries = 8192;
 
   template <typename Make> Entry &get(const PrimitiveKey &key, Make &&make) {
+    // oneDNN fixes a primitive's thread partitioning when it creates it: one
+    // created for 1 thread keeps running on 1 thread after set_num_threads(2).
+    // A change of thread count (benchmarks measure several in one process)
+    // therefore starts the cache over.
+    const int threads = num_threads();
+    if (threads != threads_) {
+      entries_.clear();
+      threads_ = threads;
+    }
     auto it = entries_.find(key);
     if (it != entries_.end())
       return it->second;
@@ -64,6 +75,7 @@ public:
 
 private:
   std::unordered_map<PrimitiveKey, Entry, PrimitiveKeyHash> entries_;
+  int threads_ = 0;
 };
 
 } // namespace heed::ops
