@@ -189,6 +189,8 @@ BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<st
     LoadOptions load;
     load.compute_type = type;
     std::shared_ptr<const MarianModel> model = MarianModel::load(model_dir, load);
+    // Right after the load, before anything of this compute type has run.
+    const int64_t rss_after_load = current_rss_bytes();
     const auto ids = tokenize(model, lines);
     report.parameters = model->parameter_count;
     report.source_tokens = 0;
@@ -201,7 +203,7 @@ BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<st
       f.threads = threads;
       f.load_seconds = model->load_seconds;
       f.packed_weight_bytes = model->packed_weight_bytes;
-      f.rss_after_load = current_rss_bytes();
+      f.rss_after_load = rss_after_load;
       f.read_bandwidth = measure_read_bandwidth();
       f.step_weight_bytes = step_weight_bytes(*model);
       const std::string label =
@@ -262,8 +264,9 @@ std::string format_benchmark(const BenchmarkReport &r) {
                   bound * 1e3, step.median / bound);
     out << line;
   }
-  out << "(bound: the decoder weights one step multiplies by, "
-      << "divided by the read bandwidth; "
+  out << "(RSS MB: the process right after loading the model of that compute type; after the "
+      << "first type it includes what earlier measurements left allocated. bound: the decoder "
+      << "weights one step multiplies by, divided by the read bandwidth; "
       << "ratio: measured step / bound; decoder steps/s = 1000 / step ms)\n\n";
 
   std::snprintf(line, sizeof line, "%-8s %3s %-20s %28s %30s\n", "compute", "thr", "setting",
