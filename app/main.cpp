@@ -292,7 +292,7 @@ int main(int argc, char **argv) {
       ->check(at_least(1));
   bench
       ->add_option("--max-length-ratio", bench_options.max_length_ratio,
-                   "Cap generated tokens at RATIO x source tokens per batch")
+                   "Cap each batch's generated tokens at RATIO x its longest source (in tokens)")
       ->check(non_negative_number());
 
   heed::ConvertJob convert_job;

@@ -5,6 +5,12 @@ comparison with the C++ engine (not a committed fixture).
     nice -n 10 /usr/bin/python3 tests/reference/base_model_check.py \\
         [--out build/base-model] [--lines 1000] [--max-length 64] [--batch 32]
 
+The benchmark model (the same shape, random weights that run to the length
+cap, as in the performance issue's CTranslate2 figures):
+
+    /usr/bin/python3 tests/reference/base_model_check.py --out build/bench-model \
+        --eos-ramp 0 --max-length 256 --model-only
+
 Creates OUT/model/ (HF layout: d_model 512, 6+6 layers, 8 heads, ffn 2048,
 swish, joint SentencePiece vocab of 15000 pieces trained on Multi30k en+de,
 tied embeddings, fp32) unless it already exists (--rebuild forces it), then
@@ -72,6 +78,9 @@ def main(argv=None):
                    help="use torch's default BLAS instead of oneDNN for the linear layers (slow here)")
     p.add_argument("--no-stability", action="store_true", help="skip the perturbed beam re-run")
     p.add_argument("--skip-beam", action="store_true")
+    p.add_argument("--model-only", action="store_true",
+                   help="write the model and stop (for benchmarks: with --eos-ramp 0 its random weights "
+                        "never choose EOS, so every sentence runs to the length cap)")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
 
@@ -81,6 +90,8 @@ def main(argv=None):
         t0 = time.time()
         make_model.make_model(make_model.build_parser().parse_args(model_args(a, model_dir)))
         print(f"model written to {model_dir} ({time.time() - t0:.1f}s)", file=sys.stderr)
+    if a.model_only:
+        return
     m = MarianRef(model_dir, fast=not a.exact)
     if m.max_length != a.max_length:
         print(f"note: model max_length {m.max_length}, using --max-length {a.max_length}", file=sys.stderr)

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "heed/core/error.h"
+#include "heed/decoding/batching.h"
 #include "heed/decoding/translator.h"
 #include "heed/model/marian_model.h"
 #include "heed/ops/context.h"
@@ -106,20 +107,22 @@ BenchmarkRun translate_once(const std::shared_ptr<const MarianModel> &model,
   const auto started = Clock::now();
   std::vector<Translation> translations;
   if (ratio > 0) {
-    // Each batch gets its own cap, so sentences go in consecutive groups.
-    for (size_t begin = 0; begin < lines.size(); begin += o.batch_size) {
-      const size_t end = std::min(lines.size(), begin + static_cast<size_t>(o.batch_size));
-      int64_t longest = 1;
-      for (size_t i = begin; i < end; ++i)
-        longest = std::max<int64_t>(longest, static_cast<int64_t>(ids[i].size()));
+    // Each batch gets its own cap, so the batches the translator would form
+    // (longest sentences first) are translated one at a time, each capped at
+    // ratio x its longest source.
+    std::vector<int64_t> lengths;
+    for (const auto &row : ids)
+      lengths.push_back(static_cast<int64_t>(row.size()));
+    for (const auto &batch : make_batches(lengths, o.batch_type, o.batch_size)) {
       TranslationOptions capped = o;
-      capped.max_new_tokens =
-          std::min<int64_t>(o.max_new_tokens.value_or(INT64_MAX),
-                            std::max<int64_t>(1, static_cast<int64_t>(ratio * longest)));
+      capped.max_new_tokens = std::min<int64_t>(
+          o.max_new_tokens.value_or(INT64_MAX),
+          std::max<int64_t>(1, static_cast<int64_t>(ratio * lengths[batch.front()])));
+      std::vector<std::string> batch_lines;
+      for (size_t i : batch)
+        batch_lines.push_back(lines[i]);
       Translator translator(model, capped);
-      auto part = translator.translate(
-          std::vector<std::string>(lines.begin() + begin, lines.begin() + end));
-      for (auto &t : part)
+      for (auto &t : translator.translate(batch_lines))
         translations.push_back(std::move(t));
     }
   } else {
