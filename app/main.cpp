@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "heed/core/error.h"
+#include "heed/core/memory_release_policy.h"
 #include "heed/decoding/streaming.h"
 #include "heed/decoding/translator.h"
 #include "heed/io/printable.h"
@@ -103,6 +104,10 @@ void add_decoding_options(CLI::App *cmd, heed::TranslationOptions &o,
   cmd->add_option("--max-new-tokens", o.max_new_tokens,
                   "Limit on generated tokens, EOS included; overrides --max-length")
       ->check(at_least(1));
+  cmd->add_option("--max-length-ratio", o.max_length_ratio,
+                  "Also cap each batch's generated tokens at RATIO x its longest source, in "
+                  "tokens (default 0: off)")
+      ->check(non_negative_number());
 }
 
 void add_compute_options(CLI::App *cmd, heed::TranslationOptions &o, std::string &batch_type) {
@@ -178,6 +183,7 @@ void warn(const std::string &message) {
 
 int main(int argc, char **argv) {
   heed::ops::apply_thread_wait_policy(argv);
+  heed::apply_memory_release_policy();
   CLI::App app{"heed: translate with Marian (OPUS-MT) models on the CPU"};
   app.require_subcommand(1);
   app.footer("Exit codes: 0 success, 1 internal error, 2 usage error, 3 model error, "

@@ -152,15 +152,25 @@ void activate_in_place(float *y, int64_t M, int64_t N, int64_t ldy, Activation a
 }
 
 // y = act(product · row scale + bias), or y += product · row scale + bias.
+// product may be y itself (dense, without accumulation).
 void finish_int8(const float *product, const float *row_scales, const float *bias, float *y,
                  int64_t M, int64_t N, int64_t ldy, Activation act, bool accumulate) {
+  const bool in_place = product == y;
   const bool parallel = M * N >= (int64_t{1} << 16);
 #pragma omp parallel for if (parallel) schedule(static)
   for (int64_t m = 0; m < M; ++m) {
     const float s = row_scales[m];
     const float *p = product + m * N;
     float *out = y + m * ldy;
-    if (accumulate) {
+    if (in_place) {
+      // One pointer, so that the loops vectorize without an overlap check.
+      if (bias)
+        for (int64_t n = 0; n < N; ++n)
+          out[n] = out[n] * s + bias[n];
+      else
+        for (int64_t n = 0; n < N; ++n)
+          out[n] *= s;
+    } else if (accumulate) {
       if (bias)
         for (int64_t n = 0; n < N; ++n)
           out[n] += p[n] * s + bias[n];
@@ -246,15 +256,20 @@ void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bi
   };
   grow(scratch.quantized, M * impl.K);
   grow(scratch.row_scales, M);
-  grow(scratch.product, M * impl.N);
+  // A dense output without a residual to add takes the product directly and
+  // is finished in place: no scratch as large as the logits or the encoder's
+  // FFN activations, and one pass less over them.
+  const bool in_place = !accumulate && ldy == impl.N;
+  if (!in_place)
+    grow(scratch.product, M * impl.N);
+  float *product = in_place ? y : scratch.product.data();
   quantize_rows(x, M, impl.K, ldx, scratch.quantized.data(), scratch.row_scales.data());
   p.src.set_data_handle(scratch.quantized.data());
   p.column_scales.set_data_handle(const_cast<float *>(impl.scales.data()));
-  p.dst.set_data_handle(scratch.product.data());
+  p.dst.set_data_handle(product);
   p.matmul.execute(ctx.stream, p.args);
   ctx.stream.wait();
-  finish_int8(scratch.product.data(), scratch.row_scales.data(), bias, y, M, impl.N, ldy, act,
-              accumulate);
+  finish_int8(product, scratch.row_scales.data(), bias, y, M, impl.N, ldy, act, accumulate);
 }
 
 std::string linear_implementation(const PackedWeights &w, int64_t M, bool has_bias, Activation act,
