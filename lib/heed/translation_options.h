@@ -27,6 +27,10 @@ struct TranslationOptions {
   std::optional<int64_t> max_length;
   // Limit on generated tokens, EOS included (HF max_new_tokens); wins over max_length.
   std::optional<int64_t> max_new_tokens;
+  // When > 0, also caps each batch's generated tokens at ratio x the longest
+  // source of the batch (in tokens, at least 1), as Marian's max-length-factor
+  // does: a guard against runaway output, and the cap benchmarks use.
+  double max_length_ratio = 0;
   // Sentences per batch, or padded source tokens per batch with BatchType::tokens.
   BatchType batch_type = BatchType::sentences;
   int64_t batch_size = 32;

@@ -6,11 +6,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "heed/core/error.h"
 #include "heed/decoding/translator.h"
 #include "heed/io/json_fields.h"
 #include "heed/model/marian_model.h"
@@ -194,5 +197,39 @@ TEST_CASE("forced-decoding scores match the reference", "[golden]") {
       CHECK(scored[i].score.total ==
             Approx(expected["total"].get<double>()).margin(kScoreTolerance));
     }
+  }
+}
+
+TEST_CASE("max_length_ratio caps each batch at ratio x its longest source", "[golden]") {
+  for (const auto &dir : golden_models()) {
+    INFO("model: " << dir);
+    auto model = MarianModel::load(dir);
+    const auto sources = sources_of(load_golden(dir));
+    TranslationOptions o;
+    o.beam_size = 1;
+    o.batch_size = 1; // one sentence per batch: its own source sets its cap
+    const auto free = Translator(model, o).translate(sources);
+    for (double ratio : {0.3, 0.5, 1.0}) {
+      INFO("ratio " << ratio);
+      o.max_length_ratio = ratio;
+      Translator translator(model, o);
+      const auto capped = translator.translate(sources);
+      const auto forced_eos = translator.search_options().forced_eos_token_id;
+      REQUIRE(capped.size() == free.size());
+      for (size_t i = 0; i < free.size(); ++i) {
+        const auto cap = std::max<size_t>(
+            1, static_cast<size_t>(std::floor(ratio * capped[i].source_ids.size())));
+        const auto &all = free[i].hypotheses[0].tokens;
+        const auto &got = capped[i].hypotheses[0].tokens;
+        // Greedy search under a cap is the uncapped search cut at the cap,
+        // except that the last token may be the model's forced EOS.
+        const size_t n = std::min(all.size(), cap);
+        REQUIRE(got.size() == n);
+        CHECK(std::equal(got.begin(), got.end() - 1, all.begin()));
+        CHECK((got.back() == all[n - 1] || (forced_eos && got.back() == *forced_eos)));
+      }
+    }
+    o.max_length_ratio = -1;
+    CHECK_THROWS_AS(Translator(model, o), OptionError);
   }
 }

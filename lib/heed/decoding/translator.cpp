@@ -1,6 +1,7 @@
 #include "heed/decoding/translator.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "heed/core/error.h"
@@ -62,6 +63,9 @@ SearchOptions resolve_search_options(const MarianModel &model, const Translation
   s.renormalize_logits = g.renormalize_logits;
   if (o.batch_size < 1)
     throw OptionError("--batch-size must be at least 1, got " + std::to_string(o.batch_size));
+  if (!(o.max_length_ratio >= 0) || !std::isfinite(o.max_length_ratio))
+    throw OptionError("--max-length-ratio must be a finite number of at least 0, got " +
+                      std::to_string(o.max_length_ratio));
   return s;
 }
 
@@ -71,6 +75,14 @@ Translator::Translator(std::shared_ptr<const MarianModel> model, TranslationOpti
   if (options_.attention.any())
     recorder_ = std::make_unique<AttentionRecorder>(options_.attention, model_->config);
   ops::set_num_threads(options_.threads);
+}
+
+int64_t Translator::batch_max_length(int64_t longest_source) const {
+  if (options_.max_length_ratio <= 0)
+    return search_.max_length;
+  // Truncating, at least one generated token; +1 for the start token.
+  const double cap = std::max(1.0, std::floor(options_.max_length_ratio * longest_source));
+  return std::min<int64_t>(search_.max_length, static_cast<int64_t>(std::min(cap, 1e9)) + 1);
 }
 
 std::vector<int64_t> Translator::encode_source(const std::string &text, int64_t line_number) {
@@ -122,17 +134,20 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
     on_batch(blank, 0);
 
   const int64_t group = search_.num_beams;
-  const int64_t capacity = search_.max_length - 1;
+  SearchOptions search = search_;
   for (const auto &indices : make_batches(lengths, options_.batch_type, options_.batch_size)) {
     std::vector<const std::vector<int64_t> *> batch;
     for (size_t i : indices)
       batch.push_back(&ids[i]);
+    // make_batches puts the longest sentence first.
+    search.max_length = batch_max_length(static_cast<int64_t>(batch.front()->size()));
     encode_batch(batch);
     const int64_t n = static_cast<int64_t>(batch.size());
-    model_->decoder.start(state_, encoder_out_, mask_, n, encoder_out_.dim(0) / n, group, capacity);
+    model_->decoder.start(state_, encoder_out_, mask_, n, encoder_out_.dim(0) / n, group,
+                          search.max_length - 1);
     auto hypotheses = group == 1
-                          ? greedy_search(model_->decoder, state_, search_, ws_, recorder_.get())
-                          : beam_search(model_->decoder, state_, search_, ws_, recorder_.get());
+                          ? greedy_search(model_->decoder, state_, search, ws_, recorder_.get())
+                          : beam_search(model_->decoder, state_, search, ws_, recorder_.get());
     int64_t tokens = 0;
     for (int64_t b = 0; b < n; ++b) {
       Translation &t = results[indices[b]];

@@ -63,6 +63,10 @@ public:
   std::vector<int64_t> encode_source(const std::string &text, int64_t line_number);
 
 private:
+  // The length limit (start token included) of a batch whose longest source
+  // has `longest_source` tokens: search_.max_length, lowered by
+  // max_length_ratio.
+  int64_t batch_max_length(int64_t longest_source) const;
   void encode_batch(const std::vector<const std::vector<int64_t> *> &batch);
 
   std::shared_ptr<const MarianModel> model_;

@@ -100,35 +100,11 @@ double batch1_step_seconds(const MarianModel &model, const std::vector<int64_t> 
 }
 
 BenchmarkRun translate_once(const std::shared_ptr<const MarianModel> &model,
-                            const std::vector<std::string> &lines,
-                            const std::vector<std::vector<int64_t>> &ids, TranslationOptions o,
-                            double ratio) {
+                            const std::vector<std::string> &lines, const TranslationOptions &o) {
   BenchmarkRun run;
   const auto started = Clock::now();
-  std::vector<Translation> translations;
-  if (ratio > 0) {
-    // Each batch gets its own cap, so the batches the translator would form
-    // (longest sentences first) are translated one at a time, each capped at
-    // ratio x its longest source.
-    std::vector<int64_t> lengths;
-    for (const auto &row : ids)
-      lengths.push_back(static_cast<int64_t>(row.size()));
-    for (const auto &batch : make_batches(lengths, o.batch_type, o.batch_size)) {
-      TranslationOptions capped = o;
-      capped.max_new_tokens = std::min<int64_t>(
-          o.max_new_tokens.value_or(INT64_MAX),
-          std::max<int64_t>(1, static_cast<int64_t>(ratio * lengths[batch.front()])));
-      std::vector<std::string> batch_lines;
-      for (size_t i : batch)
-        batch_lines.push_back(lines[i]);
-      Translator translator(model, capped);
-      for (auto &t : translator.translate(batch_lines))
-        translations.push_back(std::move(t));
-    }
-  } else {
-    Translator translator(model, o);
-    translations = translator.translate(lines);
-  }
+  Translator translator(model, o);
+  const std::vector<Translation> translations = translator.translate(lines);
   run.seconds = seconds_since(started);
   run.sentences = static_cast<int64_t>(lines.size());
   for (const auto &t : translations)
@@ -223,15 +199,14 @@ BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<st
         o.beam_size = setting.beam_size;
         o.threads = threads;
         o.max_new_tokens = options.max_new_tokens;
+        o.max_length_ratio = options.max_length_ratio;
         BenchmarkResult result;
         result.setting = setting;
         // Warm-up on a few lines: primitives and buffers for the common shapes.
         const size_t warm = std::min<size_t>(lines.size(), 64);
-        translate_once(model, std::vector<std::string>(lines.begin(), lines.begin() + warm),
-                       std::vector<std::vector<int64_t>>(ids.begin(), ids.begin() + warm), o,
-                       options.max_length_ratio);
+        translate_once(model, std::vector<std::string>(lines.begin(), lines.begin() + warm), o);
         for (int r = 0; r < options.runs; ++r)
-          result.runs.push_back(translate_once(model, lines, ids, o, options.max_length_ratio));
+          result.runs.push_back(translate_once(model, lines, o));
         f.end_to_end.push_back(std::move(result));
         note(label + ": " + setting.name() + " measured");
       }
