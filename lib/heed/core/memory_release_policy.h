@@ -6,7 +6,7 @@
 // after the first one every later temporary comes from the heap and stays
 // there: the peak RSS of loading the base-size model in int8 was 198 MB for
 // 53 MB of packed weights. Fixed thresholds (blocks of 1 MiB and more mapped
-// on their own, heap tops above 16 MiB trimmed) bring that to 134 MB, and
+// on their own, heap tops above 16 MiB trimmed) bring that to 138 MB, and
 // translating 1000 lines (batch 32, beam 4) from 322 to 274 MB in int8 and
 // 490 to 429 MB in float32, at the same speed: the decoding loop allocates
 // nothing, so it never pays for the prompter release.
