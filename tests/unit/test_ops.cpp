@@ -27,31 +27,26 @@ TEST_CASE("packed float32 linear matches a naive loop: activations, strides, bia
   CHECK(packed.inputs() == K);
   for (int64_t M : {1, 7, 32, 77}) {
     auto x = random_vector(M * ldx, 1 + static_cast<unsigned>(M));
-    for (auto act : {ops::Activation::none, ops::Activation::relu, ops::Activation::swish,
-                     ops::Activation::gelu_erf, ops::Activation::gelu_tanh})
-      for (bool accumulate : {false, true})
-        for (bool with_bias : {false, true}) {
-          if (accumulate && act != ops::Activation::none)
-            continue;
-          auto y = random_vector(M * ldy, 4);
-          auto expected = y;
-          for (int64_t i = 0; i < M; ++i)
-            for (int64_t j = 0; j < N; ++j) {
-              double acc = with_bias ? b[j] : 0.0;
-              for (int64_t k = 0; k < K; ++k)
-                acc += static_cast<double>(x[i * ldx + k]) * w[j * K + k];
-              const float v = activate(act, static_cast<float>(acc));
-              expected[i * ldy + j] = accumulate ? expected[i * ldy + j] + v : v;
-            }
-          ops::linear(x.data(), ldx, packed, with_bias ? b.data() : nullptr, y.data(), ldy, M, act,
-                      accumulate);
-          INFO("M " << M << ", activation " << static_cast<int>(act) << ", accumulate "
-                    << accumulate << ", bias " << with_bias);
-          // Columns past N (the row stride's padding) must stay untouched.
-          for (int64_t i = 0; i < M; ++i)
-            for (int64_t j = 0; j < ldy; ++j)
-              REQUIRE(y[i * ldy + j] == Approx(expected[i * ldy + j]).margin(1e-4));
+    for (const auto [act, accumulate, with_bias] : test::linear_variants()) {
+      auto y = random_vector(M * ldy, 4);
+      auto expected = y;
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          double acc = with_bias ? b[j] : 0.0;
+          for (int64_t k = 0; k < K; ++k)
+            acc += static_cast<double>(x[i * ldx + k]) * w[j * K + k];
+          const float v = activate(act, static_cast<float>(acc));
+          expected[i * ldy + j] = accumulate ? expected[i * ldy + j] + v : v;
         }
+      ops::linear(x.data(), ldx, packed, with_bias ? b.data() : nullptr, y.data(), ldy, M, act,
+                  accumulate);
+      INFO("M " << M << ", activation " << static_cast<int>(act) << ", accumulate " << accumulate
+                << ", bias " << with_bias);
+      // Columns past N (the row stride's padding) must stay untouched.
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < ldy; ++j)
+          REQUIRE(y[i * ldy + j] == Approx(expected[i * ldy + j]).margin(1e-4));
+    }
   }
 }
 

@@ -14,13 +14,6 @@ using namespace heed;
 using heed::test::activate;
 using heed::test::random_vector;
 
-namespace {
-
-constexpr ops::Activation kActivations[] = {ops::Activation::none, ops::Activation::relu,
-                                            ops::Activation::swish, ops::Activation::gelu_erf};
-
-} // namespace
-
 TEST_CASE("quantize_rows: symmetric, one scale per row, error at most half a step", "[int8]") {
   const int64_t rows = 5, cols = 37;
   auto w = random_vector(rows * cols, 11);
@@ -94,41 +87,37 @@ TEST_CASE("int8 linear computes exactly the quantized product", "[ops][int8]") {
     std::vector<int8_t> xq(M * K);
     std::vector<float> x_scales(M);
     ops::quantize_rows(x.data(), M, K, ldx, xq.data(), x_scales.data());
-    for (auto act : kActivations)
-      for (bool accumulate : {false, true})
-        for (bool with_bias : {true, false}) {
-          if (accumulate && act != ops::Activation::none)
-            continue;
-          // Dense outputs without a residual are finished in place, the others
-          // from a scratch product: both paths, with and without bias.
-          auto y = random_vector(M * N, 8);
-          auto before = y;
-          const float *bias = with_bias ? b.data() : nullptr;
-          ops::linear(x.data(), ldx, packed, bias, y.data(), N, M, act, accumulate);
-          double worst_error = 0, worst_vs_float = 0, largest = 0;
-          for (int64_t i = 0; i < M; ++i)
-            for (int64_t j = 0; j < N; ++j) {
-              int64_t dot = 0;
-              double exact = 0;
-              for (int64_t k = 0; k < K; ++k) {
-                dot += static_cast<int64_t>(xq[i * K + k]) * wq[j * K + k];
-                exact += static_cast<double>(x[i * ldx + k]) * w[j * K + k];
-              }
-              const double bj = with_bias ? b[j] : 0.0;
-              double expected = static_cast<double>(dot) * x_scales[i] * w_scales[j] + bj;
-              exact += bj;
-              expected = accumulate ? expected + before[i * N + j] : activate(act, expected);
-              exact = accumulate ? exact + before[i * N + j] : activate(act, exact);
-              worst_error = std::max(worst_error, std::fabs(y[i * N + j] - expected) /
-                                                      (1.0 + std::fabs(expected)));
-              worst_vs_float = std::max(worst_vs_float, std::fabs(y[i * N + j] - exact));
-              largest = std::max(largest, std::fabs(exact));
-            }
-          // The quantized arithmetic itself is exact up to float32 rounding...
-          CHECK(worst_error < 1e-5);
-          // ...and it stays close to the float32 product.
-          CHECK(worst_vs_float < 0.02 * largest);
+    for (const auto [act, accumulate, with_bias] : test::linear_variants()) {
+      // Dense outputs without a residual are finished in place, the others
+      // from a scratch product: both paths, with and without bias.
+      auto y = random_vector(M * N, 8);
+      auto before = y;
+      const float *bias = with_bias ? b.data() : nullptr;
+      ops::linear(x.data(), ldx, packed, bias, y.data(), N, M, act, accumulate);
+      double worst_error = 0, worst_vs_float = 0, largest = 0;
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          int64_t dot = 0;
+          double exact = 0;
+          for (int64_t k = 0; k < K; ++k) {
+            dot += static_cast<int64_t>(xq[i * K + k]) * wq[j * K + k];
+            exact += static_cast<double>(x[i * ldx + k]) * w[j * K + k];
+          }
+          const double bj = with_bias ? b[j] : 0.0;
+          double expected = static_cast<double>(dot) * x_scales[i] * w_scales[j] + bj;
+          exact += bj;
+          expected = accumulate ? expected + before[i * N + j] : activate(act, expected);
+          exact = accumulate ? exact + before[i * N + j] : activate(act, exact);
+          worst_error = std::max(worst_error,
+                                 std::fabs(y[i * N + j] - expected) / (1.0 + std::fabs(expected)));
+          worst_vs_float = std::max(worst_vs_float, std::fabs(y[i * N + j] - exact));
+          largest = std::max(largest, std::fabs(exact));
         }
+      // The quantized arithmetic itself is exact up to float32 rounding...
+      CHECK(worst_error < 1e-5);
+      // ...and it stays close to the float32 product.
+      CHECK(worst_vs_float < 0.02 * largest);
+    }
   }
 }
 

@@ -113,4 +113,15 @@ float activate(ops::Activation act, float x) {
   return x;
 }
 
+std::vector<LinearVariant> linear_variants() {
+  std::vector<LinearVariant> variants;
+  for (auto act : {ops::Activation::none, ops::Activation::relu, ops::Activation::swish,
+                   ops::Activation::gelu_erf, ops::Activation::gelu_tanh})
+    for (bool accumulate : {false, true})
+      for (bool with_bias : {false, true})
+        if (!accumulate || act == ops::Activation::none)
+          variants.push_back({act, accumulate, with_bias});
+  return variants;
+}
+
 } // namespace heed::test

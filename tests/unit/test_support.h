@@ -65,4 +65,14 @@ std::vector<float> random_vector(size_t n, unsigned seed, float scale = 1.f);
 // heed's activations written out naively, to check the fused post-ops.
 float activate(ops::Activation act, float x);
 
+// One way to call ops::linear: every activation, with and without bias, and
+// the residual form (accumulate), which ops::linear takes only without an
+// activation.
+struct LinearVariant {
+  ops::Activation act;
+  bool accumulate;
+  bool with_bias;
+};
+std::vector<LinearVariant> linear_variants();
+
 } // namespace heed::test

@@ -3,7 +3,6 @@
 #include <cstring>
 #include <stdexcept>
 
-
 namespace heed {
 
 void Decoder::start(DecoderState &state, const Tensor &encoder_out, const Tensor &mask,
