@@ -37,7 +37,8 @@ private:
 
 // y[M,N] (row stride ldy) = act(x[M,K] (row stride ldx) · Wᵀ + bias), or with
 // `accumulate` y += x · Wᵀ + bias. With int8 weights x is quantized on the fly
-// (one scale for the matrix) and the product rescaled to float32.
+// (symmetric, one scale per row of x, i.e. per token) and the product rescaled
+// to float32 by that row's scale times each output channel's weight scale.
 void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bias, float *y,
             int64_t ldy, int64_t M, Activation act = Activation::none, bool accumulate = false);
 
