@@ -265,6 +265,7 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
   spec.decoder_vocab_size = c.decoder_vocab_size;
   spec.shared_vocab = c.share_encoder_decoder_embeddings;
   model->tokenizer = std::make_unique<Tokenizer>(dir, spec);
+  model->source_language = model_source_language(dir);
   int64_t parameters = 0;
   for (const auto &[name, entry] : file.tensors())
     if (name.find("embed_positions") == std::string::npos)

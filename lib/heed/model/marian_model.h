@@ -11,6 +11,7 @@
 #include "heed/model/decoder.h"
 #include "heed/model/encoder.h"
 #include "heed/model/generation_config.h"
+#include "heed/model/source_language.h"
 #include "heed/text/tokenizer.h"
 
 namespace heed {
@@ -31,6 +32,8 @@ public:
   MarianConfig config;
   GenerationConfig generation;
   std::unique_ptr<Tokenizer> tokenizer;
+  // The language its inputs are in, when the model says (for sentence rules).
+  std::optional<ModelLanguage> source_language;
   Encoder encoder;
   Decoder decoder;
 

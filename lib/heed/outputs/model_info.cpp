@@ -23,6 +23,10 @@ nlohmann::json model_info(const MarianModel &m) {
       {"share_encoder_decoder_embeddings", c.share_encoder_decoder_embeddings},
       {"tie_word_embeddings", c.tie_word_embeddings},
   };
+  // Whose sentence rules --split-sentences (and over-long lines) use by default.
+  j["source_language"] = m.source_language ? nlohmann::json{{"code", m.source_language->code},
+                                                            {"from", m.source_language->origin}}
+                                           : nlohmann::json(nullptr);
   j["parameters"] = m.parameter_count;
   j["vocab"] = {{"source_size", c.vocab_size},
                 {"target_size", c.decoder_vocab_size},
