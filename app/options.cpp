@@ -134,6 +134,15 @@ void apply_attention_flags(const AttentionFlags &flags, AttentionRequest &reques
     request.heads = IndexSelection::parse(flags.heads, "--attention-heads");
 }
 
+void add_sentence_options(CLI::App *cmd, TranslationOptions &o) {
+  cmd->add_flag("--split-sentences", o.split_sentences,
+                "Translate each line sentence by sentence (ICU sentence boundaries) and join "
+                "the translations with one space: one output line per input line");
+  cmd->add_option("--source-language", o.source_language,
+                  "Language whose sentence rules apply, e.g. en or pt-BR (default: the "
+                  "model's source language when it says, else ICU's root rules)");
+}
+
 void add_format_option(CLI::App *cmd, std::string &format) {
   cmd->add_option("--format", format, "Output format: text or jsonl")
       ->check(CLI::IsMember({"text", "jsonl"}));

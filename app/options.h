@@ -59,6 +59,10 @@ struct AttentionFlags {
 void add_attention_options(CLI::App *cmd, AttentionFlags &flags);
 void apply_attention_flags(const AttentionFlags &flags, AttentionRequest &request);
 
+// Sentence splitting (heed/decoding/line_inputs.h): --split-sentences,
+// --source-language.
+void add_sentence_options(CLI::App *cmd, TranslationOptions &o);
+
 // --format: text or jsonl.
 void add_format_option(CLI::App *cmd, std::string &format);
 

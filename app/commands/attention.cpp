@@ -45,6 +45,7 @@ Command add_attention_command(CLI::App &app) {
                   "Also write the arrays (directory, .npz or .json)");
   add_attention_options(cmd, f->attention);
   add_decoding_options(cmd, job.options, f->decoding);
+  add_sentence_options(cmd, job.options);
   add_compute_type_option(cmd, f->compute_type);
   return {cmd, [f] { run(*f); }};
 }

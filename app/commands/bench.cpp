@@ -62,7 +62,7 @@ Command add_bench_command(CLI::App &app) {
       ->check(CLI::IsMember({"float32", "int8"}));
   cmd->add_option("--settings", f->settings,
                   "End-to-end settings BATCHxBEAM, comma-separated; tokens:NxBEAM batches by "
-                  "tokens (default: 1x1,32x4)")
+                  "tokens, a +split suffix splits lines into sentences (default: 1x1,32x4)")
       ->delimiter(',');
   cmd->add_option("--max-new-tokens", f->options.max_new_tokens, "Generated tokens limit")
       ->check(at_least(1));

@@ -5,6 +5,7 @@
 #include "app/commands/commands.h"
 #include "app/default_model.h"
 #include "app/options.h"
+#include "heed/core/error.h"
 #include "heed/jobs/translate_job.h"
 
 namespace heed::app {
@@ -14,10 +15,15 @@ struct ScoreFlags {
   ScoreJob job;
   ComputeFlags compute;
   std::string format = "text", compute_type = "auto";
+  bool split_sentences = false; // refused: see run()
 };
 
 void run(ScoreFlags &f) {
   ScoreJob &job = f.job;
+  if (f.split_sentences)
+    throw OptionError("heed score does not take --split-sentences: it scores each target line as "
+                      "the translation of its whole source line, and the sentences of two "
+                      "languages need not pair up; split both files into sentence pairs first");
   apply_compute_flags(f.compute, job.options);
   job.options.warn = warn;
   job.model_dir = resolve_model_dir(job.model_dir);
@@ -39,6 +45,9 @@ Command add_score_command(CLI::App &app) {
   add_format_option(cmd, f->format);
   add_compute_options(cmd, job.options, f->compute);
   add_compute_type_option(cmd, f->compute_type);
+  cmd->add_flag("--split-sentences", f->split_sentences,
+                "Refused: a score is of a whole line pair (split both files into sentence "
+                "pairs first)");
   return {cmd, [f] { run(*f); }};
 }
 

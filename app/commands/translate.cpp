@@ -65,6 +65,7 @@ Command add_translate_command(CLI::App &app) {
   cmd->add_option("-o,--output", job.output, "Output file (default: stdout)");
   add_format_option(cmd, f->format);
   add_decoding_options(cmd, job.options, f->decoding);
+  add_sentence_options(cmd, job.options);
   add_compute_options(cmd, job.options, f->compute);
   add_compute_type_option(cmd, f->compute_type);
   cmd->add_option("--window", job.window,

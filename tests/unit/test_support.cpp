@@ -12,6 +12,21 @@ namespace fs = std::filesystem;
 
 namespace heed::test {
 
+std::string slice_code_points(const std::string &text, int64_t begin, int64_t end) {
+  std::string out;
+  int64_t index = 0;
+  for (size_t i = 0; i < text.size();) {
+    size_t n = 1; // the code point's bytes: its lead byte and continuation bytes
+    while (i + n < text.size() && (static_cast<unsigned char>(text[i + n]) & 0xC0) == 0x80)
+      ++n;
+    if (index >= begin && index < end)
+      out.append(text, i, n);
+    ++index;
+    i += n;
+  }
+  return out;
+}
+
 fs::path temp_dir() {
   const fs::path dir = fs::temp_directory_path() / ("heed-tests-" + std::to_string(::getpid()));
   fs::create_directories(dir);

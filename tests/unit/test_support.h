@@ -59,6 +59,9 @@ SafetensorsParts read_safetensors(const std::filesystem::path &path);
 
 std::filesystem::path temp_dir();
 
+// Python's line[begin:end] for UTF-8 `text`: code points [begin, end), as bytes.
+std::string slice_code_points(const std::string &text, int64_t begin, int64_t end);
+
 // Normal random numbers (mean 0, standard deviation `scale`), reproducible by seed.
 std::vector<float> random_vector(size_t n, unsigned seed, float scale = 1.f);
 

@@ -36,6 +36,15 @@ struct TranslationOptions {
   // Sentences per batch, or padded source tokens per batch with BatchType::tokens.
   BatchType batch_type = BatchType::sentences;
   int64_t batch_size = 32;
+  // Translate each line sentence by sentence (ICU's sentence boundaries), as
+  // independent inputs batched with all others, and join their translations
+  // with one space. Without it a line is one input, unless it is longer than
+  // the model's max_position_embeddings: such a line is split all the same.
+  bool split_sentences = false;
+  // The language whose sentence rules apply: a BCP 47 tag such as "en"; ""
+  // = the model's source language when it says (model/source_language.h),
+  // else ICU's root rules.
+  std::string source_language;
   // Attention weights to record for each output hypothesis (none by default:
   // recording costs time and memory).
   AttentionRequest attention;

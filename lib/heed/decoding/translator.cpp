@@ -6,6 +6,7 @@
 
 #include "heed/core/error.h"
 #include "heed/decoding/batching.h"
+#include "heed/decoding/line_inputs.h"
 #include "heed/decoding/search.h"
 
 namespace heed {
@@ -69,7 +70,10 @@ SearchOptions resolve_search_options(const MarianModel &model, const Translation
 }
 
 Translator::Translator(std::shared_ptr<const MarianModel> model, TranslationOptions options)
-    : model_(std::move(model)), options_(std::move(options)) {
+    : model_(std::move(model)), options_(std::move(options)),
+      splitter_(!options_.source_language.empty() ? options_.source_language
+                : model_->source_language         ? model_->source_language->code
+                                                  : std::string()) {
   search_ = resolve_search_options(*model_, options_);
   if (options_.attention.any())
     recorder_ = std::make_unique<AttentionRecorder>(options_.attention, model_->config);
@@ -125,18 +129,37 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
                                                const std::vector<int64_t> *line_numbers,
                                                const BatchDone &on_batch) {
   std::vector<Translation> results(sources.size());
-  std::vector<std::vector<int64_t>> ids(sources.size());
+  // Every model input: a whole line (sentence -1) or one of its sentences.
+  struct Input {
+    size_t line;
+    int64_t sentence;
+  };
+  std::vector<Input> inputs;
+  std::vector<std::vector<int64_t>> ids;
+  std::vector<int64_t> pending(sources.size(), 0); // inputs of each line not yet translated
+  LineInputOptions cutting;
+  cutting.split_sentences = options_.split_sentences;
+  cutting.max_tokens = model_->config.max_position_embeddings;
+  cutting.warn = options_.warn;
   int64_t blank = 0;
   for (size_t i = 0; i < sources.size(); ++i) {
     if (is_blank(sources[i])) {
-      // Left empty: make_batches leaves sentences of length 0 out.
       results[i].hypotheses.assign(search_.n_best, TranslationHypothesis{});
       ++blank;
       continue;
     }
-    ids[i] =
-        encode_source(sources[i], line_numbers ? (*line_numbers)[i] : static_cast<int64_t>(i) + 1);
-    results[i].source_ids = ids[i];
+    const int64_t number = line_numbers ? (*line_numbers)[i] : static_cast<int64_t>(i) + 1;
+    LineInputs line = line_inputs(sources[i], number, *model_->tokenizer, splitter_, cutting);
+    Translation &t = results[i];
+    for (size_t k = 0; k < line.inputs.size(); ++k) {
+      ids.push_back(line.inputs[k].ids);
+      inputs.push_back({i, line.by_sentences ? static_cast<int64_t>(k) : -1});
+      if (line.by_sentences)
+        t.sentences.push_back({line.inputs[k].span, std::move(line.inputs[k].ids), {}});
+      else
+        t.source_ids = std::move(line.inputs[k].ids);
+    }
+    pending[i] = static_cast<int64_t>(line.inputs.size());
   }
   if (on_batch && blank > 0)
     on_batch(blank, 0);
@@ -151,22 +174,29 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
     auto hypotheses = group == 1
                           ? greedy_search(model_->decoder, state_, search, ws_, recorder_.get())
                           : beam_search(model_->decoder, state_, search, ws_, recorder_.get());
-    int64_t tokens = 0;
+    int64_t lines_done = 0, tokens = 0;
     for (int64_t b = 0; b < n; ++b) {
-      Translation &t = results[indices[b]];
+      const Input &input = inputs[indices[b]];
+      Translation &t = results[input.line];
+      auto &out = input.sentence < 0 ? t.hypotheses : t.sentences[input.sentence].hypotheses;
       for (auto &h : hypotheses[b]) {
-        TranslationHypothesis out;
-        out.text = model_->tokenizer->decode(h.tokens);
-        out.tokens = std::move(h.tokens);
-        out.score = h.score;
+        TranslationHypothesis hypothesis;
+        hypothesis.text = model_->tokenizer->decode(h.tokens);
+        hypothesis.tokens = std::move(h.tokens);
+        hypothesis.score = h.score;
         if (recorder_)
-          out.attention = recorder_->extract(b, lengths_[b], h.rows);
-        t.hypotheses.push_back(std::move(out));
+          hypothesis.attention = recorder_->extract(b, lengths_[b], h.rows);
+        out.push_back(std::move(hypothesis));
       }
+      if (--pending[input.line] > 0)
+        continue;
+      if (!t.sentences.empty())
+        t.hypotheses = join_sentences(t.sentences, search_.n_best);
+      ++lines_done;
       tokens += static_cast<int64_t>(t.hypotheses.front().tokens.size());
     }
     if (on_batch)
-      on_batch(n, tokens);
+      on_batch(lines_done, tokens);
   });
   return results;
 }
@@ -180,7 +210,11 @@ std::vector<ScoredPair> Translator::score(const std::vector<std::string> &source
   std::vector<std::vector<int64_t>> ids(sources.size());
   std::vector<ScoredPair> results(sources.size());
   for (size_t i = 0; i < sources.size(); ++i) {
-    ids[i] = encode_source(sources[i], static_cast<int64_t>(i) + 1);
+    ids[i] = model_->tokenizer->encode_source(sources[i]);
+    if (static_cast<int64_t>(ids[i].size()) > limit)
+      throw IoError("source line " + std::to_string(i + 1) + " has " +
+                    std::to_string(ids[i].size()) + " tokens, more than the model's maximum of " +
+                    std::to_string(limit));
     results[i].target_ids = model_->tokenizer->encode_target(targets[i]);
     if (static_cast<int64_t>(results[i].target_ids.size()) > limit)
       throw IoError("target line " + std::to_string(i + 1) + " has " +

@@ -15,6 +15,7 @@
 #include "heed/decoding/search_options.h"
 #include "heed/decoding/translation_options.h"
 #include "heed/model/marian_model.h"
+#include "heed/text/sentence_splitter.h"
 
 namespace heed {
 
@@ -23,11 +24,28 @@ struct TranslationHypothesis {
   std::vector<int64_t> tokens; // generated ids, EOS included when produced
   float score = 0;
   std::optional<AttentionMaps> attention; // when TranslationOptions::attention asks
+  // Of a line translated sentence by sentence: the hypothesis of each
+  // sentence this one joins (ranks into Translation::sentences[k].hypotheses).
+  std::vector<int64_t> sentence_ranks;
 };
 
-struct Translation {
-  std::vector<int64_t> source_ids;
+// One sentence of a line translated sentence by sentence, as its own input.
+struct SentenceTranslation {
+  TextSpan span;                                 // where it lies in the line: bytes [begin, end)
+  std::vector<int64_t> source_ids;               // its encoder input
   std::vector<TranslationHypothesis> hypotheses; // n_best, best first
+};
+
+// The translation of one input line.
+struct Translation {
+  std::vector<int64_t> source_ids; // encoder input; empty when translated by sentences
+  std::vector<TranslationHypothesis> hypotheses; // n_best, best first
+  // Non-empty when the line was translated sentence by sentence
+  // (TranslationOptions::split_sentences, or a line too long for the model):
+  // then `hypotheses` are joined from these (decoding/line_inputs.h: texts
+  // joined by one space, tokens concatenated, scores summed, no attention of
+  // their own: the maps are the sentences').
+  std::vector<SentenceTranslation> sentences;
 };
 
 struct ScoredPair {
@@ -50,19 +68,27 @@ public:
   using BatchDone = std::function<void(int64_t sentences, int64_t target_tokens)>;
 
   // One Translation per source, in order. Empty or whitespace-only sources give
-  // an empty translation without running the model. `line_numbers` (1-based,
-  // one per source) name inputs in warnings; by default sources count from 1.
+  // an empty translation without running the model. A source is one input of
+  // the model, or several (its sentences, see decoding/line_inputs.h) with
+  // TranslationOptions::split_sentences or when longer than the model's
+  // maximum; all inputs are sorted by length and batched together.
+  // `line_numbers` (1-based, one per source) name inputs in warnings; by
+  // default sources count from 1. `on_batch` counts the sources finished.
   std::vector<Translation> translate(const std::vector<std::string> &sources,
                                      const std::vector<int64_t> *line_numbers = nullptr,
                                      const BatchDone &on_batch = {});
-  // Teacher-forced log-probabilities of `targets` given `sources`.
+  // Teacher-forced log-probabilities of `targets` given `sources`. IoError
+  // naming the line for a source or target longer than the model's maximum
+  // (a score is of the whole pair: nothing is split or cropped).
   std::vector<ScoredPair> score(const std::vector<std::string> &sources,
                                 const std::vector<std::string> &targets);
 
   const SearchOptions &search_options() const { return search_; }
   const MarianModel &model() const { return *model_; }
-  // Source ids as the encoder sees them: cropped, with a warning naming the
-  // 1-based `line_number`, to the model's maximum positions.
+  // The sentence rules in use (TranslationOptions::source_language, else the model's).
+  const SentenceSplitter &sentence_splitter() const { return splitter_; }
+  // Source ids of a text the caller keeps whole (benchmarks): cropped, with a
+  // warning naming the 1-based `line_number`, to the model's maximum positions.
   std::vector<int64_t> encode_source(const std::string &text, int64_t line_number);
 
 private:
@@ -87,6 +113,7 @@ private:
   DecoderState state_;
   std::vector<int64_t> padded_ids_, lengths_;
   std::unique_ptr<AttentionRecorder> recorder_; // only when attention is requested
+  SentenceSplitter splitter_;
 };
 
 } // namespace heed

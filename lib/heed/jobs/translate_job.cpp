@@ -17,6 +17,7 @@
 #include "heed/outputs/attention_html.h"
 #include "heed/outputs/attention_writer.h"
 #include "heed/outputs/progress.h"
+#include "heed/outputs/translation_alignment.h"
 #include "heed/outputs/translation_attention.h"
 
 namespace heed {
@@ -109,14 +110,10 @@ void run_translate(const TranslateJob &job) {
   std::ostream &out = open_output(job.output, out_file, job.resume);
   AlignmentText alignment;
   if (job.alignment)
-    alignment = [&tokenizer = *model->tokenizer, format = *job.alignment](const Translation &t,
-                                                                          size_t rank) {
-      const auto &h = t.hypotheses[rank];
-      if (!h.attention || !h.attention->cross || h.tokens.empty())
-        return std::string();
-      return format_alignment(align_words(*h.attention->cross, tokenizer.target_pieces(h.tokens),
-                                          tokenizer.source_pieces(t.source_ids)),
-                              format);
+    alignment = [&tokenizer = *model->tokenizer, format = *job.alignment](
+                    const std::string &source, const Translation &t, size_t rank) {
+      const auto a = translation_alignment(source, t, rank, tokenizer);
+      return a ? format_alignment(*a, format) : std::string();
     };
   auto writer =
       make_translation_writer(job.format, out, output_name(job.output), search.n_best, alignment);

@@ -23,7 +23,10 @@ std::string attention_page_data(const std::vector<SentenceAttention> &sentences)
   for (size_t i = 0; i < sentences.size(); ++i) {
     const SentenceAttention &s = sentences[i];
     const auto maps = recorded_maps(s);
-    std::string entry_text = json_dump(describe_sentence(s));
+    nlohmann::json entry = describe_sentence(s);
+    if (s.sentence >= 0)
+      entry["line"] = s.line; // the page marks the sentence in its line
+    std::string entry_text = json_dump(entry);
     // The weights are appended as text after the entry's other keys
     // (nlohmann::json would print every float widened to double).
     entry_text.pop_back(); // the entry's closing '}'

@@ -19,6 +19,7 @@ h1 span { color: var(--muted); font-weight: 400; }
 .texts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; }
 .texts dt { color: var(--muted); }
 .texts dd { margin: 0; }
+.texts mark { background: #dbe8fb; color: inherit; border-radius: 3px; padding: 0 2px; }
 .controls { display: flex; flex-wrap: wrap; gap: 10px 20px; align-items: center; padding: 10px 24px; background: var(--panel); border-bottom: 1px solid var(--line); }
 .controls label { display: inline-flex; gap: 7px; align-items: center; color: var(--muted); }
 .controls .hidden { display: none; }
@@ -322,7 +323,10 @@ function segmented(el, options, key) {
 
 function header() {
   const s = sentence();
-  $("subtitle").textContent = data.sentences.length > 1 || s.hypothesis > 0
+  const parts = s.sentence >= 0 ? data.sentences.filter((t) => t.index === s.index && t.hypothesis === 0).length : 0;
+  $("subtitle").textContent = s.sentence >= 0
+    ? `· line ${s.index}, sentence ${s.sentence + 1} of ${parts}` + (s.hypothesis > 0 ? `, hypothesis ${s.hypothesis}` : "")
+    : data.sentences.length > 1 || s.hypothesis > 0
     ? `· sentence ${s.index}` + (s.hypothesis > 0 ? `, hypothesis ${s.hypothesis}` : "") : "";
   const texts = $("texts");
   texts.textContent = "";
@@ -331,7 +335,15 @@ function header() {
     dt.textContent = name;
     dd.textContent = text;
     texts.append(dt, dd);
+    return dd;
   };
+  if (s.sentence >= 0 && s.line !== undefined) {
+    // The whole line, this sentence marked: spans count code points, as Array.from does.
+    const chars = Array.from(s.line), dd = row("line", "");
+    const mark = document.createElement("mark");
+    mark.textContent = chars.slice(s.span[0], s.span[1]).join("");
+    dd.append(chars.slice(0, s.span[0]).join(""), mark, chars.slice(s.span[1]).join(""));
+  }
   row("source", s.source || s.tokens.source.words.join(" "));
   row("translation", s.translation || s.tokens.target.words.join(" "));
 }
@@ -413,12 +425,26 @@ function refresh() {
 }
 
 const select = $("sentence");
+const short = (text) => text.length > 60 ? text.slice(0, 57) + "…" : text;
+let group = null; // the sentences of a line split into sentences share an <optgroup>
 data.sentences.forEach((s, i) => {
   const o = document.createElement("option");
   o.value = i;
   const text = s.source || s.tokens.source.words.join(" ");
-  o.textContent = `${s.index}${s.hypothesis > 0 ? "-" + s.hypothesis : ""}: ${text.length > 60 ? text.slice(0, 57) + "…" : text}`;
-  select.appendChild(o);
+  const label = s.sentence >= 0 ? `${s.index}.${s.sentence}` : `${s.index}`;
+  o.textContent = `${label}${s.hypothesis > 0 ? "-" + s.hypothesis : ""}: ${short(text)}`;
+  if (s.sentence >= 0) {
+    if (!group || group.dataset.index !== String(s.index)) {
+      group = document.createElement("optgroup");
+      group.dataset.index = String(s.index);
+      group.label = `line ${s.index}: ${short(s.line !== undefined ? s.line : text)}`;
+      select.appendChild(group);
+    }
+    group.appendChild(o);
+  } else {
+    group = null;
+    select.appendChild(o);
+  }
 });
 $("sentence-box").classList.toggle("hidden", data.sentences.length < 2);
 select.addEventListener("change", () => { state.sentence = +select.value; refresh(); });

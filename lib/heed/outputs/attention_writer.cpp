@@ -42,7 +42,7 @@ nlohmann::json index_entry(const SentenceAttention &s, const std::vector<NamedAt
                         {"queries", m.queries},
                         {"keys", m.keys}};
     if (with_files)
-      d["file"] = attention_file_name(s.index, s.hypothesis, m.kind);
+      d["file"] = attention_file_name(s.index, s.hypothesis, m.kind, s.sentence);
     described[m.kind] = std::move(d);
   }
   entry["maps"] = std::move(described);
@@ -116,7 +116,7 @@ public:
   void write(const SentenceAttention &s) override {
     const auto maps = recorded_maps(s);
     for (const auto &m : maps)
-      write_npy((dir_ / attention_file_name(s.index, s.hypothesis, m.kind)).string(),
+      write_npy((dir_ / attention_file_name(s.index, s.hypothesis, m.kind, s.sentence)).string(),
                 m.map->weights.data(), m.map->weights.shape());
     index_->add(json_dump(index_entry(s, maps, true)));
   }
@@ -157,7 +157,7 @@ public:
   void write(const SentenceAttention &s) override {
     const auto maps = recorded_maps(s);
     for (const auto &m : maps)
-      zip_.add(attention_file_name(s.index, s.hypothesis, m.kind),
+      zip_.add(attention_file_name(s.index, s.hypothesis, m.kind, s.sentence),
                npy_bytes(m.map->weights.data(), m.map->weights.shape()));
     index_.add(json_dump(index_entry(s, maps, true)));
   }
@@ -250,14 +250,16 @@ AttentionFileFormat attention_file_format(const std::string &path, const std::st
                     extension + "'");
 }
 
-std::string attention_file_name(int64_t index, int64_t hypothesis, const std::string &kind) {
+std::string attention_file_name(int64_t index, int64_t hypothesis, const std::string &kind,
+                                int64_t sentence) {
   char stem[48];
+  std::snprintf(stem, sizeof stem, "%06lld", static_cast<long long>(index));
+  std::string name = stem;
+  if (sentence >= 0)
+    name += "_" + std::to_string(sentence);
   if (hypothesis > 0)
-    std::snprintf(stem, sizeof stem, "%06lld-%lld", static_cast<long long>(index),
-                  static_cast<long long>(hypothesis));
-  else
-    std::snprintf(stem, sizeof stem, "%06lld", static_cast<long long>(index));
-  return std::string(stem) + "." + kind + ".npy";
+    name += "-" + std::to_string(hypothesis);
+  return name + "." + kind + ".npy";
 }
 
 std::unique_ptr<AttentionWriter> AttentionWriter::open(const std::string &path) {

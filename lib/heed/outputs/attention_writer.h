@@ -5,8 +5,10 @@
 //   no extension; created if missing): one NumPy .npy file per sentence and
 //   kind of attention, named
 //       000000.cross.npy    000000.encoder.npy    000000.decoder.npy
-//   (input line, 6 digits or more; "000000-1.cross.npy" for n-best rank 1),
-//   plus index.json, written at close();
+//   (input line, 6 digits or more; "000000-1.cross.npy" for n-best rank 1;
+//   "000000_2.cross.npy" for sentence 2 of a line translated sentence by
+//   sentence, "000000_2-1.cross.npy" for its rank 1), plus index.json,
+//   written at close();
 // - "*.npz": the same .npy members in one uncompressed zip, as numpy.savez
 //   writes it (np.load(path)["000000.cross"]), plus an "index.json" member
 //   (np.load(path)["index.json"] gives its bytes);
@@ -20,16 +22,17 @@
 //
 // index.json (and the .json document) is
 //   {"format": "heed-attention", "version": 1, "layout": "...",
-//    "sentences": [{"index", "hypothesis", "source", "translation",
+//    "sentences": [{"index", ["sentence", "span",] "hypothesis", "source", "translation",
 //                   "tokens": {"source" | "target" | "decoder_input":
 //                              {"pieces", "words", "piece_word"}},
 //                   "maps": {"cross" | "encoder" | "decoder":
 //                            {"file" (not in .json), "shape", "layers", "heads",
 //                             "queries", "keys"}},
 //                   "weights": {KIND: nested arrays} (.json only)}, ...]}
-// where "layers"/"heads" label each stored layer and head ("0", "5", "mean"),
-// "queries"/"keys" name the token lists along the axes, and piece_word maps
-// each piece to its word (-1 for </s> and other special pieces).
+// where "sentence" and "span" (code points [begin, end) of the line) come
+// with the sentences of a line translated sentence by sentence, "layers"/"heads" label each stored
+// layer and head ("0", "5", "mean"), "queries"/"keys" name the token lists along the axes, and
+// piece_word maps each piece to its word (-1 for </s> and other special pieces).
 #pragma once
 
 #include <memory>
@@ -47,8 +50,11 @@ enum class AttentionFileFormat { directory, npz, json };
 AttentionFileFormat attention_file_format(const std::string &path,
                                           const std::string &what = "attention output");
 
-// "000000.cross.npy", "000123-2.decoder.npy": the file or member of a map.
-std::string attention_file_name(int64_t index, int64_t hypothesis, const std::string &kind);
+// "000000.cross.npy", "000123-2.decoder.npy", "000007_1.cross.npy" (sentence
+// 1 of line 7; `sentence` -1 for a line translated whole): the file or member
+// of a map.
+std::string attention_file_name(int64_t index, int64_t hypothesis, const std::string &kind,
+                                int64_t sentence = -1);
 
 class AttentionWriter {
 public:

@@ -16,7 +16,9 @@ const std::vector<std::string> &pieces_named(const SentenceAttention &s, const s
 }
 
 std::string sentence_name(const SentenceAttention &s) {
-  return "sentence " + std::to_string(s.index) +
+  return (s.sentence >= 0
+              ? "line " + std::to_string(s.index) + " sentence " + std::to_string(s.sentence)
+              : "sentence " + std::to_string(s.index)) +
          (s.hypothesis > 0 ? " (hypothesis " + std::to_string(s.hypothesis) + ")" : "");
 }
 
@@ -64,6 +66,10 @@ std::vector<NamedAttentionMap> recorded_maps(const SentenceAttention &s) {
 nlohmann::json describe_sentence(const SentenceAttention &s) {
   nlohmann::json j;
   j["index"] = s.index;
+  if (s.sentence >= 0) {
+    j["sentence"] = s.sentence;
+    j["span"] = {s.span_begin, s.span_end};
+  }
   j["hypothesis"] = s.hypothesis;
   j["source"] = s.source;
   j["translation"] = s.translation;

@@ -28,6 +28,15 @@ struct SentenceAttention {
   std::vector<std::string> decoder_input_pieces;
   // Not owned; must outlive the write() / attention_html() call it is passed to.
   const AttentionMaps *maps = nullptr;
+  // Of a line translated sentence by sentence: which sentence of the line
+  // this is (0-based), and where it lies in the line, [span_begin, span_end)
+  // in Unicode code points (Python's line[span_begin:span_end]); `source` is
+  // then that sentence. -1 for a line translated whole.
+  int64_t sentence = -1;
+  int64_t span_begin = 0;
+  int64_t span_end = 0;
+  // The whole input line (shown by the page; indexes leave it out).
+  std::string line;
 };
 
 // One recorded map of a sentence, with the names of the token lists along its axes.
@@ -45,7 +54,9 @@ struct NamedAttentionMap {
 std::vector<NamedAttentionMap> recorded_maps(const SentenceAttention &s);
 
 // What outputs say about a sentence besides the weights: index, hypothesis,
-// texts and, for each token list, {"pieces", "words", "piece_word"}.
+// texts and, for each token list, {"pieces", "words", "piece_word"}; for a
+// sentence of a line translated sentence by sentence also "sentence" and
+// "span" ([begin, end) in code points of the line).
 nlohmann::json describe_sentence(const SentenceAttention &s);
 
 } // namespace heed

@@ -19,8 +19,10 @@ namespace heed {
 // source pieces from its source ids, target pieces from its tokens, decoder
 // inputs the start token then the tokens but the last, and its maps (null for
 // a hypothesis without any, such as those of a blank input line, which the
-// writers list in the index without maps). The results point into
-// `translation`, which must outlive them.
+// writers list in the index without maps). A line translated sentence by
+// sentence gives one per hypothesis of each of its sentences, in order, with
+// `sentence` and its span in the line set (its joined hypotheses have no maps
+// of their own). The results point into `translation`, which must outlive them.
 std::vector<SentenceAttention> sentence_attentions(int64_t index, const std::string &source,
                                                    const Translation &translation,
                                                    const Tokenizer &tokenizer,

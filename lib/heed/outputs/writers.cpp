@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "heed/core/error.h"
+#include "heed/text/sentence_splitter.h"
 
 namespace heed {
 
@@ -58,18 +59,18 @@ protected:
 class TextWriter : public StreamWriter {
 public:
   using StreamWriter::StreamWriter;
-  void write(int64_t index, const std::string &, const Translation &t) override {
+  void write(int64_t index, const std::string &source, const Translation &t) override {
     if (n_best_ == 1) {
       out_ << one_line(t.hypotheses.empty() ? std::string() : t.hypotheses[0].text);
       if (alignment_)
-        out_ << " ||| " << alignment_(t, 0);
+        out_ << " ||| " << alignment_(source, t, 0);
       out_ << '\n';
       return;
     }
     for (size_t r = 0; r < t.hypotheses.size(); ++r) {
       out_ << index << " ||| " << one_line(t.hypotheses[r].text);
       if (alignment_)
-        out_ << " ||| " << alignment_(t, r);
+        out_ << " ||| " << alignment_(source, t, r);
       out_ << " ||| " << format_score(t.hypotheses[r].score) << '\n';
     }
   }
@@ -88,19 +89,47 @@ public:
     j["score"] = best.score;
     j["tokens"] = best.tokens;
     if (alignment_)
-      j["alignment"] = t.hypotheses.empty() ? std::string() : alignment_(t, 0);
+      j["alignment"] = t.hypotheses.empty() ? std::string() : alignment_(source, t, 0);
     if (n_best_ > 1) {
       auto list = nlohmann::json::array();
       for (size_t r = 0; r < t.hypotheses.size(); ++r) {
         const auto &h = t.hypotheses[r];
         nlohmann::json entry{{"translation", h.text}, {"score", h.score}, {"tokens", h.tokens}};
         if (alignment_)
-          entry["alignment"] = alignment_(t, r);
+          entry["alignment"] = alignment_(source, t, r);
         list.push_back(std::move(entry));
       }
       j["n_best"] = std::move(list);
     }
+    if (!t.sentences.empty())
+      j["sentences"] = sentences(source, t);
     out_ << json_dump(j) << '\n';
+  }
+
+private:
+  // The "sentences" list of a line translated sentence by sentence.
+  nlohmann::json sentences(const std::string &source, const Translation &t) const {
+    auto list = nlohmann::json::array();
+    for (size_t k = 0; k < t.sentences.size(); ++k) {
+      const SentenceTranslation &s = t.sentences[k];
+      const std::string_view text = s.span.of(source);
+      const int64_t begin = code_points(std::string_view(source).substr(0, s.span.begin));
+      const auto rank = static_cast<size_t>(t.hypotheses[0].sentence_ranks[k]);
+      const TranslationHypothesis &part = s.hypotheses[rank];
+      nlohmann::json entry{{"source", text},
+                           {"span", {begin, begin + code_points(text)}},
+                           {"translation", part.text},
+                           {"score", part.score},
+                           {"tokens", part.tokens}};
+      if (n_best_ > 1) {
+        auto n_best = nlohmann::json::array();
+        for (const auto &h : s.hypotheses)
+          n_best.push_back({{"translation", h.text}, {"score", h.score}, {"tokens", h.tokens}});
+        entry["n_best"] = std::move(n_best);
+      }
+      list.push_back(std::move(entry));
+    }
+    return list;
   }
 };
 

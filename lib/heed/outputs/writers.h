@@ -20,15 +20,25 @@ enum class OutputFormat { text, jsonl };
 // Parses "text" or "jsonl"; OptionError naming `what` otherwise.
 OutputFormat parse_output_format(const std::string &name, const std::string &what = "format");
 
-// Word alignment of hypothesis `rank` of a translation, the text after " ||| ".
-using AlignmentText = std::function<std::string(const Translation &, size_t rank)>;
+// Word alignment of hypothesis `rank` of the translation of `source`, the
+// text after " ||| ".
+using AlignmentText =
+    std::function<std::string(const std::string &source, const Translation &, size_t rank)>;
 
 // Text: the best translation per line; with n_best > 1, lines
 // "INDEX ||| TRANSLATION ||| SCORE" for each hypothesis (Marian's n-best format).
 // With `alignment`, it follows the translation as in Marian: "TRANSLATION |||
 // ALIGNMENT", and "INDEX ||| TRANSLATION ||| ALIGNMENT ||| SCORE" in n-best lists.
 // JSONL: {"index", "source", "translation", "score", "tokens"[, "alignment"]
-// [, "n_best": [{"translation", "score", "tokens"[, "alignment"]}, ...]]}.
+// [, "n_best": [{"translation", "score", "tokens"[, "alignment"]}, ...]]
+// [, "sentences": [{"source", "span", "translation", "score", "tokens"
+// [, "n_best": [...]]}, ...]]}. A line translated sentence by sentence (see
+// decoding/line_inputs.h) has "sentences": each sentence's text, its "span"
+// [begin, end) in Unicode code points of the line (Python's
+// source[begin:end]), its part of the line's best translation and, with
+// n_best > 1, its own n-best list; the line's "translation", "score" and
+// "tokens" are the joined ones (texts joined by one space, scores summed,
+// tokens concatenated).
 // A sink: flush() flushes `out`, IoError "NAME: write error" when that fails,
 // `name` being the output's path or "standard output".
 std::unique_ptr<TranslationSink> make_translation_writer(OutputFormat format, std::ostream &out,

@@ -120,6 +120,11 @@ BenchmarkRun translate_once(const std::shared_ptr<const MarianModel> &model,
 BenchmarkSetting BenchmarkSetting::parse(const std::string &text, const std::string &what) {
   BenchmarkSetting s;
   std::string rest = text;
+  static const std::string kSplit = "+split";
+  if (rest.size() > kSplit.size() && rest.substr(rest.size() - kSplit.size()) == kSplit) {
+    s.split_sentences = true;
+    rest.resize(rest.size() - kSplit.size());
+  }
   for (auto [prefix, type] :
        {std::pair{"tokens:", BatchType::tokens}, std::pair{"sentences:", BatchType::sentences}})
     if (rest.rfind(prefix, 0) == 0) {
@@ -131,7 +136,8 @@ BenchmarkSetting BenchmarkSetting::parse(const std::string &text, const std::str
   const auto beam = x == std::string::npos ? std::nullopt : parse_int64(rest.substr(x + 1));
   if (!batch || !beam)
     throw OptionError(what + ": '" + text +
-                      "' is not BATCHxBEAM (e.g. 32x4, or tokens:2048x4 for token batches)");
+                      "' is not BATCHxBEAM (e.g. 32x4, or tokens:2048x4 for token batches, "
+                      "32x4+split to split lines into sentences)");
   s.batch_size = *batch;
   s.beam_size = *beam;
   if (s.batch_size < 1 || s.beam_size < 1)
@@ -143,6 +149,8 @@ std::string BenchmarkSetting::name() const {
   std::string n = batch_type == BatchType::tokens ? "tokens " : "batch ";
   n += std::to_string(batch_size) + " ";
   n += beam_size == 1 ? "greedy" : "beam " + std::to_string(beam_size);
+  if (split_sentences)
+    n += " +split";
   return n;
 }
 
@@ -194,6 +202,7 @@ BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<st
         o.batch_size = setting.batch_size;
         o.batch_type = setting.batch_type;
         o.beam_size = setting.beam_size;
+        o.split_sentences = setting.split_sentences;
         o.max_new_tokens = options.max_new_tokens;
         o.max_length_ratio = options.max_length_ratio;
         BenchmarkResult result;

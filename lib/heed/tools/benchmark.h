@@ -21,8 +21,10 @@ struct BenchmarkSetting {
   int64_t batch_size = 1;
   int64_t beam_size = 1;
   BatchType batch_type = BatchType::sentences;
+  bool split_sentences = false; // translate each line sentence by sentence
 
-  // "32x4" = 32 sentences, beam 4; "tokens:2048x4" = batches of 2048 tokens.
+  // "32x4" = 32 sentences, beam 4; "tokens:2048x4" = batches of 2048 tokens;
+  // a "+split" suffix ("32x4+split") translates lines sentence by sentence.
   // Parses "BATCHxBEAM" or "tokens:BATCHxBEAM"; OptionError naming `what`
   // (the flag, for the command line) otherwise.
   static BenchmarkSetting parse(const std::string &text, const std::string &what = "setting");
