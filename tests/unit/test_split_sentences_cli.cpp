@@ -5,6 +5,7 @@
 // translated byte for byte as without the flag.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,7 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "heed/core/error.h"
 #include "heed/text/sentence_splitter.h"
+#include "heed/tools/benchmark.h"
 #include "test_support.h"
 
 using heed::test::run_heed;
@@ -243,6 +246,45 @@ TEST_CASE("heed score refuses --split-sentences; a bad --source-language is a us
   const auto info = run_heed("info " + kShipped + " --json");
   REQUIRE(info.exit_code == 0);
   CHECK(nlohmann::json::parse(info.out)["source_language"]["code"] == "en");
+}
+
+TEST_CASE("heed score: a source line longer than the model takes is an error naming it",
+          "[sentences][cli][limits]") {
+  // A score is of the whole pair: the source is neither split nor cropped.
+  const fs::path dir = heed::test::temp_dir();
+  std::string long_source;
+  for (int i = 0; i < 60; ++i)
+    long_source += "A dog runs in the park number " + std::to_string(i) + ". ";
+  std::ofstream(dir / "long-src.txt") << "Hello.\n" << long_source << "\n";
+  std::ofstream(dir / "long-tgt.txt") << "Hallo.\nEin Hund.\n";
+  const auto got = run_heed("score " + kTiny + " --source '" + (dir / "long-src.txt").string() +
+                            "' --target '" + (dir / "long-tgt.txt").string() + "'");
+  CHECK(got.exit_code == 4);
+  CHECK(got.err.find("heed: error: source line 2 has ") == 0);
+  CHECK(got.err.find("more than the model's maximum of 128") != std::string::npos);
+  CHECK(std::count(got.err.begin(), got.err.end(), '\n') == 1);
+}
+
+TEST_CASE("heed bench: a +split setting translates lines sentence by sentence",
+          "[sentences][cli][bench]") {
+  const auto s = heed::BenchmarkSetting::parse("32x4+split");
+  CHECK(s.split_sentences);
+  CHECK(s.batch_size == 32);
+  CHECK(s.beam_size == 4);
+  CHECK(s.name() == "batch 32 beam 4 +split");
+  const auto t = heed::BenchmarkSetting::parse("tokens:1024x1+split");
+  CHECK(t.split_sentences);
+  CHECK(t.batch_type == heed::BatchType::tokens);
+  CHECK(!heed::BenchmarkSetting::parse("32x4").split_sentences);
+  for (const std::string bad : {"+split", "32x4+spl", "32x4 +split", "32+splitx4"})
+    CHECK_THROWS_AS(heed::BenchmarkSetting::parse(bad, "--settings"), heed::OptionError);
+
+  const fs::path dir = heed::test::temp_dir();
+  std::ofstream(dir / "bench.en") << "Two dogs play. A man rides a bike!\nA girl sings.\n";
+  const auto got = run_heed("bench " + kTiny + " -i '" + (dir / "bench.en").string() +
+                            "' --runs 1 --threads 1 --max-new-tokens 4 --settings 2x1,2x1+split");
+  REQUIRE(got.exit_code == 0);
+  CHECK(got.out.find("batch 2 greedy +split") != std::string::npos);
 }
 
 TEST_CASE("--split-sentences leaves 1,000 single-sentence Multi30k lines byte-identical",
