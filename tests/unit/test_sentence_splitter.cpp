@@ -144,7 +144,7 @@ TEST_CASE("language tags: forms ICU reads, root rules, refusals", "[sentences]")
     CHECK_THROWS_AS(SentenceSplitter(bad), heed::OptionError);
 }
 
-TEST_CASE("offsets are bytes of the UTF-8 text; code_points converts them", "[sentences]") {
+TEST_CASE("offsets are bytes of the UTF-8 text and code_points converts them", "[sentences]") {
   const std::string text = "Ça va? Ünïcödé. 我来了。";
   const auto spans = SentenceSplitter("fr").split(text);
   REQUIRE(spans.size() == 3);

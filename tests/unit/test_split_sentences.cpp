@@ -272,7 +272,7 @@ TEST_CASE("over-long lines are split at sentences, over-long sentences cut, with
   CHECK(warnings.lines[2].rfind("line 13: ", 0) == 0);
 }
 
-TEST_CASE("a language code goes with every sentence; spans leave it out", "[sentences]") {
+TEST_CASE("a language code goes with every sentence and spans leave it out", "[sentences]") {
   const std::string line = ">>deu<< Two dogs play. A man rides a bike.";
   LineInputOptions options;
   options.split_sentences = true;

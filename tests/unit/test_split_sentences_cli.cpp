@@ -59,7 +59,7 @@ std::string input_text() {
 
 } // namespace
 
-TEST_CASE("--split-sentences: one line in, one line out; JSON lines list the sentences",
+TEST_CASE("translate --split-sentences: one line in, one line out, JSON lines list the sentences",
           "[sentences][cli]") {
   const auto text = run_heed("translate " + kShipped + " --split-sentences -q", input_text());
   REQUIRE(text.exit_code == 0);
@@ -102,7 +102,7 @@ TEST_CASE("--split-sentences: one line in, one line out; JSON lines list the sen
   }
 }
 
-TEST_CASE("--split-sentences with n-best lists: text keeps N lines per input, JSON per sentence",
+TEST_CASE("translate --split-sentences with n-best: N text lines per input, JSON per sentence",
           "[sentences][cli]") {
   const std::string input = "Two dogs play in the snow. A man rides a bike.\n\nA girl sings.\n";
   const auto text =
@@ -138,7 +138,7 @@ TEST_CASE("--split-sentences with n-best lists: text keeps N lines per input, JS
   CHECK(j["n_best"][1]["score"].get<double>() == Approx(second).margin(1e-4));
 }
 
-TEST_CASE("--split-sentences --alignment: Pharaoh pairs index the whole line",
+TEST_CASE("translate --split-sentences --alignment: Pharaoh pairs index the whole line",
           "[sentences][cli][alignment]") {
   const auto got =
       run_heed("translate " + kShipped + " --split-sentences --alignment hard -q", input_text());
@@ -174,8 +174,9 @@ TEST_CASE("--split-sentences --alignment: Pharaoh pairs index the whole line",
   }
 }
 
-TEST_CASE("--split-sentences --attention: one map per sentence, spans in the index; the page",
-          "[sentences][cli][attention]") {
+TEST_CASE(
+    "translate --split-sentences --attention: a map per sentence, spans in the index, the page",
+    "[sentences][cli][attention]") {
   const fs::path dir = heed::test::temp_dir() / "maps";
   const auto got = run_heed("translate " + kShipped + " --split-sentences -q --attention '" +
                                 dir.string() + "/'",
@@ -203,7 +204,7 @@ TEST_CASE("--split-sentences --attention: one map per sentence, spans in the ind
   CHECK(content.find("\"line\":\"Two dogs play. A man rides a bike!\"") != std::string::npos);
 }
 
-TEST_CASE("an over-long line is split with a warning naming it; no line is lost",
+TEST_CASE("an over-long line is split with a warning naming it and no line is lost",
           "[sentences][cli][limits]") {
   std::string long_line;
   for (int i = 0; i < 60; ++i)
@@ -222,7 +223,7 @@ TEST_CASE("an over-long line is split with a warning naming it; no line is lost"
   CHECK(got.err.find("cropped") == std::string::npos);
 }
 
-TEST_CASE("heed score refuses --split-sentences; a bad --source-language is a usage error",
+TEST_CASE("heed score refuses --split-sentences and a bad --source-language is a usage error",
           "[sentences][cli]") {
   const fs::path dir = heed::test::temp_dir();
   std::ofstream(dir / "src.txt") << "Hello. Bye.\n";
@@ -287,7 +288,7 @@ TEST_CASE("heed bench: a +split setting translates lines sentence by sentence",
   CHECK(got.out.find("batch 2 greedy +split") != std::string::npos);
 }
 
-TEST_CASE("--split-sentences leaves 1,000 single-sentence Multi30k lines byte-identical",
+TEST_CASE("translate --split-sentences leaves 1,000 single-sentence Multi30k lines byte-identical",
           "[sentences][cli][multi30k]") {
   const fs::path data =
       fs::path(HEED_TEST_DATA) / ".." / ".." / ".." / "shared" / "data" / "multi30k";
