@@ -146,6 +146,7 @@ SafetensorsFile::SafetensorsFile(const uint8_t *bytes, size_t size, std::string 
 
 void SafetensorsFile::parse(const uint8_t *base, uint64_t file_size) {
   const std::string &path = name_;
+  bytes_ = file_size;
   if (file_size < 8)
     fail(path, "truncated: " + std::to_string(file_size) +
                    " bytes, too short for the 8-byte safetensors header length");

@@ -15,6 +15,15 @@ namespace heed {
 enum class EarlyStopping { heuristic, always, never }; // HF: False, True, "never"
 
 struct GenerationConfig {
+  // Bounds of the values accepted (here and for the user's options that
+  // override them, translation_options.h).
+  static constexpr int64_t kMaxLength = 1'048'576; // max_length, max_new_tokens, min_length
+  static constexpr int64_t kMaxBeams = 1024;       // num_beams, num_return_sequences
+  // |length_penalty|: beam scores are divided by length^penalty in float32,
+  // which must stay a normal number for every length a Marian model reaches
+  // (1024 positions): 1024^10 = 1.3e30 and 1024^-10 = 7.9e-31 are.
+  static constexpr double kMaxLengthPenalty = 10;
+
   int64_t max_length = 20; // counts the decoder start token
   std::optional<int64_t> max_new_tokens;
   int64_t min_length = 0;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "heed/core/error.h"
+#include "heed/io/regular_file.h"
 #include "heed/io/safetensors.h"
 #include "heed/model/weight_reader.h"
 #include "heed/ops/quantize.h"
@@ -137,15 +138,21 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
                                                      const LoadOptions &options) {
   const auto started = std::chrono::steady_clock::now();
   const fs::path root(dir);
-  if (!fs::exists(root))
+  // Every filesystem fault (a symlink loop, a file where a directory should
+  // be, a FIFO or a device among the files) is a model error naming the path.
+  switch (io::model_path_kind(dir)) {
+  case io::PathKind::missing:
     throw ModelError(dir + ": no such model directory");
-  if (!fs::is_directory(root))
+  case io::PathKind::directory:
+    break;
+  default:
     throw ModelError(dir + ": not a directory (expected a Hugging Face MarianMT model directory)");
-  if (!fs::exists(root / "config.json"))
+  }
+  if (io::model_path_kind((root / "config.json").string()) == io::PathKind::missing)
     throw ModelError(dir + ": not a Marian model directory: config.json is missing");
   const fs::path weights_path = root / "model.safetensors";
-  if (!fs::exists(weights_path)) {
-    if (fs::exists(root / "pytorch_model.bin"))
+  if (io::model_path_kind(weights_path.string()) == io::PathKind::missing) {
+    if (io::model_path_kind((root / "pytorch_model.bin").string()) != io::PathKind::missing)
       throw ModelError(weights_path.string() +
                        ": missing; this directory has only pytorch_model.bin, which heed does "
                        "not read (download model.safetensors, or convert with "
@@ -161,7 +168,7 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
   const int64_t d = c.d_model;
 
   const io::SafetensorsFile file(weights_path.string());
-  model->weights_file_bytes = static_cast<int64_t>(fs::file_size(weights_path));
+  model->weights_file_bytes = static_cast<int64_t>(file.file_bytes());
   std::set<std::string> dtypes;
   for (const auto &[name, entry] : file.tensors())
     dtypes.insert(io::dtype_name(entry.dtype));
