@@ -30,6 +30,19 @@ void clean(std::string &line, int64_t line_number, const StreamOptions &options)
   }
 }
 
+// heed splits lines at "\n" only (a CRLF end is accepted). A "\r" left inside
+// a line means a file with old Mac line ends (or stray carriage returns): its
+// "lines" would be translated as one, so this is said once per input.
+void warn_carriage_return(const std::string &line, const std::string &where, bool &warned,
+                          const std::function<void(const std::string &)> &warn) {
+  if (warned || !warn || line.find('\r') == std::string::npos)
+    return;
+  warned = true;
+  warn(where + ": holds a carriage return (\\r) that ends no line; heed ends lines at \\n "
+               "only, so the text around it is translated as one line (convert old Mac line "
+               "ends with tr '\\r' '\\n'); further such lines are not reported");
+}
+
 std::string cropped_line_warning(int64_t line_number, size_t max_bytes) {
   return "line " + std::to_string(line_number) + ": longer than " + std::to_string(max_bytes) +
          " bytes; cropped";
@@ -38,13 +51,14 @@ std::string cropped_line_warning(int64_t line_number, size_t max_bytes) {
 } // namespace
 
 StreamStats translate_stream(Translator &translator, io::LineReader &in, TranslationWriter &writer,
-                             std::ostream &out, const StreamOptions &options) {
+                             const StreamOptions &options) {
   StreamStats stats;
   std::vector<std::string> lines;
   std::vector<int64_t> numbers; // 1-based input line numbers
   std::string line;
   int64_t input_line = 0;  // lines read from the input
   int64_t shard_lines = 0; // lines of this shard read
+  bool warned_cr = false;
   bool more = true;
   while (more) {
     lines.clear();
@@ -63,6 +77,7 @@ StreamStats translate_stream(Translator &translator, io::LineReader &in, Transla
       if (in.cropped() && options.warn)
         options.warn(cropped_line_warning(number, in.max_line_bytes()));
       clean(line, number, options);
+      warn_carriage_return(line, "line " + std::to_string(number), warned_cr, options.warn);
       lines.push_back(std::move(line));
       numbers.push_back(number);
     }
@@ -90,9 +105,8 @@ StreamStats translate_stream(Translator &translator, io::LineReader &in, Transla
       if (options.on_translation)
         options.on_translation(numbers[i] - 1, lines[i], translations[i]);
     }
-    out.flush();
-    if (!out)
-      throw IoError("write error on the output");
+    if (options.flush)
+      options.flush();
     stats.lines += static_cast<int64_t>(lines.size());
   }
   return stats;
@@ -108,6 +122,7 @@ std::vector<std::string> read_text_lines(const std::string &path,
   io::LineReader reader(input.fd(), input.name());
   std::vector<std::string> lines;
   std::string line;
+  bool warned_cr = false;
   while (reader.next(line)) {
     if (reader.cropped() && warn)
       warn(reader.name() + ": " +
@@ -116,6 +131,8 @@ std::vector<std::string> read_text_lines(const std::string &path,
     if (r.any() && warn)
       warn(reader.name() + ": line " + std::to_string(lines.size() + 1) +
            ": invalid UTF-8 or NUL bytes replaced by U+FFFD");
+    warn_carriage_return(line, reader.name() + ": line " + std::to_string(lines.size() + 1),
+                         warned_cr, warn);
     lines.push_back(std::move(line));
   }
   return lines;

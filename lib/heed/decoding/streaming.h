@@ -29,6 +29,9 @@ struct StreamOptions {
   std::function<void(const std::string &)> warn;
   // Receives each translation with its 0-based input line (attention dumps).
   std::function<void(int64_t line, const std::string &source, const Translation &)> on_translation;
+  // Called after each window's outputs are written: sends them to their files
+  // (an IoError naming the file stops the run with complete outputs so far).
+  std::function<void()> flush;
 };
 
 struct StreamStats {
@@ -37,11 +40,11 @@ struct StreamStats {
 };
 
 // Translates the selected lines of `in` and hands each result to `writer` in
-// input order, flushing `out` after each window. Windows are aligned on the
-// shard's lines from the start of the input, so that a resumed run batches
+// input order, calling options.flush after each window. Windows are aligned on
+// the shard's lines from the start of the input, so that a resumed run batches
 // exactly as an uninterrupted one did and its output is byte-identical.
 StreamStats translate_stream(Translator &translator, io::LineReader &in, TranslationWriter &writer,
-                             std::ostream &out, const StreamOptions &options);
+                             const StreamOptions &options);
 
 } // namespace heed
 

@@ -23,6 +23,12 @@ struct TranslationHypothesis {
   std::vector<int64_t> tokens; // generated ids, EOS included when produced
   float score = 0;
   std::optional<AttentionMaps> attention; // when TranslationOptions::attention asks
+  // Empty for a result; else why the search has none (the model produced
+  // non-finite scores, or every continuation was banned): text and tokens are
+  // then empty and score is -inf, and writers show no score (never a
+  // placeholder).
+  std::string error;
+  bool valid() const { return error.empty(); }
 };
 
 struct Translation {
@@ -33,6 +39,9 @@ struct Translation {
 struct ScoredPair {
   std::vector<int64_t> target_ids; // EOS included
   TargetScore score;
+  // Empty for a score; else why there is none (the model produced non-finite
+  // log-probabilities): writers then show no number.
+  std::string error;
 };
 
 // Resolves user options against the model's generation config; OptionError

@@ -10,6 +10,7 @@
 
 #include "heed/core/error.h"
 #include "heed/io/json_fields.h"
+#include "heed/io/output_file.h"
 #include "heed/io/safetensors.h"
 #include "heed/io/safetensors_writer.h"
 #include "heed/model/marian_model.h"
@@ -106,10 +107,9 @@ ConvertReport run_convert(const ConvertJob &job) {
       {"scheme", "symmetric, one scale per output row (NAME_scale, F32)"},
       {"quantized_by", "heed convert --quantize int8"}};
   {
-    std::ofstream config_out(out / "config.json", std::ios::trunc);
-    config_out << config.dump(2) << '\n';
-    if (!config_out)
-      throw IoError((out / "config.json").string() + ": write error");
+    io::OutputFile config_out((out / "config.json").string(), io::OutputFile::Mode::truncate);
+    config_out.write(config.dump(2) + '\n');
+    config_out.close();
   }
 
   for (const auto &file : fs::directory_iterator(in)) {

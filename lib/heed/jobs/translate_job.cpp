@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <iostream>
 
 #include "heed/core/error.h"
@@ -12,6 +11,7 @@
 #include "heed/decoding/translator.h"
 #include "heed/io/input_file.h"
 #include "heed/io/line_reader.h"
+#include "heed/io/output_file.h"
 #include "heed/io/output_resume.h"
 #include "heed/model/marian_model.h"
 #include "heed/outputs/attention_html.h"
@@ -23,21 +23,6 @@ namespace heed {
 namespace {
 
 bool is_standard(const std::string &path) { return io::is_standard_stream(path); }
-
-std::ostream &open_output(const std::string &path, std::ofstream &file, bool append) {
-  if (is_standard(path))
-    return std::cout;
-  file.open(path, std::ios::binary | (append ? std::ios::app : std::ios::trunc));
-  if (!file)
-    throw IoError(path + ": cannot open for writing");
-  return file;
-}
-
-void check_written(std::ostream &out, const std::string &path) {
-  out.flush();
-  if (!out)
-    throw IoError((is_standard(path) ? std::string("standard output") : path) + ": write error");
-}
 
 // Lines (or bytes, for huge files) of a regular file, for the progress bar.
 void measure_input(int fd, std::optional<int64_t> &lines, std::optional<int64_t> &bytes) {
@@ -85,6 +70,10 @@ TranslationOptions with_recording(const TranslateJob &job) {
 } // namespace
 
 void run_translate(const TranslateJob &job) {
+  check_ranges(job.options); // before the model is loaded
+  if (job.window < 0 || job.window > kMaxWindow)
+    throw OptionError("window", "must be in [1, " + std::to_string(kMaxWindow) + "], got " +
+                                    std::to_string(job.window));
   if (!job.attention_path.empty())
     attention_file_format(job.attention_path); // refuse a bad path before any work
   if (!job.texts.empty() && !is_standard(job.input))
@@ -100,8 +89,9 @@ void run_translate(const TranslateJob &job) {
       job.format == OutputFormat::text ? translator.search_options().n_best : 1;
   const int64_t done =
       job.resume ? io::truncate_to_complete_outputs(job.output, lines_per_input) : 0;
-  std::ofstream out_file;
-  std::ostream &out = open_output(job.output, out_file, job.resume);
+  io::OutputFile output(job.output,
+                        job.resume ? io::OutputFile::Mode::append : io::OutputFile::Mode::truncate);
+  std::ostream &out = output.stream();
   AlignmentText alignment;
   if (job.alignment)
     alignment = [&tokenizer = *model->tokenizer, format = *job.alignment](const Translation &t,
@@ -131,7 +121,7 @@ void run_translate(const TranslateJob &job) {
       writer->write(static_cast<int64_t>(i), job.texts[i], translations[i]);
       dump(static_cast<int64_t>(i), job.texts[i], translations[i]);
     }
-    check_written(out, job.output);
+    output.close();
     if (attention)
       attention->close();
     return;
@@ -159,16 +149,18 @@ void run_translate(const TranslateJob &job) {
   stream.warn = job.options.warn;
   if (attention)
     stream.on_translation = dump;
+  stream.flush = [&output] { output.flush(); };
   if (done > 0 && job.options.warn)
     job.options.warn(job.output + ": resuming after " + std::to_string(done) + " complete inputs");
-  translate_stream(translator, reader, *writer, out, stream);
-  check_written(out, job.output);
+  translate_stream(translator, reader, *writer, stream);
+  output.close();
   if (attention)
     attention->close();
   progress.finish();
 }
 
 void run_attention_page(const AttentionPageJob &job) {
+  check_ranges(job.options);
   std::vector<std::string> texts = job.texts;
   if (texts.empty())
     texts = read_text_lines(job.input, job.options.warn);
@@ -202,6 +194,7 @@ void run_attention_page(const AttentionPageJob &job) {
 }
 
 void run_score(const ScoreJob &job) {
+  check_ranges(job.options);
   const auto sources = read_text_lines(job.source, job.options.warn);
   const auto targets = read_text_lines(job.target, job.options.warn);
   if (sources.size() != targets.size())
@@ -210,11 +203,11 @@ void run_score(const ScoreJob &job) {
   auto model = MarianModel::load(job.model_dir, job.load);
   Translator translator(model, job.options);
   const auto scored = translator.score(sources, targets);
-  std::ofstream out_file;
-  std::ostream &out = open_output(job.output, out_file, false);
+  io::OutputFile output(job.output, io::OutputFile::Mode::truncate);
   for (size_t i = 0; i < scored.size(); ++i)
-    write_score(job.format, out, static_cast<int64_t>(i), sources[i], targets[i], scored[i]);
-  check_written(out, job.output);
+    write_score(job.format, output.stream(), static_cast<int64_t>(i), sources[i], targets[i],
+                scored[i]);
+  output.close();
 }
 
 } // namespace heed

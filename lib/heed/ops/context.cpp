@@ -1,6 +1,7 @@
 #include "heed/ops/context.h"
 
 #include <omp.h>
+#include <sched.h>
 
 #include <fstream>
 #include <set>
@@ -40,6 +41,17 @@ int physical_cores() {
   unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
 }
+
+int available_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return CPU_COUNT(&set);
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+int max_threads() { return 4 * available_cpus(); }
 
 void set_num_threads(int threads) { omp_set_num_threads(threads > 0 ? threads : physical_cores()); }
 

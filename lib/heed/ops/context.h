@@ -18,5 +18,11 @@ Context &context();
 void set_num_threads(int threads);
 int num_threads();
 int physical_cores();
+// CPUs this process may run on (its affinity mask).
+int available_cpus();
+// The largest thread count accepted: 4 x available_cpus(). More threads than
+// that only slow matrix work down, and absurd counts crash libgomp or exhaust
+// the process table.
+int max_threads();
 
 } // namespace heed::ops

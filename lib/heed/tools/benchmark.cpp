@@ -149,6 +149,22 @@ std::string BenchmarkSetting::name() const {
   return n;
 }
 
+namespace {
+
+TranslationOptions translation_options(const BenchmarkSetting &setting, int threads,
+                                       const BenchmarkOptions &options) {
+  TranslationOptions o;
+  o.batch_size = setting.batch_size;
+  o.batch_type = setting.batch_type;
+  o.beam_size = setting.beam_size;
+  o.threads = threads;
+  o.max_new_tokens = options.max_new_tokens;
+  o.max_length_ratio = options.max_length_ratio;
+  return o;
+}
+
+} // namespace
+
 BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<std::string> &lines,
                               const BenchmarkOptions &options) {
   BenchmarkReport report;
@@ -160,6 +176,10 @@ BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<st
     if (ops::physical_cores() > 1)
       thread_counts.push_back(ops::physical_cores());
   }
+  // Every setting is checked before the first model is loaded.
+  for (int threads : thread_counts)
+    for (const auto &setting : options.settings)
+      check_ranges(translation_options(setting, threads, options));
   auto note = [&](const std::string &line) {
     if (options.progress)
       options.progress(line);
@@ -193,13 +213,7 @@ BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<st
       }
       note(label + ": encoder and decoder step measured");
       for (const auto &setting : options.settings) {
-        TranslationOptions o;
-        o.batch_size = setting.batch_size;
-        o.batch_type = setting.batch_type;
-        o.beam_size = setting.beam_size;
-        o.threads = threads;
-        o.max_new_tokens = options.max_new_tokens;
-        o.max_length_ratio = options.max_length_ratio;
+        const TranslationOptions o = translation_options(setting, threads, options);
         BenchmarkResult result;
         result.setting = setting;
         // Warm-up on a few lines: primitives and buffers for the common shapes.
