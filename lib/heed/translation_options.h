@@ -10,7 +10,7 @@
 
 #include "heed/decoding/attention_request.h"
 #include "heed/decoding/batching.h"
-#include "heed/model/generation_config.h"
+#include "heed/model/early_stopping.h"
 
 namespace heed {
 

@@ -13,22 +13,11 @@
 #include "heed/decoding/attention_recorder.h"
 #include "heed/decoding/forced_decoding.h"
 #include "heed/decoding/search_options.h"
+#include "heed/decoding/translation.h"
 #include "heed/model/marian_model.h"
 #include "heed/translation_options.h"
 
 namespace heed {
-
-struct TranslationHypothesis {
-  std::string text;
-  std::vector<int64_t> tokens; // generated ids, EOS included when produced
-  float score = 0;
-  std::optional<AttentionMaps> attention; // when TranslationOptions::attention asks
-};
-
-struct Translation {
-  std::vector<int64_t> source_ids;
-  std::vector<TranslationHypothesis> hypotheses; // n_best, best first
-};
 
 struct ScoredPair {
   std::vector<int64_t> target_ids; // EOS included

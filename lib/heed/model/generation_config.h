@@ -10,9 +10,9 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace heed {
+#include "heed/model/early_stopping.h"
 
-enum class EarlyStopping { heuristic, always, never }; // HF: False, True, "never"
+namespace heed {
 
 struct GenerationConfig {
   int64_t max_length = 20; // counts the decoder start token
@@ -41,7 +41,5 @@ struct GenerationConfig {
   // Total decoder length limit (start token included) for this configuration.
   int64_t effective_max_length() const { return max_new_tokens ? *max_new_tokens + 1 : max_length; }
 };
-
-const char *early_stopping_name(EarlyStopping e);
 
 } // namespace heed
