@@ -24,6 +24,7 @@
 #include "heed/model/default_model.h"
 #include "heed/model/marian_model.h"
 #include "heed/ops/context.h"
+#include "heed/ops/cpu_isa.h"
 #include "heed/ops/thread_wait_policy.h"
 #include "heed/outputs/model_info.h"
 #include "heed/outputs/writers.h"
@@ -160,10 +161,10 @@ constexpr const char *kModelHelp =
 
 void add_compute_type_option(CLI::App *cmd, std::string &value) {
   cmd->add_option("--compute-type", value,
-                  "Dense-layer arithmetic: float32, int8 (per-channel int8 weights, VNNI) or "
-                  "auto (default: the model's own, int8 for models written by heed convert "
-                  "--quantize int8, else float32)")
-      ->check(CLI::IsMember({"float32", "int8", "auto"}));
+                  "Dense-layer arithmetic: float32, int8 (per-channel int8 weights), bfloat16 "
+                  "(AVX512-BF16 or AMX only) or auto (default: the model's own, int8 or "
+                  "bfloat16 for models written by heed convert --quantize, else float32)")
+      ->check(CLI::IsMember({"float32", "int8", "bfloat16", "auto"}));
 }
 
 heed::LoadOptions load_options(const std::string &compute_type) {
@@ -172,6 +173,12 @@ heed::LoadOptions load_options(const std::string &compute_type) {
     o.compute_type = heed::ops::ComputeType::float32;
   else if (compute_type == "int8")
     o.compute_type = heed::ops::ComputeType::int8;
+  else if (compute_type == "bfloat16") {
+    if (!heed::ops::has_bfloat16_kernels())
+      throw heed::OptionError("--compute-type bfloat16: " +
+                              heed::ops::bfloat16_unavailable_reason());
+    o.compute_type = heed::ops::ComputeType::bfloat16;
+  }
   return o;
 }
 
@@ -286,9 +293,9 @@ int main(int argc, char **argv) {
       ->check(at_least(1));
   bench
       ->add_option("--compute-type", bench_types,
-                   "Compute types to measure (default: float32,int8)")
+                   "Compute types to measure: float32, int8, bfloat16 (default: float32,int8)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"float32", "int8"}));
+      ->check(CLI::IsMember({"float32", "int8", "bfloat16"}));
   bench
       ->add_option("--settings", bench_settings,
                    "End-to-end settings BATCHxBEAM, comma-separated; tokens:NxBEAM batches by "
@@ -304,11 +311,12 @@ int main(int argc, char **argv) {
   heed::ConvertJob convert_job;
   std::string quantize;
   auto *convert = app.add_subcommand(
-      "convert", "Write a quantized copy of a model (int8 weights, same Hugging Face layout)");
+      "convert",
+      "Write a copy of a model with int8 or bfloat16 weights (same Hugging Face layout)");
   convert->add_option("-m,--model", convert_job.model_dir, kModelHelp);
-  convert->add_option("--quantize", quantize, "Weight type to write: int8")
+  convert->add_option("--quantize", quantize, "Weight type to write: int8 or bfloat16")
       ->required()
-      ->check(CLI::IsMember({"int8"}));
+      ->check(CLI::IsMember({"int8", "bfloat16"}));
   convert->add_option("-o,--output", convert_job.output_dir, "New model directory")->required();
 
   std::vector<std::string> shard_files;
@@ -392,6 +400,8 @@ int main(int argc, char **argv) {
       std::cout << heed::format_benchmark(heed::run_benchmark(bench_model, lines, bench_options));
     } else if (*convert) {
       convert_job.model_dir = heed::resolve_model_dir(convert_job.model_dir);
+      convert_job.quantize =
+          quantize == "bfloat16" ? heed::ops::ComputeType::bfloat16 : heed::ops::ComputeType::int8;
       const auto report = heed::run_convert(convert_job);
       std::cout << heed::format_convert_report(convert_job, report);
     } else if (*merge) {

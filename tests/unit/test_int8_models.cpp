@@ -93,7 +93,8 @@ TEST_CASE("convert refuses what it cannot do", "[int8][cli]") {
   auto again = run_heed("convert -m '" + out.string() + "' --quantize int8 -o '" +
                         (heed::test::temp_dir() / "q8-twice").string() + "'");
   CHECK(again.exit_code == 3);
-  CHECK(again.err.find("already quantized to int8") != std::string::npos);
+  CHECK(again.err.find("already converted to int8 (config.json heed_quantization)") !=
+        std::string::npos);
 
   auto busy = run_heed("convert -m '" + kFixture + "' --quantize int8 -o '" + out.string() + "'");
   CHECK(busy.exit_code == 4);

@@ -6,7 +6,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "heed/core/error.h"
+#include "heed/ops/bfloat16.h"
 #include "heed/ops/context.h"
+#include "heed/ops/cpu_isa.h"
 #include "heed/ops/post_ops.h"
 #include "heed/ops/primitive_cache.h"
 #include "heed/ops/quantize.h"
@@ -18,6 +21,7 @@ struct PackedWeights::Impl {
   int64_t N = 0, K = 0;
   dnnl::memory packed; // owns the reordered weights (and int8 compensation)
   std::vector<float> scales;
+  int weight_levels = 0; // int8: largest |quantized weight|
 };
 
 namespace {
@@ -30,11 +34,23 @@ using dt = memory::data_type;
 // type, not on the number of rows, so packing against one row count serves all.
 constexpr int64_t kPackingRows = 32;
 
-dt weight_type(ComputeType type) { return type == ComputeType::int8 ? dt::s8 : dt::f32; }
+dt weight_type(ComputeType type) {
+  switch (type) {
+  case ComputeType::int8:
+    return dt::s8;
+  case ComputeType::bfloat16:
+    return dt::bf16;
+  case ComputeType::float32:
+    break;
+  }
+  return dt::f32;
+}
 
-// A torch weight W[N,K] row-major is the K x N matrix with strides (1, K).
+// A torch weight W[N,K] row-major is the K x N matrix with strides (1, K):
+// int8 once quantized, else the float32 weights (the reorder into the packed
+// layout rounds them to bfloat16, to nearest even).
 memory::desc plain_weights_desc(ComputeType type, int64_t K, int64_t N) {
-  return memory::desc({K, N}, weight_type(type), memory::dims{1, K});
+  return memory::desc({K, N}, type == ComputeType::int8 ? dt::s8 : dt::f32, memory::dims{1, K});
 }
 
 struct Shape {
@@ -46,6 +62,8 @@ struct Shape {
 };
 
 // float32: y = act(x·W + b) with the bias in the matmul, or y += x·W + b.
+// bfloat16: the same with x converted to a dense bfloat16 copy (oneDNN 2.6
+// multiplies bfloat16 by bfloat16 only), accumulating and writing float32.
 // int8: a dense product scaled per column by the weight scales (a binary
 // post-op: oneDNN 2.6 runs its VNNI kernels neither with per-row binary
 // post-ops nor with output scales given at run time); the per-row activation
@@ -53,8 +71,9 @@ struct Shape {
 dnnl::matmul::primitive_desc make_primitive_desc(const Shape &s, const memory::desc &weights) {
   auto &ctx = context();
   const bool int8 = s.type == ComputeType::int8;
-  memory::desc src = int8 ? memory::desc({s.M, s.K}, dt::s8, tag::ab)
-                          : memory::desc({s.M, s.K}, dt::f32, memory::dims{s.ldx, 1});
+  memory::desc src = s.type == ComputeType::float32
+                         ? memory::desc({s.M, s.K}, dt::f32, memory::dims{s.ldx, 1})
+                         : memory::desc({s.M, s.K}, weight_type(s.type), tag::ab);
   memory::desc dst({s.M, s.N}, dt::f32, memory::dims{s.ldy, 1});
   memory::desc row({1, s.N}, dt::f32, tag::ab);
   dnnl::post_ops ops;
@@ -69,7 +88,28 @@ dnnl::matmul::primitive_desc make_primitive_desc(const Shape &s, const memory::d
   attr.set_post_ops(ops);
   auto desc = !int8 && s.has_bias ? dnnl::matmul::desc(src, weights, row, dst)
                                   : dnnl::matmul::desc(src, weights, dst);
-  return dnnl::matmul::primitive_desc(desc, attr, ctx.engine);
+  dnnl::matmul::primitive_desc pd;
+  try {
+    pd = dnnl::matmul::primitive_desc(desc, attr, ctx.engine);
+  } catch (const dnnl::error &) {
+    if (s.type != ComputeType::bfloat16)
+      throw;
+    pd = {};
+  }
+  // oneDNN falls back to its reference kernels (hundreds of times slower) or
+  // to none for bfloat16 where the processor lacks it: refuse rather than run
+  // them silently. Model loading checks the processor first (cpu_isa.h); this
+  // catches any shape the optimized kernels would still leave out.
+  if (s.type == ComputeType::bfloat16 &&
+      (!pd || std::string(pd.impl_info_str()).rfind("ref", 0) == 0))
+    throw OptionError("compute type bfloat16: oneDNN has no optimized kernel for a " +
+                      std::to_string(s.M) + "x" + std::to_string(s.K) + " by " +
+                      std::to_string(s.K) + "x" + std::to_string(s.N) + " matmul here (" +
+                      (pd ? std::string(pd.impl_info_str()) : std::string("none")) + "; " +
+                      (has_bfloat16_kernels() ? "oneDNN reports " + cpu_isa_name()
+                                              : bfloat16_unavailable_reason()) +
+                      ")");
+  return pd;
 }
 
 // Memory objects are handles: rebinding a data pointer updates `args` too.
@@ -104,26 +144,35 @@ PrimitiveCache<PackedPrimitive> &primitive_cache() {
   return cache;
 }
 
-// Per-thread buffers reused across calls: quantized activations, their row
-// scales and the scaled product. They only grow, so a warm decoding loop
-// allocates nothing.
-struct Int8Scratch {
+// Per-thread buffers reused across calls: quantized (int8) or converted
+// (bfloat16) activations, their row scales and the scaled product. They only
+// grow, so a warm decoding loop allocates nothing.
+struct Scratch {
   std::vector<int8_t> quantized;
+  std::vector<uint16_t> bfloat16;
   std::vector<float> row_scales;
   std::vector<float> product;
 };
-Int8Scratch &int8_scratch() {
-  thread_local Int8Scratch scratch;
+Scratch &scratch_buffers() {
+  thread_local Scratch scratch;
   return scratch;
 }
 
+template <typename T> void grow(std::vector<T> &v, int64_t n) {
+  if (v.size() < static_cast<size_t>(n))
+    v.resize(static_cast<size_t>(n));
+}
+
 // The int8 matmul itself always writes a dense product without bias or
-// activation (see make_primitive_desc).
+// activation (see make_primitive_desc); int8 and bfloat16 read a dense copy
+// of the activations.
 Shape shape_of(const PackedWeights &w, int64_t M, int64_t ldx, int64_t ldy, bool has_bias,
                Activation act, bool accumulate) {
   if (w.type() == ComputeType::int8)
     return Shape{w.type(),    M,     w.inputs(),       w.outputs(), w.inputs(),
                  w.outputs(), false, Activation::none, false};
+  if (w.type() == ComputeType::bfloat16)
+    ldx = w.inputs();
   return Shape{w.type(), M, w.inputs(), w.outputs(), ldx, ldy, has_bias, act, accumulate};
 }
 
@@ -192,6 +241,29 @@ void finish_int8(const float *product, const float *row_scales, const float *bia
 
 } // namespace
 
+void quantize_int8_weights(const float *w, int64_t N, int64_t K, int levels, int8_t *q,
+                           float *scales) {
+  if (levels < 1 || levels > kInt8Levels)
+    throw std::logic_error("quantize_int8_weights: levels must be in [1, 127]");
+  quantize_rows(w, N, K, K, q, scales, kInt8Levels);
+  if (levels == kInt8Levels)
+    return;
+    // Narrowed from the 8-bit weights, exactly as a model converted to int8 is:
+    // its 8-bit values are read back as q x scale and quantized again. (On the
+    // shipped model, narrowing and quantizing straight to 7 bits score alike:
+    // see README.md.)
+#pragma omp parallel
+  {
+    std::vector<float> row(static_cast<size_t>(K));
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < N; ++n) {
+      for (int64_t k = 0; k < K; ++k)
+        row[k] = static_cast<float>(q[n * K + k]) * scales[n];
+      quantize_rows(row.data(), 1, K, K, q + n * K, scales + n, levels);
+    }
+  }
+}
+
 PackedWeights::PackedWeights(const float *w, int64_t N, int64_t K, ComputeType type) {
   auto impl = std::make_shared<Impl>();
   impl->type = type;
@@ -202,7 +274,8 @@ PackedWeights::PackedWeights(const float *w, int64_t N, int64_t K, ComputeType t
   if (type == ComputeType::int8) {
     quantized.resize(static_cast<size_t>(N * K));
     impl->scales.resize(static_cast<size_t>(N));
-    quantize_rows(w, N, K, K, quantized.data(), impl->scales.data());
+    impl->weight_levels = int8_kernels().weight_levels;
+    quantize_int8_weights(w, N, K, impl->weight_levels, quantized.data(), impl->scales.data());
     plain = quantized.data();
   }
   auto &ctx = context();
@@ -223,6 +296,7 @@ size_t PackedWeights::bytes() const {
   return impl_->packed.get_desc().get_size() + impl_->scales.size() * sizeof(float);
 }
 const std::vector<float> &PackedWeights::scales() const { return impl_->scales; }
+int PackedWeights::weight_levels() const { return impl_->weight_levels; }
 
 void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bias, float *y,
             int64_t ldy, int64_t M, Activation act, bool accumulate) {
@@ -240,8 +314,15 @@ void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bi
   auto &p = primitive_cache().get(key, [&] { return make_primitive(s, impl.packed.get_desc()); });
   p.weights.set_data_handle(impl.packed.get_data_handle());
   auto &ctx = context();
+  Scratch &scratch = scratch_buffers();
   if (!int8) {
-    p.src.set_data_handle(const_cast<float *>(x));
+    if (impl.type == ComputeType::bfloat16) {
+      grow(scratch.bfloat16, M * impl.K);
+      to_bfloat16_rows(x, M, impl.K, ldx, scratch.bfloat16.data());
+      p.src.set_data_handle(scratch.bfloat16.data());
+    } else {
+      p.src.set_data_handle(const_cast<float *>(x));
+    }
     p.dst.set_data_handle(y);
     if (has_bias)
       p.bias.set_data_handle(const_cast<float *>(bias));
@@ -249,11 +330,6 @@ void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bi
     ctx.stream.wait();
     return;
   }
-  Int8Scratch &scratch = int8_scratch();
-  auto grow = [](auto &v, int64_t n) {
-    if (v.size() < static_cast<size_t>(n))
-      v.resize(static_cast<size_t>(n));
-  };
   grow(scratch.quantized, M * impl.K);
   grow(scratch.row_scales, M);
   // A dense output without a residual to add takes the product directly and

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -35,9 +36,9 @@ float max_abs_portable(const float *x, int64_t n) {
 
 // The clamp keeps -128 out and guards against values above the scale's
 // maximum.
-void quantize_portable(const float *x, int64_t n, float inverse_scale, int8_t *q) {
+void quantize_portable(const float *x, int64_t n, float inverse_scale, float levels, int8_t *q) {
   for (int64_t i = 0; i < n; ++i) {
-    const float v = std::fmin(std::fmax(x[i] * inverse_scale, -127.f), 127.f);
+    const float v = std::fmin(std::fmax(x[i] * inverse_scale, -levels), levels);
     q[i] = static_cast<int8_t>(round_half_away(v));
   }
 }
@@ -64,10 +65,10 @@ __attribute__((target("avx512f"))) float max_abs_avx512(const float *x, int64_t 
   return _mm512_reduce_max_ps(m);
 }
 
-__attribute__((target("avx512f"))) void quantize_avx512(const float *x, int64_t n,
-                                                        float inverse_scale, int8_t *q) {
+__attribute__((target("avx512f"))) void
+quantize_avx512(const float *x, int64_t n, float inverse_scale, float levels, int8_t *q) {
   const __m512 scale = _mm512_set1_ps(inverse_scale);
-  const __m512 low = _mm512_set1_ps(-127.f), high = _mm512_set1_ps(127.f);
+  const __m512 low = _mm512_set1_ps(-levels), high = _mm512_set1_ps(levels);
   const __m512 half = _mm512_set1_ps(0.5f);
   const __m512i sign_bit = _mm512_set1_epi32(static_cast<int>(0x80000000u));
   const __m512i one = _mm512_castps_si512(_mm512_set1_ps(1.f));
@@ -91,7 +92,7 @@ __attribute__((target("avx512f"))) void quantize_avx512(const float *x, int64_t 
 
 struct Kernels {
   float (*max_abs)(const float *, int64_t);
-  void (*quantize)(const float *, int64_t, float, int8_t *);
+  void (*quantize)(const float *, int64_t, float, float, int8_t *);
 };
 
 Kernels select_kernels() {
@@ -103,7 +104,10 @@ Kernels select_kernels() {
 }
 
 void quantize_rows_with(const Kernels &k, const float *x, int64_t rows, int64_t cols, int64_t ld,
-                        int8_t *q, float *scales) {
+                        int8_t *q, float *scales, int levels) {
+  if (levels < 1 || levels > 127)
+    throw std::logic_error("quantize_rows: levels must be in [1, 127]");
+  const float top = static_cast<float>(levels);
   // Every weight of a model quantized at load, and encoder batches of millions
   // of activations per matmul, run on all threads. Small (decoding-step)
   // matrices stay on the calling thread, below the cost of a parallel region.
@@ -111,23 +115,23 @@ void quantize_rows_with(const Kernels &k, const float *x, int64_t rows, int64_t 
 #pragma omp parallel for if (parallel) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float m = k.max_abs(x + r * ld, cols);
-    const float scale = m > 0.f ? m / 127.f : 1.f;
+    const float scale = m > 0.f ? m / top : 1.f;
     scales[r] = scale;
-    k.quantize(x + r * ld, cols, 1.f / scale, q + r * cols);
+    k.quantize(x + r * ld, cols, 1.f / scale, top, q + r * cols);
   }
 }
 
 } // namespace
 
-void quantize_rows(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q,
-                   float *scales) {
+void quantize_rows(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q, float *scales,
+                   int levels) {
   static const Kernels kernels = select_kernels();
-  quantize_rows_with(kernels, x, rows, cols, ld, q, scales);
+  quantize_rows_with(kernels, x, rows, cols, ld, q, scales, levels);
 }
 
 void quantize_rows_portable(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q,
-                            float *scales) {
-  quantize_rows_with({max_abs_portable, quantize_portable}, x, rows, cols, ld, q, scales);
+                            float *scales, int levels) {
+  quantize_rows_with({max_abs_portable, quantize_portable}, x, rows, cols, ld, q, scales, levels);
 }
 
 } // namespace heed::ops
