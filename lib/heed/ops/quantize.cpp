@@ -6,7 +6,7 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-#define HEED_HAVE_AVX512_KERNELS 1
+#define HEED_HAVE_X86_KERNELS 1
 #endif
 
 namespace heed::ops {
@@ -16,8 +16,9 @@ namespace {
 // million values per decoding step of a 32-sentence batch. Written portably,
 // GCC keeps them scalar (the selects and the float-to-int conversion do not
 // vectorize without -ffast-math), which made quantization cost as much as the
-// VNNI matmuls it feeds; hence explicit AVX-512 kernels, picked at run time so
-// that the binary stays portable, with the portable loops as the fallback.
+// VNNI matmuls it feeds; hence explicit AVX-512 and AVX2 kernels, picked at
+// run time so that the binary stays portable, with the portable loops as the
+// fallback.
 // Both compute the same values bit for bit (a unit test checks it).
 
 // Rounding half away from zero, exactly: trunc(v + 0.5) would round
@@ -43,7 +44,7 @@ void quantize_portable(const float *x, int64_t n, float inverse_scale, float lev
   }
 }
 
-#ifdef HEED_HAVE_AVX512_KERNELS
+#ifdef HEED_HAVE_X86_KERNELS
 
 // GCC 12's intrinsics start vectors from _mm512_undefined_*() and then warn
 // about them (GCC bug 105593).
@@ -86,6 +87,47 @@ quantize_avx512(const float *x, int64_t n, float inverse_scale, float levels, in
   }
 }
 
+// AVX2 (Zen 2/3, Haswell to Coffee Lake): 8 lanes, the tails through the
+// portable loops, which compute the same values.
+
+__attribute__((target("avx2"))) float max_abs_avx2(const float *x, int64_t n) {
+  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  __m256 m = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    m = _mm256_max_ps(m, _mm256_and_ps(_mm256_loadu_ps(x + i), magnitude));
+  __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+  return std::max(_mm_cvtss_f32(h), max_abs_portable(x + i, n - i));
+}
+
+__attribute__((target("avx2"))) void quantize_avx2(const float *x, int64_t n, float inverse_scale,
+                                                   float levels, int8_t *q) {
+  const __m256 scale = _mm256_set1_ps(inverse_scale);
+  const __m256 low = _mm256_set1_ps(-levels), high = _mm256_set1_ps(levels);
+  const __m256 half = _mm256_set1_ps(0.5f);
+  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  const __m256 sign_bit = _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(0x80000000u)));
+  const __m256 one = _mm256_set1_ps(1.f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + i), scale);
+    v = _mm256_min_ps(_mm256_max_ps(v, low), high);
+    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 round_up =
+        _mm256_cmp_ps(_mm256_and_ps(_mm256_sub_ps(v, t), magnitude), half, _CMP_GE_OQ);
+    const __m256 signed_one = _mm256_or_ps(_mm256_and_ps(v, sign_bit), one);
+    const __m256 r = _mm256_add_ps(t, _mm256_and_ps(round_up, signed_one));
+    const __m256i w = _mm256_cvttps_epi32(r);
+    // |values| <= 127: the saturating packs keep them as they are, in order.
+    const __m128i words =
+        _mm_packs_epi32(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i *>(q + i), _mm_packs_epi16(words, words));
+  }
+  quantize_portable(x + i, n - i, inverse_scale, levels, q + i);
+}
+
 #pragma GCC diagnostic pop
 
 #endif
@@ -96,9 +138,11 @@ struct Kernels {
 };
 
 Kernels select_kernels() {
-#ifdef HEED_HAVE_AVX512_KERNELS
+#ifdef HEED_HAVE_X86_KERNELS
   if (__builtin_cpu_supports("avx512f"))
     return {max_abs_avx512, quantize_avx512};
+  if (__builtin_cpu_supports("avx2"))
+    return {max_abs_avx2, quantize_avx2};
 #endif
   return {max_abs_portable, quantize_portable};
 }
