@@ -1,6 +1,7 @@
-// bfloat16 end to end: `heed convert --quantize bfloat16` writes BF16 weight
-// matrices that load as their exact values, and --compute-type bfloat16 runs
-// only where oneDNN has bfloat16 kernels, refused with exit 2 elsewhere.
+// Converted models end to end: heed convert --quantize int8|bfloat16 writes a
+// model heed loads directly, with the same results as quantizing at load; a
+// bfloat16 one loads as its exact rounded weights, and --compute-type bfloat16
+// runs only where oneDNN has bfloat16 kernels (exit 2 elsewhere).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -26,13 +27,15 @@ const std::string kFixture = std::string(HEED_TEST_DATA) + "/tiny-joint";
 const std::string kSentences =
     "'Two dogs play in the snow.' 'Hello world' 'A man in a blue shirt is standing on a ladder.'";
 
-fs::path converted_bf16(const std::string &name) {
+// kFixture converted to `type` (int8 or bfloat16) in a fresh directory.
+fs::path converted(const std::string &name, const std::string &type = "int8") {
   const fs::path out = heed::test::temp_dir() / name;
   fs::remove_all(out);
   const auto r =
-      run_heed("convert -m '" + kFixture + "' --quantize bfloat16 -o '" + out.string() + "'");
+      run_heed("convert -m '" + kFixture + "' --quantize " + type + " -o '" + out.string() + "'");
   REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("converted to bfloat16") != std::string::npos);
+  CHECK(r.out.find((type == "int8" ? "quantized to " : "converted to ") + type) !=
+        std::string::npos);
   return out;
 }
 
@@ -63,9 +66,96 @@ const std::string kAvx2 = "export ONEDNN_MAX_CPU_ISA=AVX2;";
 
 } // namespace
 
+TEST_CASE("heed convert writes I8 matrices with scales, and a marked config", "[int8][cli]") {
+  const fs::path out = converted("q8");
+  for (const char *file : {"config.json", "generation_config.json", "model.safetensors",
+                           "source.spm", "target.spm", "vocab.json"})
+    CHECK(fs::exists(out / file));
+  const auto config = nlohmann::json::parse(std::ifstream(out / "config.json"));
+  CHECK(config["heed_quantization"]["weights"] == "int8");
+  const auto parts = heed::test::read_safetensors(out / "model.safetensors");
+  const auto &h = parts.header;
+  const std::string fc1 = "model.encoder.layers.0.fc1.weight";
+  CHECK(h[fc1]["dtype"] == "I8");
+  CHECK(h[fc1 + "_scale"]["dtype"] == "F32");
+  CHECK(h[fc1 + "_scale"]["shape"] == nlohmann::json::array({h[fc1]["shape"][0]}));
+  CHECK(h["model.encoder.layers.0.fc1.bias"]["dtype"] == "F32");
+  CHECK(h["model.shared.weight"]["dtype"] == "I8");
+  // Float32 matrices are 4 bytes a value, int8 1 (+ a scale per row).
+  CHECK(fs::file_size(out / "model.safetensors") <
+        0.45 * fs::file_size(fs::path(kFixture) / "model.safetensors"));
+
+  auto model = heed::MarianModel::load(out.string());
+  CHECK(model->compute_type == heed::ops::ComputeType::int8);
+  auto as_float = heed::MarianModel::load(out.string(), {heed::ops::ComputeType::float32});
+  CHECK(as_float->compute_type == heed::ops::ComputeType::float32);
+}
+
+TEST_CASE("a converted model translates as quantizing at load does", "[int8][cli]") {
+  const fs::path out = converted("q8-same");
+  const auto at_load =
+      run_heed("translate -m '" + kFixture + "' --compute-type int8 --format jsonl " + kSentences);
+  const auto loaded = run_heed("translate -m '" + out.string() + "' --format jsonl " + kSentences);
+  REQUIRE(at_load.exit_code == 0);
+  REQUIRE(loaded.exit_code == 0);
+  CHECK(loaded.out == at_load.out);
+
+  // Scores of the same translations: int8 stays close to float32.
+  const auto dir = heed::test::temp_dir();
+  std::ofstream(dir / "src.txt") << "Two dogs play in the snow.\nHello world\n";
+  std::ofstream(dir / "tgt.txt") << "Zwei Hunde spielen im Schnee.\nHallo Welt\n";
+  const std::string files = " --source '" + (dir / "src.txt").string() + "' --target '" +
+                            (dir / "tgt.txt").string() + "'";
+  const auto f32 = run_heed("score -m '" + kFixture + "'" + files);
+  const auto i8 = run_heed("score -m '" + out.string() + "'" + files);
+  REQUIRE(f32.exit_code == 0);
+  REQUIRE(i8.exit_code == 0);
+  std::istringstream a(f32.out), b(i8.out);
+  double x = 0, y = 0;
+  int lines = 0;
+  while (a >> x && b >> y) {
+    CHECK(std::fabs(x - y) < 0.02 * std::fabs(x));
+    std::string rest;
+    std::getline(a, rest);
+    std::getline(b, rest);
+    ++lines;
+  }
+  CHECK(lines == 2);
+}
+
+TEST_CASE("convert refuses what it cannot do", "[int8][cli]") {
+  const fs::path out = converted("q8-again");
+  auto again = run_heed("convert -m '" + out.string() + "' --quantize int8 -o '" +
+                        (heed::test::temp_dir() / "q8-twice").string() + "'");
+  CHECK(again.exit_code == 3);
+  CHECK(again.err.find("already converted to int8 (config.json heed_quantization)") !=
+        std::string::npos);
+
+  auto busy = run_heed("convert -m '" + kFixture + "' --quantize int8 -o '" + out.string() + "'");
+  CHECK(busy.exit_code == 4);
+  CHECK(busy.err ==
+        "heed: error: " + out.string() + ": exists and is not empty; choose a new directory\n");
+
+  auto bad_type = run_heed("convert -m '" + kFixture + "' --quantize int4 -o /tmp/x");
+  CHECK(bad_type.exit_code == 2);
+
+  // An I8 matrix whose scales are missing is a model error, not garbage output.
+  const fs::path broken = heed::test::temp_dir() / "q8-broken";
+  fs::remove_all(broken);
+  fs::copy(out, broken);
+  auto parts = heed::test::read_safetensors(broken / "model.safetensors");
+  parts.header.erase("model.encoder.layers.0.fc1.weight_scale");
+  heed::test::write_safetensors(broken / "model.safetensors", parts.header.dump(), parts.data);
+  auto missing = run_heed("translate -m '" + broken.string() + "' 'Hello'");
+  CHECK(missing.exit_code == 3);
+  CHECK(missing.err.find("tensor 'model.encoder.layers.0.fc1.weight' is I8 but its scales "
+                         "'model.encoder.layers.0.fc1.weight_scale' are missing") !=
+        std::string::npos);
+}
+
 TEST_CASE("heed convert --quantize bfloat16 rounds the weight matrices to nearest even",
           "[bf16][cli]") {
-  const fs::path out = converted_bf16("bf16");
+  const fs::path out = converted("bf16", "bfloat16");
   const auto config = nlohmann::json::parse(std::ifstream(out / "config.json"));
   CHECK(config["heed_quantization"]["weights"] == "bfloat16");
   const auto original = heed::test::read_safetensors(fs::path(kFixture) / "model.safetensors");
@@ -106,7 +196,7 @@ TEST_CASE("heed convert --quantize bfloat16 rounds the weight matrices to neares
 }
 
 TEST_CASE("a bfloat16 model loaded as float32 computes with the rounded weights", "[bf16][cli]") {
-  const fs::path out = converted_bf16("bf16-as-f32");
+  const fs::path out = converted("bf16-as-f32", "bfloat16");
   // The same model with the rounding done here, stored as F32.
   const fs::path rounded = heed::test::copy_fixture("tiny-joint", "bf16-rounded-f32");
   auto parts = heed::test::read_safetensors(rounded / "model.safetensors");
@@ -169,7 +259,7 @@ TEST_CASE("--compute-type bfloat16 translates close to float32 where it runs", "
                                     << " here; bfloat16 needs AVX512-BF16 or AMX");
     return;
   }
-  const fs::path out = converted_bf16("bf16-run");
+  const fs::path out = converted("bf16-run", "bfloat16");
   const auto at_load = run_heed("translate -m '" + kFixture +
                                 "' --compute-type bfloat16 --format jsonl " + kSentences);
   const auto loaded = run_heed("translate -m '" + out.string() + "' --format jsonl " + kSentences);
@@ -205,7 +295,7 @@ TEST_CASE("heed info names the int8 kernel path and bfloat16 support", "[int8][b
 }
 
 TEST_CASE("convert refuses a converted model and float32", "[bf16][cli]") {
-  const fs::path out = converted_bf16("bf16-again");
+  const fs::path out = converted("bf16-again", "bfloat16");
   for (const char *type : {"int8", "bfloat16"}) {
     auto again = run_heed("convert -m '" + out.string() + "' --quantize " + type + " -o '" +
                           (heed::test::temp_dir() / "bf16-twice").string() + "'");
