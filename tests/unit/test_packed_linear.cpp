@@ -131,6 +131,8 @@ TEST_CASE("int8 linear computes exactly the quantized product", "[ops][int8]") {
           worst_vs_float = std::max(worst_vs_float, std::fabs(y[i * N + j] - exact));
           largest = std::max(largest, std::fabs(exact));
         }
+      INFO("M=" << M << " act " << static_cast<int>(act) << " accumulate " << accumulate
+                << " bias " << with_bias);
       // The quantized arithmetic itself is exact up to float32 rounding...
       CHECK(worst_error < 1e-5);
       // ...and it stays close to the float32 product.

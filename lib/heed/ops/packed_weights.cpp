@@ -2,6 +2,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <cstring>
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
@@ -21,7 +22,9 @@ struct PackedWeights::Impl {
   int64_t N = 0, K = 0;
   dnnl::memory packed; // owns the reordered weights (and int8 compensation)
   std::vector<float> scales;
-  int weight_levels = 0; // int8: largest |quantized weight|
+  int weight_levels = 0;    // int8: largest |quantized weight|
+  bool convolution = false; // int8 without VNNI: a 1x1 convolution (see Shape)
+  std::vector<int32_t> shift_compensation; // convolution: 128 x each weight row's sum
 };
 
 namespace {
@@ -30,8 +33,9 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-// The blocked weight layout oneDNN's matmul picks depends on K, N and the data
-// type, not on the number of rows, so packing against one row count serves all.
+// The blocked weight layout oneDNN picks depends on K, N and the data type, not
+// on the number of rows, so packing against one row count serves all (each
+// primitive checks it: make_primitive).
 constexpr int64_t kPackingRows = 32;
 
 dt weight_type(ComputeType type) {
@@ -53,13 +57,29 @@ memory::desc plain_weights_desc(ComputeType type, int64_t K, int64_t N) {
   return memory::desc({K, N}, type == ComputeType::int8 ? dt::s8 : dt::f32, memory::dims{1, K});
 }
 
+// convolution: int8 without VNNI runs as a 1x1 convolution over an M x 1
+// image with K input and N output channels, channels last, which is the same
+// memory as x[M,K] and y[M,N]. oneDNN 2.6's int8 matmul there (gemm:jit)
+// repacks the weights and their compensation at every call: 3.7 ms of CPU for
+// a 1 x 512 by 512 x 2048 product against 0.045 ms for the convolution
+// (jit_uni_int8_1x1:avx2, weights reordered once), 45 vs 1.2 ms for a
+// 58,101-entry vocabulary projection; still 1.9x at 128 rows. Its source is
+// u8 (the s8 activations + 128, with 128 x the weight row sums taken off the
+// int32 sums in finish_int8): with an s8 source, oneDNN's convolutions
+// without VNNI halve the weights themselves (rounding them again) to avoid
+// the saturation that heed's 7-bit weights already rule out.
 struct Shape {
   ComputeType type;
   int64_t M, K, N, ldx, ldy;
   bool has_bias;
   Activation act;
   bool accumulate;
+  bool convolution;
 };
+
+memory::desc convolution_weights_desc(int64_t N, int64_t K, tag layout) {
+  return memory::desc({N, K, 1, 1}, dt::s8, layout);
+}
 
 // float32: y = act(x·W + b) with the bias in the matmul, or y += x·W + b.
 // bfloat16: the same with x converted to a dense bfloat16 copy (oneDNN 2.6
@@ -68,9 +88,19 @@ struct Shape {
 // post-op: oneDNN 2.6 runs its VNNI kernels neither with per-row binary
 // post-ops nor with output scales given at run time); the per-row activation
 // scales, bias, residual and activation follow in finish_int8().
-dnnl::matmul::primitive_desc make_primitive_desc(const Shape &s, const memory::desc &weights) {
+dnnl::primitive_desc make_primitive_desc(const Shape &s, const memory::desc &weights) {
   auto &ctx = context();
   const bool int8 = s.type == ComputeType::int8;
+  if (s.convolution) {
+    // Dense exact int32 sums: the compensation, all scales, bias, residual
+    // and activation follow in finish_int8().
+    const memory::desc src({1, s.K, s.M, 1}, dt::u8, tag::nhwc);
+    const memory::desc dst({1, s.N, s.M, 1}, dt::s32, tag::nhwc);
+    const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                               dnnl::algorithm::convolution_direct, src, weights,
+                                               dst, {1, 1}, {0, 0}, {0, 0});
+    return dnnl::convolution_forward::primitive_desc(desc, ctx.engine);
+  }
   memory::desc src = s.type == ComputeType::float32
                          ? memory::desc({s.M, s.K}, dt::f32, memory::dims{s.ldx, 1})
                          : memory::desc({s.M, s.K}, weight_type(s.type), tag::ab);
@@ -114,7 +144,7 @@ dnnl::matmul::primitive_desc make_primitive_desc(const Shape &s, const memory::d
 
 // Memory objects are handles: rebinding a data pointer updates `args` too.
 struct PackedPrimitive {
-  dnnl::matmul matmul;
+  dnnl::primitive primitive; // matmul or convolution
   memory src, weights, dst, bias, column_scales;
   std::unordered_map<int, memory> args;
 };
@@ -122,14 +152,22 @@ struct PackedPrimitive {
 PackedPrimitive make_primitive(const Shape &s, const memory::desc &weights) {
   auto &ctx = context();
   const auto pd = make_primitive_desc(s, weights);
+  // The weights were packed once for kPackingRows rows; a primitive that
+  // wanted them in another layout would read them wrongly.
+  if (pd.weights_desc(0) != weights)
+    throw std::logic_error("ops::linear: oneDNN (" + std::string(pd.impl_info_str()) +
+                           ") wants another weight layout for " + std::to_string(s.M) +
+                           " rows than the one packed at load");
   PackedPrimitive p;
-  p.matmul = dnnl::matmul(pd);
-  p.src = memory(pd.src_desc(), ctx.engine, DNNL_MEMORY_NONE);
-  p.weights = memory(pd.weights_desc(), ctx.engine, DNNL_MEMORY_NONE);
-  p.dst = memory(pd.dst_desc(), ctx.engine, DNNL_MEMORY_NONE);
+  p.primitive = dnnl::primitive(pd);
+  p.src = memory(pd.src_desc(0), ctx.engine, DNNL_MEMORY_NONE);
+  p.weights = memory(pd.weights_desc(0), ctx.engine, DNNL_MEMORY_NONE);
+  p.dst = memory(pd.dst_desc(0), ctx.engine, DNNL_MEMORY_NONE);
   p.args = {{DNNL_ARG_SRC, p.src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, p.dst}};
   const memory::desc row({1, s.N}, dt::f32, tag::ab);
-  if (s.type == ComputeType::int8) {
+  // The convolution takes no further arguments: its column scales come in
+  // finish_int8().
+  if (s.type == ComputeType::int8 && !s.convolution) {
     p.column_scales = memory(row, ctx.engine, DNNL_MEMORY_NONE);
     p.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, p.column_scales);
   } else if (s.has_bias) {
@@ -151,7 +189,8 @@ struct Scratch {
   std::vector<int8_t> quantized;
   std::vector<uint16_t> bfloat16;
   std::vector<float> row_scales;
-  std::vector<float> product;
+  std::vector<float> product; // int8 matmul
+  std::vector<int32_t> sums;  // int8 convolution
 };
 Scratch &scratch_buffers() {
   thread_local Scratch scratch;
@@ -163,17 +202,18 @@ template <typename T> void grow(std::vector<T> &v, int64_t n) {
     v.resize(static_cast<size_t>(n));
 }
 
-// The int8 matmul itself always writes a dense product without bias or
-// activation (see make_primitive_desc); int8 and bfloat16 read a dense copy
-// of the activations.
+// The int8 product itself is always dense, without bias or activation (see
+// make_primitive_desc); int8 and bfloat16 read a dense copy of the
+// activations.
 Shape shape_of(const PackedWeights &w, int64_t M, int64_t ldx, int64_t ldy, bool has_bias,
                Activation act, bool accumulate) {
+  const PackedWeights::Impl &impl = w.impl();
   if (w.type() == ComputeType::int8)
     return Shape{w.type(),    M,     w.inputs(),       w.outputs(), w.inputs(),
-                 w.outputs(), false, Activation::none, false};
+                 w.outputs(), false, Activation::none, false,       impl.convolution};
   if (w.type() == ComputeType::bfloat16)
     ldx = w.inputs();
-  return Shape{w.type(), M, w.inputs(), w.outputs(), ldx, ldy, has_bias, act, accumulate};
+  return Shape{w.type(), M, w.inputs(), w.outputs(), ldx, ldy, has_bias, act, accumulate, false};
 }
 
 struct EltwisePrimitive {
@@ -200,43 +240,84 @@ void activate_in_place(float *y, int64_t M, int64_t N, int64_t ldy, Activation a
   ctx.stream.wait();
 }
 
+// Where finish_int8() reads the int8 product from (when not in place, in y).
+struct Int8Product {
+  // The matmul's float32 product, already scaled per column (binary post-op)...
+  const float *scaled = nullptr;
+  // ...or the convolution's int32 sums over u8 activations (q + 128), from
+  // which 128 x the weight row sums are taken, then scaled per column.
+  bool convolution = false;
+  const int32_t *sums = nullptr;
+  const int32_t *shift_compensation = nullptr;
+  const float *column_scales = nullptr;
+};
+
+// One row of finish_int8(): out = product · s + bias, or out += product · s +
+// bias. The flags are compile-time so that each loop vectorizes without
+// branches; in place (the product in `out` itself) it reads through that one
+// pointer, without an overlap check. int32 sums in place are read with
+// memcpy (the same bytes as float and as int32).
+template <bool kInPlace, bool kInt32, bool kAccumulate, bool kBias>
+void finish_row(const Int8Product &product, int64_t m, float s, const float *bias, float *out,
+                int64_t N) {
+  for (int64_t n = 0; n < N; ++n) {
+    float v;
+    if constexpr (kInt32) {
+      int32_t sum;
+      if constexpr (kInPlace)
+        std::memcpy(&sum, out + n, sizeof sum);
+      else
+        sum = product.sums[m * N + n];
+      v = static_cast<float>(sum - product.shift_compensation[n]) * product.column_scales[n];
+    } else {
+      v = kInPlace ? out[n] : product.scaled[m * N + n];
+    }
+    v = v * s;
+    if constexpr (kBias)
+      v = v + bias[n];
+    if constexpr (kAccumulate)
+      out[n] += v;
+    else
+      out[n] = v;
+  }
+}
+
+template <bool kInPlace, bool kAccumulate>
+void finish_row(const Int8Product &product, int64_t m, float s, const float *bias, float *out,
+                int64_t N) {
+  if (product.convolution)
+    bias ? finish_row<kInPlace, true, kAccumulate, true>(product, m, s, bias, out, N)
+         : finish_row<kInPlace, true, kAccumulate, false>(product, m, s, bias, out, N);
+  else
+    bias ? finish_row<kInPlace, false, kAccumulate, true>(product, m, s, bias, out, N)
+         : finish_row<kInPlace, false, kAccumulate, false>(product, m, s, bias, out, N);
+}
+
 // y = act(product · row scale + bias), or y += product · row scale + bias.
-// product may be y itself (dense, without accumulation).
-void finish_int8(const float *product, const float *row_scales, const float *bias, float *y,
-                 int64_t M, int64_t N, int64_t ldy, Activation act, bool accumulate) {
-  const bool in_place = product == y;
+// The product may be in y itself (dense, without accumulation).
+void finish_int8(const Int8Product &product, bool in_place, const float *row_scales,
+                 const float *bias, float *y, int64_t M, int64_t N, int64_t ldy, Activation act,
+                 bool accumulate) {
   const bool parallel = M * N >= (int64_t{1} << 16);
 #pragma omp parallel for if (parallel) schedule(static)
   for (int64_t m = 0; m < M; ++m) {
-    const float s = row_scales[m];
-    const float *p = product + m * N;
     float *out = y + m * ldy;
-    if (in_place) {
-      // One pointer, so that the loops vectorize without an overlap check.
-      if (bias)
-        for (int64_t n = 0; n < N; ++n)
-          out[n] = out[n] * s + bias[n];
-      else
-        for (int64_t n = 0; n < N; ++n)
-          out[n] *= s;
-    } else if (accumulate) {
-      if (bias)
-        for (int64_t n = 0; n < N; ++n)
-          out[n] += p[n] * s + bias[n];
-      else
-        for (int64_t n = 0; n < N; ++n)
-          out[n] += p[n] * s;
-    } else {
-      if (bias)
-        for (int64_t n = 0; n < N; ++n)
-          out[n] = p[n] * s + bias[n];
-      else
-        for (int64_t n = 0; n < N; ++n)
-          out[n] = p[n] * s;
-    }
+    if (in_place)
+      finish_row<true, false>(product, m, row_scales[m], bias, out, N);
+    else if (accumulate)
+      finish_row<false, true>(product, m, row_scales[m], bias, out, N);
+    else
+      finish_row<false, false>(product, m, row_scales[m], bias, out, N);
   }
   if (act != Activation::none)
     activate_in_place(y, M, N, ldy, act);
+}
+
+// s8 -> u8 by adding 128 (flipping the sign bit), in place.
+void shift_to_unsigned(int8_t *q, int64_t n) {
+  auto *bytes = reinterpret_cast<uint8_t *>(q);
+  for (int64_t i = 0; i < n; ++i)
+    bytes[i] ^= 0x80u;
 }
 
 } // namespace
@@ -275,15 +356,31 @@ PackedWeights::PackedWeights(const float *w, int64_t N, int64_t K, ComputeType t
     quantized.resize(static_cast<size_t>(N * K));
     impl->scales.resize(static_cast<size_t>(N));
     impl->weight_levels = int8_kernels().weight_levels;
+    impl->convolution = !int8_kernels().vnni;
     quantize_int8_weights(w, N, K, impl->weight_levels, quantized.data(), impl->scales.data());
     plain = quantized.data();
+    if (impl->convolution) {
+      impl->shift_compensation.resize(static_cast<size_t>(N));
+#pragma omp parallel for schedule(static)
+      for (int64_t n = 0; n < N; ++n) {
+        int32_t sum = 0;
+        for (int64_t k = 0; k < K; ++k)
+          sum += quantized[static_cast<size_t>(n * K + k)];
+        impl->shift_compensation[static_cast<size_t>(n)] = 128 * sum;
+      }
+    }
   }
   auto &ctx = context();
-  const memory::desc any({K, N}, weight_type(type), tag::any);
-  const Shape reference{type, kPackingRows, K, N, K, N, true, Activation::none, false};
-  const memory::desc packed_desc = make_primitive_desc(reference, any).weights_desc();
+  const memory::desc any = impl->convolution ? convolution_weights_desc(N, K, tag::any)
+                                             : memory::desc({K, N}, weight_type(type), tag::any);
+  const Shape reference{type, kPackingRows,     K,     N, K, N, true, Activation::none,
+                        false, impl->convolution};
+  const memory::desc packed_desc = make_primitive_desc(reference, any).weights_desc(0);
   impl->packed = memory(packed_desc, ctx.engine);
-  memory source(plain_weights_desc(type, K, N), ctx.engine, const_cast<void *>(plain));
+  // W[N,K] row-major is also the N x K x 1 x 1 convolution weight in oihw.
+  memory source(impl->convolution ? convolution_weights_desc(N, K, tag::oihw)
+                                  : plain_weights_desc(type, K, N),
+                ctx.engine, const_cast<void *>(plain));
   dnnl::reorder(source, impl->packed).execute(ctx.stream, source, impl->packed);
   ctx.stream.wait();
   impl_ = std::move(impl);
@@ -293,7 +390,8 @@ ComputeType PackedWeights::type() const { return impl_->type; }
 int64_t PackedWeights::outputs() const { return impl_->N; }
 int64_t PackedWeights::inputs() const { return impl_->K; }
 size_t PackedWeights::bytes() const {
-  return impl_->packed.get_desc().get_size() + impl_->scales.size() * sizeof(float);
+  return impl_->packed.get_desc().get_size() + impl_->scales.size() * sizeof(float) +
+         impl_->shift_compensation.size() * sizeof(int32_t);
 }
 const std::vector<float> &PackedWeights::scales() const { return impl_->scales; }
 int PackedWeights::weight_levels() const { return impl_->weight_levels; }
@@ -308,9 +406,16 @@ void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bi
   const bool int8 = impl.type == ComputeType::int8;
   const bool has_bias = bias != nullptr;
   const Shape s = shape_of(w, M, ldx, ldy, has_bias, act, accumulate);
-  const PrimitiveKey key{
-      static_cast<int64_t>(s.type), M,           s.K, s.N, s.ldx, s.ldy, s.has_bias,
-      static_cast<int64_t>(s.act),  s.accumulate};
+  const PrimitiveKey key{static_cast<int64_t>(s.type),
+                         M,
+                         s.K,
+                         s.N,
+                         s.ldx,
+                         s.ldy,
+                         s.has_bias,
+                         static_cast<int64_t>(s.act),
+                         s.accumulate,
+                         s.convolution};
   auto &p = primitive_cache().get(key, [&] { return make_primitive(s, impl.packed.get_desc()); });
   p.weights.set_data_handle(impl.packed.get_data_handle());
   auto &ctx = context();
@@ -326,7 +431,7 @@ void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bi
     p.dst.set_data_handle(y);
     if (has_bias)
       p.bias.set_data_handle(const_cast<float *>(bias));
-    p.matmul.execute(ctx.stream, p.args);
+    p.primitive.execute(ctx.stream, p.args);
     ctx.stream.wait();
     return;
   }
@@ -336,16 +441,34 @@ void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bi
   // is finished in place: no scratch as large as the logits or the encoder's
   // FFN activations, and one pass less over them.
   const bool in_place = !accumulate && ldy == impl.N;
-  if (!in_place)
-    grow(scratch.product, M * impl.N);
-  float *product = in_place ? y : scratch.product.data();
+  Int8Product product;
+  void *destination = y;
+  if (impl.convolution) {
+    if (!in_place) {
+      grow(scratch.sums, M * impl.N);
+      destination = scratch.sums.data();
+    }
+    product.convolution = true;
+    product.sums = scratch.sums.data();
+    product.shift_compensation = impl.shift_compensation.data();
+    product.column_scales = impl.scales.data();
+  } else {
+    if (!in_place) {
+      grow(scratch.product, M * impl.N);
+      destination = scratch.product.data();
+    }
+    product.scaled = scratch.product.data();
+    p.column_scales.set_data_handle(const_cast<float *>(impl.scales.data()));
+  }
   quantize_rows(x, M, impl.K, ldx, scratch.quantized.data(), scratch.row_scales.data());
+  if (impl.convolution)
+    shift_to_unsigned(scratch.quantized.data(), M * impl.K);
   p.src.set_data_handle(scratch.quantized.data());
-  p.column_scales.set_data_handle(const_cast<float *>(impl.scales.data()));
-  p.dst.set_data_handle(product);
-  p.matmul.execute(ctx.stream, p.args);
+  p.dst.set_data_handle(destination);
+  p.primitive.execute(ctx.stream, p.args);
   ctx.stream.wait();
-  finish_int8(product, scratch.row_scales.data(), bias, y, M, impl.N, ldy, act, accumulate);
+  finish_int8(product, in_place, scratch.row_scales.data(), bias, y, M, impl.N, ldy, act,
+              accumulate);
 }
 
 std::string linear_implementation(const PackedWeights &w, int64_t M, bool has_bias, Activation act,
