@@ -53,10 +53,11 @@ const Int8Kernels &int8_kernels() {
     const isa e = effective_isa();
     k.vnni = includes(e, isa::avx512_core_vnni) || includes(e, isa::avx2_vnni);
     k.weight_levels = k.vnni ? 127 : 63;
-    k.description = k.vnni ? "VNNI (" + cpu_isa_name() + "): 8-bit weights, exact int32 sums"
-                           : "no VNNI (" + cpu_isa_name() +
-                                 "): 7-bit weights (|q| <= 63), so that 16-bit pair sums "
-                                 "cannot saturate";
+    k.description =
+        k.vnni ? "VNNI (" + cpu_isa_name() + "): 8-bit weights, exact int32 sums, matmul kernels"
+               : "no VNNI (" + cpu_isa_name() +
+                     "): 7-bit weights (|q| <= 63), so that 16-bit pair sums "
+                     "cannot saturate; 1x1 convolution kernels";
     return k;
   }();
   return kernels;

@@ -19,9 +19,10 @@ std::string cpu_isa_name();
 // before widening; s8 activations reach it shifted to u8 (up to 255), so
 // 2 x 255 x 127 = 64770 would clip at 32767. Weights limited to |q| <= 63 keep
 // every pair sum within range (2 x 255 x 63 = 32130): exact again, at the cost
-// of one bit of weight precision.
+// of one bit of weight precision. There heed also multiplies through 1x1
+// convolutions rather than matmuls (packed_weights.cpp says why).
 struct Int8Kernels {
-  bool vnni = false;
+  bool vnni = false;       // else: 7-bit weights, 1x1 convolution kernels
   int weight_levels = 127; // largest |quantized weight|: 127 with VNNI, else 63
   std::string description; // one line for `heed info`
 };

@@ -22,8 +22,8 @@ struct PackedWeights::Impl {
   int64_t N = 0, K = 0;
   dnnl::memory packed; // owns the reordered weights (and int8 compensation)
   std::vector<float> scales;
-  int weight_levels = 0;    // int8: largest |quantized weight|
-  bool convolution = false; // int8 without VNNI: a 1x1 convolution (see Shape)
+  int weight_levels = 0;                   // int8: largest |quantized weight|
+  bool convolution = false;                // int8 without VNNI: a 1x1 convolution (see Shape)
   std::vector<int32_t> shift_compensation; // convolution: 128 x each weight row's sum
 };
 
@@ -373,7 +373,7 @@ PackedWeights::PackedWeights(const float *w, int64_t N, int64_t K, ComputeType t
   auto &ctx = context();
   const memory::desc any = impl->convolution ? convolution_weights_desc(N, K, tag::any)
                                              : memory::desc({K, N}, weight_type(type), tag::any);
-  const Shape reference{type, kPackingRows,     K,     N, K, N, true, Activation::none,
+  const Shape reference{type,  kPackingRows,     K, N, K, N, true, Activation::none,
                         false, impl->convolution};
   const memory::desc packed_desc = make_primitive_desc(reference, any).weights_desc(0);
   impl->packed = memory(packed_desc, ctx.engine);
