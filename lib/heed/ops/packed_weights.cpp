@@ -327,12 +327,12 @@ void quantize_int8_weights(const float *w, int64_t N, int64_t K, int levels, int
   if (levels < 1 || levels > kInt8Levels)
     throw std::logic_error("quantize_int8_weights: levels must be in [1, 127]");
   quantize_rows(w, N, K, K, q, scales, kInt8Levels);
+  // Narrower weights come from the 8-bit ones, exactly as a model converted
+  // to int8 is narrowed: its 8-bit values are read back as q x scale and
+  // quantized again. (On the shipped model, narrowing and quantizing straight
+  // to 7 bits score alike: see README.md.)
   if (levels == kInt8Levels)
     return;
-    // Narrowed from the 8-bit weights, exactly as a model converted to int8 is:
-    // its 8-bit values are read back as q x scale and quantized again. (On the
-    // shipped model, narrowing and quantizing straight to 7 bits score alike:
-    // see README.md.)
 #pragma omp parallel
   {
     std::vector<float> row(static_cast<size_t>(K));
