@@ -226,7 +226,7 @@ TEST_CASE("a bfloat16 model loaded as float32 computes with the rounded weights"
   CHECK(from_bf16.out != from_original.out);
 }
 
-TEST_CASE("--compute-type bfloat16 is refused without AVX512-BF16 or AMX", "[bf16][cli]") {
+TEST_CASE("heed --compute-type bfloat16 is refused without AVX512-BF16 or AMX", "[bf16][cli]") {
   // Forced on every processor with ONEDNN_MAX_CPU_ISA=AVX2.
   for (const char *command :
        {"translate 'Hello world'", "score --source /dev/null --target /dev/null", "info"}) {
@@ -253,7 +253,7 @@ TEST_CASE("--compute-type bfloat16 is refused without AVX512-BF16 or AMX", "[bf1
   }
 }
 
-TEST_CASE("--compute-type bfloat16 translates close to float32 where it runs", "[bf16][cli]") {
+TEST_CASE("heed --compute-type bfloat16 translates close to float32 where it runs", "[bf16][cli]") {
   if (!heed::ops::has_bfloat16_kernels()) {
     WARN("skipped: oneDNN reports " << heed::ops::cpu_isa_name()
                                     << " here; bfloat16 needs AVX512-BF16 or AMX");

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "heed/model/default_model.h"
+#include "app/default_model.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -30,7 +30,7 @@ fs::path install_copy(const std::string &name) {
 } // namespace
 
 TEST_CASE("default model candidates are relative to the executable", "[default-model]") {
-  const auto candidates = heed::default_model_candidates("/opt/heed/bin/heed");
+  const auto candidates = heed::app::default_model_candidates("/opt/heed/bin/heed");
   REQUIRE(candidates.size() == 3);
   CHECK(candidates[0] == "/opt/heed/models/multi30k-en-de");
   CHECK(candidates[1] == "/opt/heed/share/heed/models/multi30k-en-de");

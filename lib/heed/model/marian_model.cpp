@@ -298,7 +298,13 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
     target_table.reset();
   }
 
-  model->tokenizer = std::make_unique<Tokenizer>(dir, c);
+  TokenizerSpec spec;
+  spec.eos_token_id = c.eos_token_id;
+  spec.pad_token_id = c.pad_token_id;
+  spec.vocab_size = c.vocab_size;
+  spec.decoder_vocab_size = c.decoder_vocab_size;
+  spec.shared_vocab = c.share_encoder_decoder_embeddings;
+  model->tokenizer = std::make_unique<Tokenizer>(dir, spec);
   int64_t parameters = 0;
   for (const auto &[name, entry] : file.tensors())
     if (name.find("embed_positions") == std::string::npos)

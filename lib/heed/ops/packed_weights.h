@@ -49,8 +49,9 @@ void quantize_int8_weights(const float *w, int64_t N, int64_t K, int levels, int
 
 // y[M,N] (row stride ldy) = act(x[M,K] (row stride ldx) · Wᵀ + bias), or with
 // `accumulate` y += x · Wᵀ + bias. With int8 weights x is quantized on the fly
-// (one scale per row) and the product rescaled to float32; with bfloat16
-// weights x is rounded to bfloat16 and the products summed in float32.
+// (symmetric, one scale per row of x, i.e. per token) and the product rescaled
+// to float32 by that row's scale times each output channel's weight scale; with
+// bfloat16 weights x is rounded to bfloat16 and the products summed in float32.
 void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bias, float *y,
             int64_t ldy, int64_t M, Activation act = Activation::none, bool accumulate = false);
 

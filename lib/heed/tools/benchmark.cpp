@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 
 #include "heed/core/error.h"
+#include "heed/core/parse_number.h"
 #include "heed/decoding/batching.h"
 #include "heed/decoding/translator.h"
 #include "heed/model/marian_model.h"
@@ -130,7 +132,7 @@ BenchmarkRun translate_once(const std::shared_ptr<const MarianModel> &model,
 
 } // namespace
 
-BenchmarkSetting BenchmarkSetting::parse(const std::string &text) {
+BenchmarkSetting BenchmarkSetting::parse(const std::string &text, const std::string &what) {
   BenchmarkSetting s;
   std::string rest = text;
   for (auto [prefix, type] :
@@ -140,20 +142,15 @@ BenchmarkSetting BenchmarkSetting::parse(const std::string &text) {
       rest = rest.substr(std::string(prefix).size());
     }
   const auto x = rest.find('x');
-  try {
-    size_t used = 0;
-    s.batch_size = std::stoll(rest.substr(0, x), &used);
-    if (used != x)
-      throw std::invalid_argument("batch");
-    s.beam_size = std::stoll(rest.substr(x + 1), &used);
-    if (used != rest.size() - x - 1)
-      throw std::invalid_argument("beam");
-  } catch (const std::exception &) {
-    throw OptionError("--settings: '" + text +
+  const auto batch = x == std::string::npos ? std::nullopt : parse_int64(rest.substr(0, x));
+  const auto beam = x == std::string::npos ? std::nullopt : parse_int64(rest.substr(x + 1));
+  if (!batch || !beam)
+    throw OptionError(what + ": '" + text +
                       "' is not BATCHxBEAM (e.g. 32x4, or tokens:2048x4 for token batches)");
-  }
+  s.batch_size = *batch;
+  s.beam_size = *beam;
   if (s.batch_size < 1 || s.beam_size < 1)
-    throw OptionError("--settings: '" + text + "': batch and beam sizes must be at least 1");
+    throw OptionError(what + ": '" + text + "': batch and beam sizes must be at least 1");
   return s;
 }
 
@@ -221,7 +218,6 @@ BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<st
         o.batch_size = setting.batch_size;
         o.batch_type = setting.batch_type;
         o.beam_size = setting.beam_size;
-        o.threads = threads;
         o.max_new_tokens = options.max_new_tokens;
         o.max_length_ratio = options.max_length_ratio;
         BenchmarkResult result;

@@ -23,7 +23,9 @@ struct BenchmarkSetting {
   BatchType batch_type = BatchType::sentences;
 
   // "32x4" = 32 sentences, beam 4; "tokens:2048x4" = batches of 2048 tokens.
-  static BenchmarkSetting parse(const std::string &text);
+  // Parses "BATCHxBEAM" or "tokens:BATCHxBEAM"; OptionError naming `what`
+  // (the flag, for the command line) otherwise.
+  static BenchmarkSetting parse(const std::string &text, const std::string &what = "setting");
   std::string name() const;
 };
 

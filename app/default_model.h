@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace heed {
+namespace heed::app {
 
 inline constexpr const char *kDefaultModelName = "multi30k-en-de";
 inline constexpr const char *kModelEnvironmentVariable = "HEED_MODEL";
@@ -33,4 +33,4 @@ std::filesystem::path current_executable();
 // places searched when there is no default model.
 std::string resolve_model_dir(const std::string &flag_value);
 
-} // namespace heed
+} // namespace heed::app
