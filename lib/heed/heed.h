@@ -19,7 +19,7 @@
 #include "heed/core/error.h"           // Error, ModelError, IoError, OptionError
 #include "heed/decoding/translation.h" // Translation, TranslationHypothesis, AttentionMaps
 #include "heed/model/load_options.h"   // LoadOptions, ops::ComputeType
-#include "heed/translation_options.h"  // TranslationOptions, AttentionRequest
+#include "heed/decoding/translation_options.h" // TranslationOptions, AttentionRequest
 
 namespace heed {
 

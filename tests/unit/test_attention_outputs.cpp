@@ -596,7 +596,7 @@ TEST_CASE("alignment option values", "[attention-outputs]") {
   CHECK(t.threshold == 0.3f);
   CHECK(AlignmentFormat::parse("1").threshold == 1.f);
   for (const std::string bad : {"0", "1.5", "-0.2", "0.3x", "", "nan", "Hard"})
-    CHECK_THAT(error_of<OptionError>([&] { AlignmentFormat::parse(bad); }),
+    CHECK_THAT(error_of<OptionError>([&] { AlignmentFormat::parse(bad, "--alignment"); }),
                Catch::Equals("--alignment must be hard, soft or a "
                              "threshold in (0, 1], got '" +
                              bad + "'"));

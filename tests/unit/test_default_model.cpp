@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "heed/core/error.h"
-#include "heed/model/default_model.h"
+#include "app/default_model.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -32,7 +32,7 @@ fs::path install_copy(const std::string &name) {
 
 TEST_CASE("default model candidates: beside the executable, then the source tree",
           "[default-model]") {
-  const auto candidates = heed::default_model_candidates("/opt/heed/bin/heed");
+  const auto candidates = heed::app::default_model_candidates("/opt/heed/bin/heed");
   REQUIRE(candidates.size() == 4);
   CHECK(candidates[0] == "/opt/heed/models/multi30k-en-de");
   CHECK(candidates[1] == "/opt/heed/share/heed/models/multi30k-en-de");
@@ -105,7 +105,7 @@ TEST_CASE("no model anywhere is a model error naming the places searched", "[def
   const std::vector<fs::path> candidates = {root / "models" / "multi30k-en-de",
                                             root / "nowhere" / "multi30k-en-de"};
   try {
-    heed::first_model_dir(candidates);
+    heed::app::first_model_dir(candidates);
     FAIL("no ModelError");
   } catch (const heed::ModelError &e) {
     CHECK(std::string(e.what()) ==
@@ -115,7 +115,7 @@ TEST_CASE("no model anywhere is a model error naming the places searched", "[def
   }
   fs::create_directories(candidates[1].parent_path());
   fs::copy(kFixture, candidates[1], fs::copy_options::recursive);
-  CHECK(heed::first_model_dir(candidates) == candidates[1].string());
+  CHECK(heed::app::first_model_dir(candidates) == candidates[1].string());
 }
 
 TEST_CASE("the shipped model translates out of the box", "[default-model][cli][shipped]") {

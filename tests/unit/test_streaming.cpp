@@ -112,7 +112,7 @@ TEST_CASE("hostile corpus: one output line per input line, in order, as one by o
   const auto strict =
       run_heed("translate " + kModel + " --strict -q -i '" + (dir / "hostile.txt").string() + "'");
   CHECK(strict.exit_code == 4);
-  CHECK(strict.err == "heed: error: line 4: invalid UTF-8 or NUL byte (--strict)\n");
+  CHECK(strict.err == "heed: error: line 4: invalid UTF-8 or NUL byte (strict)\n");
 }
 
 TEST_CASE("token batches never exceed the budget and a long sentence stands alone", "[streaming]") {

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace heed {
+namespace heed::app {
 
 inline constexpr const char *kDefaultModelName = "multi30k-en-de";
 inline constexpr const char *kModelEnvironmentVariable = "HEED_MODEL";
@@ -40,4 +40,4 @@ std::filesystem::path current_executable();
 // places searched when there is no default model.
 std::string resolve_model_dir(const std::string &flag_value);
 
-} // namespace heed
+} // namespace heed::app

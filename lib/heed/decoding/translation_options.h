@@ -1,6 +1,8 @@
 // Every option of a translation or scoring run: the one struct the CLI maps its
-// flags onto. Unset decoding values come from the model's generation_config.json
-// (or config.json), exactly as transformers' generate() would take them.
+// flags onto. The compute thread count is no option of a run: it is
+// process-wide, set with ops::set_num_threads by the program. Unset decoding values come from the
+// model's generation_config.json (or config.json), exactly as transformers' generate() would take
+// them.
 #pragma once
 
 #include <cstdint>
@@ -34,8 +36,6 @@ struct TranslationOptions {
   // Sentences per batch, or padded source tokens per batch with BatchType::tokens.
   BatchType batch_type = BatchType::sentences;
   int64_t batch_size = 32;
-  // Compute threads; 0 = number of physical cores.
-  int threads = 0;
   // Attention weights to record for each output hypothesis (none by default:
   // recording costs time and memory).
   AttentionRequest attention;

@@ -1,4 +1,4 @@
-#include "heed/model/default_model.h"
+#include "app/default_model.h"
 
 #include <cstdlib>
 #include <system_error>
@@ -7,7 +7,7 @@
 
 namespace fs = std::filesystem;
 
-namespace heed {
+namespace heed::app {
 
 std::vector<fs::path> default_model_candidates(const fs::path &executable) {
   const fs::path dir = executable.parent_path();
@@ -57,4 +57,4 @@ std::string resolve_model_dir(const std::string &flag_value) {
   return first_model_dir(default_model_candidates(exe));
 }
 
-} // namespace heed
+} // namespace heed::app
