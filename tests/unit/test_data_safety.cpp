@@ -274,7 +274,8 @@ TEST_CASE("absurd option values are refused before any work, naming the flag", "
   const Case cases[] = {
       {"--threads 100000", "heed: error: --threads: must be in [0, "},
       {"--beam-size 10000", "heed: error: --beam-size: must be in [1, 1024], got 10000"},
-      {"--beam-size 4 --n-best 2000", "heed: error: --n-best: must be in [1, 1024], got 2000"},
+      {"--beam-size 4 --n-best 2000",
+       "heed: error: --n-best (2000) cannot exceed the beam size (4)"},
       {"--length-penalty nan", "heed: error: --length-penalty: must be a finite number in "
                                "[-10, 10], got nan"},
       {"--length-penalty inf", "--length-penalty: must be a finite number in [-10, 10], got inf"},

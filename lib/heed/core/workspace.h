@@ -1,6 +1,6 @@
 // Scratch buffers reused across layers and decoding steps. Each slot grows to
 // the largest size requested and is then reused, so steady-state decoding does
-// not allocate.
+// not allocate its tensors (the search's own small per-step vectors aside).
 #pragma once
 
 #include <array>

@@ -3,10 +3,11 @@
 #include <sstream>
 
 #include "heed/core/error.h"
+#include "heed/core/parse_number.h"
 
 namespace heed {
 
-IndexSelection IndexSelection::parse(const std::string &text, const std::string &option) {
+IndexSelection IndexSelection::parse(const std::string &text, const std::string &what) {
   IndexSelection s;
   if (text == "all" || text.empty())
     return s;
@@ -17,19 +18,13 @@ IndexSelection IndexSelection::parse(const std::string &text, const std::string 
   std::stringstream in(text);
   std::string item;
   while (std::getline(in, item, ',')) {
-    size_t used = 0;
-    int64_t value = 0;
-    try {
-      value = std::stoll(item, &used);
-    } catch (const std::exception &) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size())
-      throw OptionError(option +
+    const auto value = parse_int64(item);
+    if (!value)
+      throw OptionError(what +
                         " must be all, mean, max or a comma-separated list of indices, "
                         "got '" +
                         text + "'");
-    s.indices.push_back(value);
+    s.indices.push_back(*value);
   }
   return s;
 }
@@ -53,7 +48,7 @@ std::vector<int64_t> IndexSelection::resolve(int64_t count, const std::string &w
   return out;
 }
 
-void AttentionRequest::set_kinds(const std::string &text) {
+void AttentionRequest::set_kinds(const std::string &text, const std::string &what) {
   cross = encoder = decoder = false;
   std::stringstream in(text);
   std::string item;
@@ -67,8 +62,7 @@ void AttentionRequest::set_kinds(const std::string &text) {
     else if (item == "all")
       cross = encoder = decoder = true;
     else
-      throw OptionError("--attention-kind must be cross, encoder, decoder or all, got '" + item +
-                        "'");
+      throw OptionError(what + " must be cross, encoder, decoder or all, got '" + item + "'");
   }
 }
 

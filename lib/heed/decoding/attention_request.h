@@ -16,8 +16,8 @@ struct IndexSelection {
   Reduction reduction = Reduction::none;
 
   // Parses "all", "mean", "max" or a comma-separated index list ("0,2,-1");
-  // OptionError naming `option` otherwise.
-  static IndexSelection parse(const std::string &text, const std::string &option);
+  // OptionError naming `what` (the flag, for the command line) otherwise.
+  static IndexSelection parse(const std::string &text, const std::string &what);
   // The selected indices resolved against `count` (empty for a reduction over all).
   std::vector<int64_t> resolve(int64_t count, const std::string &what) const;
 };
@@ -30,8 +30,10 @@ struct AttentionRequest {
   IndexSelection heads;
 
   bool any() const { return cross || encoder || decoder; }
-  // Parses --attention-kind: cross, encoder, decoder or all (comma lists allowed).
-  void set_kinds(const std::string &text);
+  // Parses the kinds to record: cross, encoder, decoder or all (comma lists
+  // allowed); OptionError naming `what` (the flag, for the command line)
+  // otherwise.
+  void set_kinds(const std::string &text, const std::string &what = "attention kind");
 };
 
 } // namespace heed

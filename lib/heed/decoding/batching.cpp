@@ -7,12 +7,12 @@
 
 namespace heed {
 
-BatchType parse_batch_type(const std::string &name) {
+BatchType parse_batch_type(const std::string &name, const std::string &what) {
   if (name == "sentences")
     return BatchType::sentences;
   if (name == "tokens")
     return BatchType::tokens;
-  throw OptionError("--batch-type must be sentences or tokens, got '" + name + "'");
+  throw OptionError(what + " must be sentences or tokens, got '" + name + "'");
 }
 
 int64_t pad_batch(const std::vector<const std::vector<int64_t> *> &batch, int64_t pad,

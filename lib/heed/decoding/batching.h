@@ -12,8 +12,8 @@ namespace heed {
 
 enum class BatchType { sentences, tokens };
 
-// "sentences" or "tokens"; OptionError otherwise.
-BatchType parse_batch_type(const std::string &name);
+// "sentences" or "tokens"; OptionError naming `what` otherwise.
+BatchType parse_batch_type(const std::string &name, const std::string &what = "batch_type");
 
 // Right-pads a batch of token sequences with `pad` into ids [rows, longest]
 // and their lengths, as the encoder takes them; returns the padded length.

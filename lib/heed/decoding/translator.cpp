@@ -9,7 +9,6 @@
 #include "heed/decoding/batch_memory.h"
 #include "heed/decoding/batching.h"
 #include "heed/decoding/search.h"
-#include "heed/ops/context.h"
 #include "heed/text/blank_text.h"
 
 namespace heed {
@@ -51,7 +50,7 @@ SearchOptions resolve_search_options(const MarianModel &model, const Translation
   s.num_beams = o.beam_size.value_or(g.num_beams);
   s.n_best = o.n_best;
   if (s.n_best > s.num_beams)
-    throw OptionError("--n-best (" + std::to_string(s.n_best) + ") cannot exceed the beam size (" +
+    throw OptionError("n_best (" + std::to_string(s.n_best) + ") cannot exceed the beam size (" +
                       std::to_string(s.num_beams) + ")");
   s.length_penalty = o.length_penalty.value_or(g.length_penalty);
   s.early_stopping = o.early_stopping.value_or(g.early_stopping);
@@ -95,7 +94,6 @@ Translator::Translator(std::shared_ptr<const MarianModel> model, TranslationOpti
   check_batch_memory(model_->config, 1, 1, search_.num_beams, search_.max_length - 1);
   if (options_.attention.any())
     recorder_ = std::make_unique<AttentionRecorder>(options_.attention, model_->config);
-  ops::set_num_threads(options_.threads);
 }
 
 int64_t Translator::batch_max_length(int64_t longest_source) const {
@@ -120,16 +118,28 @@ std::vector<int64_t> Translator::encode_source(const std::string &text, int64_t 
   return ids;
 }
 
-void Translator::encode_batch(const std::vector<const std::vector<int64_t> *> &batch) {
-  const int64_t n = static_cast<int64_t>(batch.size());
-  const int64_t length = pad_batch(batch, model_->config.pad_token_id, padded_ids_, lengths_);
-  std::function<AttentionObserver *(size_t)> observer;
-  if (recorder_) {
-    recorder_->start_batch();
-    observer = [this](size_t layer) { return recorder_->encoder_layer(layer); };
+void Translator::encode_in_batches(const std::vector<std::vector<int64_t>> &ids,
+                                   const BatchEncoded &decode) {
+  std::vector<int64_t> lengths(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i)
+    lengths[i] = static_cast<int64_t>(ids[i].size());
+  std::vector<const std::vector<int64_t> *> batch;
+  for (const auto &indices : make_batches(lengths, options_.batch_type, options_.batch_size)) {
+    batch.clear();
+    for (size_t i : indices)
+      batch.push_back(&ids[i]);
+    const int64_t n = static_cast<int64_t>(batch.size());
+    const int64_t length = pad_batch(batch, model_->config.pad_token_id, padded_ids_, lengths_);
+    std::function<AttentionObserver *(size_t)> observer;
+    if (recorder_) {
+      recorder_->start_batch();
+      observer = [this](size_t layer) { return recorder_->encoder_layer(layer); };
+    }
+    model_->encoder.forward(padded_ids_.data(), lengths_.data(), n, length, encoder_out_, mask_,
+                            ws_, observer);
+    // make_batches puts the longest sentence first.
+    decode(indices, static_cast<int64_t>(batch.front()->size()));
   }
-  model_->encoder.forward(padded_ids_.data(), lengths_.data(), n, length, encoder_out_, mask_, ws_,
-                          observer);
 }
 
 std::vector<Translation> Translator::translate(const std::vector<std::string> &sources,
@@ -137,7 +147,7 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
                                                const BatchDone &on_batch) {
   std::vector<Translation> results(sources.size());
   std::vector<std::vector<int64_t>> ids(sources.size());
-  std::vector<int64_t> lengths(sources.size(), 0);
+  int64_t blank = 0;
   for (size_t i = 0; i < sources.size(); ++i) {
     // Blank: invisible characters only (text/blank_text.h), or nothing left
     // once SentencePiece has normalised the text (just EOS).
@@ -147,29 +157,20 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
     if (ids[i].size() <= 1) {
       ids[i].clear();
       results[i].hypotheses.assign(search_.n_best, TranslationHypothesis{});
+      ++blank;
       continue;
     }
     results[i].source_ids = ids[i];
-    lengths[i] = static_cast<int64_t>(ids[i].size());
   }
-  int64_t blank = 0;
-  for (int64_t length : lengths)
-    blank += length == 0;
   if (on_batch && blank > 0)
     on_batch(blank, 0);
 
   const int64_t group = search_.num_beams;
   SearchOptions search = search_;
-  for (const auto &indices : make_batches(lengths, options_.batch_type, options_.batch_size)) {
-    std::vector<const std::vector<int64_t> *> batch;
-    for (size_t i : indices)
-      batch.push_back(&ids[i]);
-    // make_batches puts the longest sentence first.
-    search.max_length = batch_max_length(static_cast<int64_t>(batch.front()->size()));
-    const int64_t n = static_cast<int64_t>(batch.size());
-    check_batch_memory(model_->config, n, static_cast<int64_t>(batch.front()->size()), group,
-                       search.max_length - 1);
-    encode_batch(batch);
+  encode_in_batches(ids, [&](const std::vector<size_t> &indices, int64_t longest_source) {
+    search.max_length = batch_max_length(longest_source);
+    const int64_t n = static_cast<int64_t>(indices.size());
+    check_batch_memory(model_->config, n, longest_source, group, search.max_length - 1);
     model_->decoder.start(state_, encoder_out_, mask_, n, encoder_out_.dim(0) / n, group,
                           search.max_length - 1);
     auto hypotheses = group == 1
@@ -205,7 +206,7 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
     }
     if (on_batch)
       on_batch(n, tokens);
-  }
+  });
   return results;
 }
 
@@ -216,28 +217,24 @@ std::vector<ScoredPair> Translator::score(const std::vector<std::string> &source
                   std::to_string(targets.size()) + " target lines");
   const int64_t limit = model_->config.max_position_embeddings;
   std::vector<std::vector<int64_t>> ids(sources.size());
-  std::vector<int64_t> lengths(sources.size());
   std::vector<ScoredPair> results(sources.size());
   for (size_t i = 0; i < sources.size(); ++i) {
     ids[i] = encode_source(sources[i], static_cast<int64_t>(i) + 1);
-    lengths[i] = static_cast<int64_t>(ids[i].size());
     results[i].target_ids = model_->tokenizer->encode_target(targets[i]);
     if (static_cast<int64_t>(results[i].target_ids.size()) > limit)
       throw IoError("target line " + std::to_string(i + 1) + " has " +
                     std::to_string(results[i].target_ids.size()) +
                     " tokens, more than the model's maximum of " + std::to_string(limit));
   }
-  for (const auto &indices : make_batches(lengths, options_.batch_type, options_.batch_size)) {
-    std::vector<const std::vector<int64_t> *> batch;
-    std::vector<std::vector<int64_t>> targets_batch;
+  std::vector<std::vector<int64_t>> targets_batch;
+  encode_in_batches(ids, [&](const std::vector<size_t> &indices, int64_t) {
+    targets_batch.clear();
     int64_t capacity = 1;
     for (size_t i : indices) {
-      batch.push_back(&ids[i]);
       targets_batch.push_back(results[i].target_ids);
       capacity = std::max<int64_t>(capacity, targets_batch.back().size());
     }
-    encode_batch(batch);
-    const int64_t n = static_cast<int64_t>(batch.size());
+    const int64_t n = static_cast<int64_t>(indices.size());
     model_->decoder.start(state_, encoder_out_, mask_, n, encoder_out_.dim(0) / n, 1, capacity);
     auto scores =
         score_targets(model_->decoder, state_, targets_batch, search_.decoder_start_token_id, ws_);
@@ -251,7 +248,7 @@ std::vector<ScoredPair> Translator::score(const std::vector<std::string> &source
                         "; no score");
       }
     }
-  }
+  });
   return results;
 }
 

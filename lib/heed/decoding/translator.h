@@ -13,28 +13,11 @@
 #include "heed/decoding/attention_recorder.h"
 #include "heed/decoding/forced_decoding.h"
 #include "heed/decoding/search_options.h"
+#include "heed/decoding/translation.h"
+#include "heed/decoding/translation_options.h"
 #include "heed/model/marian_model.h"
-#include "heed/translation_options.h"
 
 namespace heed {
-
-struct TranslationHypothesis {
-  std::string text;
-  std::vector<int64_t> tokens; // generated ids, EOS included when produced
-  float score = 0;
-  std::optional<AttentionMaps> attention; // when TranslationOptions::attention asks
-  // Empty for a result; else why the search has none (the model produced
-  // non-finite scores, or every continuation was banned): text and tokens are
-  // then empty and score is -inf, and writers show no score (never a
-  // placeholder).
-  std::string error;
-  bool valid() const { return error.empty(); }
-};
-
-struct Translation {
-  std::vector<int64_t> source_ids;
-  std::vector<TranslationHypothesis> hypotheses; // n_best, best first
-};
 
 struct ScoredPair {
   std::vector<int64_t> target_ids; // EOS included
@@ -50,6 +33,9 @@ SearchOptions resolve_search_options(const MarianModel &model, const Translation
 
 class Translator {
 public:
+  // OptionError naming the field of `options` that is out of range. The
+  // compute threads are the process's (ops::set_num_threads): the translator
+  // leaves them as it finds them.
   Translator(std::shared_ptr<const MarianModel> model, TranslationOptions options);
 
   // Called after each batch with its sentence and generated-token counts.
@@ -76,7 +62,14 @@ private:
   // has `longest_source` tokens: search_.max_length, lowered by
   // max_length_ratio.
   int64_t batch_max_length(int64_t longest_source) const;
-  void encode_batch(const std::vector<const std::vector<int64_t> *> &batch);
+  // Called with the indices (into the ids) of a batch, longest first, once the
+  // encoder has run on it: encoder_out_, mask_ and lengths_ hold the batch.
+  using BatchEncoded =
+      std::function<void(const std::vector<size_t> &indices, int64_t longest_source)>;
+  // The one batching loop of translate() and score(): groups `ids` by length
+  // (make_batches; empty ones are left out), pads and encodes each batch and
+  // hands it to `decode`.
+  void encode_in_batches(const std::vector<std::vector<int64_t>> &ids, const BatchEncoded &decode);
 
   std::shared_ptr<const MarianModel> model_;
   TranslationOptions options_;

@@ -4,27 +4,24 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <optional>
+#include <string_view>
 
 #include "heed/core/error.h"
+#include "heed/core/parse_number.h"
 
 namespace heed::io {
 
-Shard parse_shard(const std::string &text) {
+Shard parse_shard(const std::string &text, const std::string &what) {
   const auto slash = text.find('/');
-  Shard s;
-  try {
-    size_t used_k = 0, used_n = 0;
-    if (slash == std::string::npos)
-      throw std::invalid_argument("no slash");
-    s.index = std::stoll(text.substr(0, slash), &used_k);
-    s.count = std::stoll(text.substr(slash + 1), &used_n);
-    if (used_k != slash || used_n != text.size() - slash - 1)
-      throw std::invalid_argument("trailing characters");
-  } catch (const std::exception &) {
-    throw OptionError("--shard must be K/N (shard K of N, 0 <= K < N), got '" + text + "'");
-  }
+  const std::string_view all(text);
+  const auto k = slash == std::string::npos ? std::nullopt : parse_int64(all.substr(0, slash));
+  const auto n = slash == std::string::npos ? std::nullopt : parse_int64(all.substr(slash + 1));
+  if (!k || !n)
+    throw OptionError(what + " must be K/N (shard K of N, 0 <= K < N), got '" + text + "'");
+  const Shard s{*k, *n};
   if (s.count < 1 || s.index < 0 || s.index >= s.count)
-    throw OptionError("--shard must be K/N with 0 <= K < N, got '" + text + "'");
+    throw OptionError(what + " must be K/N with 0 <= K < N, got '" + text + "'");
   return s;
 }
 

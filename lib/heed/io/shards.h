@@ -16,8 +16,9 @@ struct Shard {
   bool contains(int64_t line) const { return line % count == index; }
 };
 
-// Parses "K/N" with 0 <= K < N; OptionError otherwise.
-Shard parse_shard(const std::string &text);
+// Parses "K/N" with 0 <= K < N; OptionError naming `what` (the flag, for the
+// command line) otherwise.
+Shard parse_shard(const std::string &text, const std::string &what = "shard");
 
 // Interleaves shard outputs (paths in shard order) into `out`; `lines_per_input`
 // lines form one input's output. IoError when the files cannot come from one

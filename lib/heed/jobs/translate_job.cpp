@@ -7,12 +7,12 @@
 #include <iostream>
 
 #include "heed/core/error.h"
-#include "heed/decoding/streaming.h"
 #include "heed/decoding/translator.h"
 #include "heed/io/input_file.h"
-#include "heed/io/line_reader.h"
 #include "heed/io/output_file.h"
 #include "heed/io/output_resume.h"
+#include "heed/jobs/line_source.h"
+#include "heed/jobs/streaming.h"
 #include "heed/model/marian_model.h"
 #include "heed/outputs/attention_html.h"
 #include "heed/outputs/attention_writer.h"
@@ -23,6 +23,20 @@ namespace heed {
 namespace {
 
 bool is_standard(const std::string &path) { return io::is_standard_stream(path); }
+
+// The output file as the last link of the sinks: the writers format into its
+// stream, and this pushes the bytes to the file at each window's end, so that
+// a failure names the file and the system's reason (io/output_file.h).
+class OutputFileSink : public TranslationSink {
+public:
+  explicit OutputFileSink(io::OutputFile &file) : file_(file) {}
+  void write(int64_t, const std::string &, const Translation &) override {}
+  void flush() override { file_.flush(); }
+  void close() override { file_.close(); }
+
+private:
+  io::OutputFile &file_;
+};
 
 // Lines (or bytes, for huge files) of a regular file, for the progress bar.
 void measure_input(int fd, std::optional<int64_t> &lines, std::optional<int64_t> &bytes) {
@@ -77,16 +91,16 @@ void run_translate(const TranslateJob &job) {
   if (!job.attention_path.empty())
     attention_file_format(job.attention_path); // refuse a bad path before any work
   if (!job.texts.empty() && !is_standard(job.input))
-    throw OptionError("give sentences as arguments or --input, not both");
+    throw OptionError("give texts or an input file, not both");
   if (job.resume && is_standard(job.output))
-    throw OptionError("--resume needs an output file (-o FILE)");
+    throw OptionError("resume needs an output file");
   if (job.resume && !job.texts.empty())
-    throw OptionError("--resume applies to an input file or standard input, not to arguments");
+    throw OptionError("resume applies to an input file or standard input, not to texts");
   auto model = MarianModel::load(job.model_dir, job.load);
   Translator translator(model, with_recording(job));
+  const SearchOptions &search = translator.search_options();
   // Text n-best lists write n_best lines per input; everything else one.
-  const int64_t lines_per_input =
-      job.format == OutputFormat::text ? translator.search_options().n_best : 1;
+  const int64_t lines_per_input = job.format == OutputFormat::text ? search.n_best : 1;
   const int64_t done =
       job.resume ? io::truncate_to_complete_outputs(job.output, lines_per_input) : 0;
   io::OutputFile output(job.output,
@@ -103,59 +117,51 @@ void run_translate(const TranslateJob &job) {
                                           tokenizer.source_pieces(t.source_ids)),
                               format);
     };
-  auto writer =
-      make_translation_writer(job.format, out, translator.search_options().n_best, alignment);
-  std::unique_ptr<AttentionWriter> attention;
-  if (!job.attention_path.empty())
-    attention = AttentionWriter::open(job.attention_path);
-  const auto dump = [&](int64_t line, const std::string &source, const Translation &t) {
-    if (attention)
-      for (const auto &s : sentence_attentions(line, source, t, *model->tokenizer,
-                                               translator.search_options().decoder_start_token_id))
-        attention->write(s);
-  };
-
-  if (!job.texts.empty()) {
-    const auto translations = translator.translate(job.texts);
-    for (size_t i = 0; i < job.texts.size(); ++i) {
-      writer->write(static_cast<int64_t>(i), job.texts[i], translations[i]);
-      dump(static_cast<int64_t>(i), job.texts[i], translations[i]);
-    }
-    output.close();
-    if (attention)
-      attention->close();
-    return;
+  auto writer = make_translation_writer(job.format, out, output.name(), search.n_best, alignment);
+  // The file first: its flush sends the writers' bytes with a precise error.
+  OutputFileSink file_sink(output);
+  std::vector<TranslationSink *> sinks = {&file_sink, writer.get()};
+  std::unique_ptr<AttentionSink> attention;
+  if (!job.attention_path.empty()) {
+    attention = std::make_unique<AttentionSink>(AttentionWriter::open(job.attention_path),
+                                                *model->tokenizer, search.decoder_start_token_id);
+    sinks.push_back(attention.get());
   }
+  SinkList sink(std::move(sinks));
 
-  io::InputFile input(job.input);
-  io::LineReader reader(input.fd(), input.name());
+  // Sentences given as arguments go through the same loop as a file, without
+  // the progress bar or summary of a corpus run.
+  std::unique_ptr<LineSource> source;
   std::optional<int64_t> total_lines, total_bytes;
-  const bool bar = job.progress.value_or(isatty(STDERR_FILENO) != 0);
-  if (bar)
-    measure_input(input.fd(), total_lines, total_bytes);
-  if (total_lines && job.shard.count > 1)
-    total_lines = (*total_lines - job.shard.index + job.shard.count - 1) / job.shard.count;
-  Progress progress(std::cerr, bar, !job.quiet, total_lines, total_bytes);
+  bool bar = false, summary = false;
+  if (!job.texts.empty()) {
+    source = std::make_unique<VectorLineReader>(job.texts);
+  } else {
+    auto file = std::make_unique<TextLineReader>(job.input);
+    bar = job.progress.value_or(isatty(STDERR_FILENO) != 0);
+    summary = !job.quiet;
+    if (bar)
+      measure_input(file->fd(), total_lines, total_bytes);
+    if (total_lines && job.shard.count > 1)
+      total_lines = (*total_lines - job.shard.index + job.shard.count - 1) / job.shard.count;
+    source = std::move(file);
+  }
+  Progress progress(std::cerr, bar, summary, total_lines, total_bytes);
 
   StreamOptions stream;
   stream.window = job.window > 0 ? job.window
                   : job.options.batch_type == BatchType::tokens
                       ? 1024
                       : std::max<int64_t>(256, 8 * job.options.batch_size);
-  stream.strict_utf8 = job.strict;
+  stream.input.strict = job.strict;
+  stream.input.warn = job.options.warn;
   stream.shard = job.shard;
   stream.already_written = done;
   stream.progress = &progress;
-  stream.warn = job.options.warn;
-  if (attention)
-    stream.on_translation = dump;
-  stream.flush = [&output] { output.flush(); };
   if (done > 0 && job.options.warn)
     job.options.warn(job.output + ": resuming after " + std::to_string(done) + " complete inputs");
-  translate_stream(translator, reader, *writer, stream);
-  output.close();
-  if (attention)
-    attention->close();
+  translate_stream(translator, *source, sink, stream);
+  sink.close();
   progress.finish();
 }
 
@@ -163,7 +169,7 @@ void run_attention_page(const AttentionPageJob &job) {
   check_ranges(job.options);
   std::vector<std::string> texts = job.texts;
   if (texts.empty())
-    texts = read_text_lines(job.input, job.options.warn);
+    texts = read_lines(job.input, job.options.warn);
   constexpr size_t kMaxSentences = 200; // a page, not a corpus
   if (texts.size() > kMaxSentences)
     throw OptionError("heed attention makes a page for at most " + std::to_string(kMaxSentences) +
@@ -195,8 +201,8 @@ void run_attention_page(const AttentionPageJob &job) {
 
 void run_score(const ScoreJob &job) {
   check_ranges(job.options);
-  const auto sources = read_text_lines(job.source, job.options.warn);
-  const auto targets = read_text_lines(job.target, job.options.warn);
+  const auto sources = read_lines(job.source, job.options.warn);
+  const auto targets = read_lines(job.target, job.options.warn);
   if (sources.size() != targets.size())
     throw IoError(job.source + " has " + std::to_string(sources.size()) + " lines but " +
                   job.target + " has " + std::to_string(targets.size()));

@@ -1,6 +1,8 @@
-// `heed translate` and `heed score` as library calls: everything between parsed
-// options and the engine (files, streaming, resume, sharding, progress), so the
-// command line only maps flags onto these structs.
+// `heed translate`, `heed attention` and `heed score` as library calls:
+// everything between parsed options and the engine (files, the translate loop
+// of streaming.h, resume, sharding, progress, sinks), so the command line only
+// maps flags onto these structs. Errors name the fields of these structs; the
+// command line checks its flags before.
 #pragma once
 
 #include <functional>
@@ -8,11 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "heed/decoding/translation_options.h"
 #include "heed/io/shards.h"
 #include "heed/model/marian_model.h"
 #include "heed/outputs/alignment.h"
 #include "heed/outputs/writers.h"
-#include "heed/translation_options.h"
 
 namespace heed {
 
@@ -50,7 +52,9 @@ struct AttentionPageJob {
 
 void run_attention_page(const AttentionPageJob &job);
 
-// Runs the job; throws heed errors (OptionError, ModelError, IoError).
+// Runs the job: sentences given as `texts` and lines of `input` go through the
+// same loop (windows, repair, shards). Throws heed errors (OptionError,
+// ModelError, IoError). Runs on the process's compute threads (ops/context.h).
 void run_translate(const TranslateJob &job);
 
 struct ScoreJob {

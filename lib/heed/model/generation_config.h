@@ -10,19 +10,16 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "heed/model/early_stopping.h"
+#include "heed/model/generation_limits.h"
+
 namespace heed {
 
-enum class EarlyStopping { heuristic, always, never }; // HF: False, True, "never"
-
 struct GenerationConfig {
-  // Bounds of the values accepted (here and for the user's options that
-  // override them, translation_options.h).
-  static constexpr int64_t kMaxLength = 1'048'576; // max_length, max_new_tokens, min_length
-  static constexpr int64_t kMaxBeams = 1024;       // num_beams, num_return_sequences
-  // |length_penalty|: beam scores are divided by length^penalty in float32,
-  // which must stay a normal number for every length a Marian model reaches
-  // (1024 positions): 1024^10 = 1.3e30 and 1024^-10 = 7.9e-31 are.
-  static constexpr double kMaxLengthPenalty = 10;
+  // Bounds of the values accepted (generation_limits.h).
+  static constexpr int64_t kMaxLength = GenerationLimits::kMaxLength;
+  static constexpr int64_t kMaxBeams = GenerationLimits::kMaxBeams;
+  static constexpr double kMaxLengthPenalty = GenerationLimits::kMaxLengthPenalty;
 
   int64_t max_length = 20; // counts the decoder start token
   std::optional<int64_t> max_new_tokens;
@@ -50,7 +47,5 @@ struct GenerationConfig {
   // Total decoder length limit (start token included) for this configuration.
   int64_t effective_max_length() const { return max_new_tokens ? *max_new_tokens + 1 : max_length; }
 };
-
-const char *early_stopping_name(EarlyStopping e);
 
 } // namespace heed

@@ -5,10 +5,12 @@
 #include <filesystem>
 #include <set>
 
+#include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
 #include "heed/io/regular_file.h"
 #include "heed/io/safetensors.h"
 #include "heed/model/weight_reader.h"
+#include "heed/ops/cpu_isa.h"
 #include "heed/ops/quantize.h"
 
 namespace heed {
@@ -132,6 +134,32 @@ std::shared_ptr<const QuantizedRows> quantize_table(const Tensor &table) {
   return q;
 }
 
+// In bfloat16, token embeddings are kept in bfloat16, rounded as the packed
+// weights and `heed convert --quantize bfloat16` round them.
+std::shared_ptr<const BFloat16Rows> bfloat16_table(const Tensor &table) {
+  auto b = std::make_shared<BFloat16Rows>();
+  b->rows = table.dim(0);
+  b->cols = table.dim(1);
+  b->values.resize(static_cast<size_t>(b->rows * b->cols));
+  for (size_t i = 0; i < b->values.size(); ++i)
+    b->values[i] = to_bfloat16(table[static_cast<int64_t>(i)]);
+  return b;
+}
+
+// The compute type a load asks for, or the model's own: int8 for a model
+// converted to int8; bfloat16 for one converted to bfloat16 where the
+// processor computes it (elsewhere its bfloat16 weights are computed in
+// float32, which gives them exactly); else float32.
+ops::ComputeType choose_compute_type(const LoadOptions &options, const MarianConfig &c) {
+  if (options.compute_type)
+    return *options.compute_type;
+  if (c.quantized_weights == "int8")
+    return ops::ComputeType::int8;
+  if (c.quantized_weights == "bfloat16" && ops::has_bfloat16_kernels())
+    return ops::ComputeType::bfloat16;
+  return ops::ComputeType::float32;
+}
+
 } // namespace
 
 std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
@@ -165,6 +193,11 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
   model->config = MarianConfig::load((root / "config.json").string());
   model->generation = GenerationConfig::load(dir);
   const MarianConfig &c = model->config;
+  model->compute_type = choose_compute_type(options, c);
+  // Before any weight is read: bfloat16 without the instructions would run on
+  // oneDNN's reference kernels, if at all.
+  if (model->compute_type == ops::ComputeType::bfloat16 && !ops::has_bfloat16_kernels())
+    throw OptionError("compute type bfloat16: " + ops::bfloat16_unavailable_reason());
   const int64_t d = c.d_model;
 
   const io::SafetensorsFile file(weights_path.string());
@@ -192,8 +225,6 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
   const float scale =
       c.scale_embedding ? static_cast<float>(std::sqrt(static_cast<double>(d))) : 1.f;
 
-  model->compute_type = options.compute_type.value_or(
-      c.quantized_weights == "int8" ? ops::ComputeType::int8 : ops::ComputeType::float32);
   const ops::ComputeType type = model->compute_type;
   int64_t &packed = model->packed_weight_bytes;
 
@@ -254,18 +285,33 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
   }
   r.check_all_used();
   packed += pack(type, {&output});
-  if (type == ops::ComputeType::int8) {
+  // int8 and bfloat16 keep the token tables in their own number format (no
+  // float32 copy), a table shared by encoder and decoder converted once.
+  if (type != ops::ComputeType::float32) {
     const bool shared = enc.embeddings.tokens == dec.embeddings.tokens;
-    enc.embeddings.quantized_tokens = quantize_table(*enc.embeddings.tokens);
-    dec.embeddings.quantized_tokens =
-        shared ? enc.embeddings.quantized_tokens : quantize_table(*dec.embeddings.tokens);
+    for (Embeddings *e : {&enc.embeddings, &dec.embeddings}) {
+      if (e == &dec.embeddings && shared) {
+        dec.embeddings.quantized_tokens = enc.embeddings.quantized_tokens;
+        dec.embeddings.bfloat16_tokens = enc.embeddings.bfloat16_tokens;
+      } else if (type == ops::ComputeType::int8) {
+        e->quantized_tokens = quantize_table(*e->tokens);
+      } else {
+        e->bfloat16_tokens = bfloat16_table(*e->tokens);
+      }
+    }
     enc.embeddings.tokens.reset();
     dec.embeddings.tokens.reset();
     source_table.reset();
     target_table.reset();
   }
 
-  model->tokenizer = std::make_unique<Tokenizer>(dir, c);
+  TokenizerSpec spec;
+  spec.eos_token_id = c.eos_token_id;
+  spec.pad_token_id = c.pad_token_id;
+  spec.vocab_size = c.vocab_size;
+  spec.decoder_vocab_size = c.decoder_vocab_size;
+  spec.shared_vocab = c.share_encoder_decoder_embeddings;
+  model->tokenizer = std::make_unique<Tokenizer>(dir, spec);
   int64_t parameters = 0;
   for (const auto &[name, entry] : file.tensors())
     if (name.find("embed_positions") == std::string::npos)

@@ -9,6 +9,8 @@
 #include <thread>
 #include <utility>
 
+#include "heed/core/error.h"
+
 namespace heed::ops {
 
 Context &context() {
@@ -53,7 +55,19 @@ int available_cpus() {
 
 int max_threads() { return 4 * available_cpus(); }
 
-void set_num_threads(int threads) { omp_set_num_threads(threads > 0 ? threads : physical_cores()); }
+void check_num_threads(int threads) {
+  const int most = max_threads();
+  if (threads < 0 || threads > most)
+    throw OptionError("threads", "must be in [0, " + std::to_string(most) +
+                                     "] (0: the physical cores; at most 4 x the " +
+                                     std::to_string(available_cpus()) + " CPUs available), got " +
+                                     std::to_string(threads));
+}
+
+void set_num_threads(int threads) {
+  check_num_threads(threads);
+  omp_set_num_threads(threads > 0 ? threads : physical_cores());
+}
 
 int num_threads() { return omp_get_max_threads(); }
 

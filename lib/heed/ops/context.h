@@ -14,8 +14,10 @@ struct Context {
 Context &context();
 
 // Sets the number of OpenMP threads oneDNN uses. 0 selects the number of
-// physical cores.
+// physical cores. OptionError (field "threads") outside [0, max_threads()].
 void set_num_threads(int threads);
+// OptionError (field "threads") when set_num_threads would refuse `threads`.
+void check_num_threads(int threads);
 int num_threads();
 int physical_cores();
 // CPUs this process may run on (its affinity mask).

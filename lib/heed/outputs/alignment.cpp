@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "heed/core/error.h"
+#include "heed/core/parse_number.h"
 
 namespace heed {
 
@@ -76,20 +77,15 @@ WordAlignment align_words(const AttentionMap &cross, const std::vector<std::stri
                      words_from_pieces(source_pieces));
 }
 
-AlignmentFormat AlignmentFormat::parse(const std::string &text, const std::string &option) {
+AlignmentFormat AlignmentFormat::parse(const std::string &text, const std::string &what) {
   if (text == "hard")
     return {AlignmentKind::hard, 1.f};
   if (text == "soft")
     return {AlignmentKind::soft, 1.f};
-  float threshold = 0;
-  size_t used = 0;
-  try {
-    threshold = std::stof(text, &used);
-  } catch (const std::logic_error &) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || !(threshold > 0.f && threshold <= 1.f))
-    throw OptionError(option + " must be hard, soft or a threshold in (0, 1], got '" + text + "'");
+  const auto value = parse_real(text);
+  const float threshold = value ? static_cast<float>(*value) : 0.f;
+  if (!(threshold > 0.f && threshold <= 1.f))
+    throw OptionError(what + " must be hard, soft or a threshold in (0, 1], got '" + text + "'");
   return {AlignmentKind::threshold, threshold};
 }
 

@@ -45,13 +45,14 @@ WordAlignment align_words(const AttentionMap &cross, const std::vector<std::stri
 
 enum class AlignmentKind { hard, soft, threshold };
 
-// The --alignment option: "hard", "soft" or a threshold in (0, 1].
+// A word alignment format (the --alignment option): "hard", "soft" or a threshold in (0, 1].
 struct AlignmentFormat {
   AlignmentKind kind = AlignmentKind::hard;
   float threshold = 1; // for AlignmentKind::threshold
 
-  // OptionError naming `option` for anything else.
-  static AlignmentFormat parse(const std::string &text, const std::string &option = "--alignment");
+  // OptionError naming `what` (the flag, for the command line) for anything
+  // else.
+  static AlignmentFormat parse(const std::string &text, const std::string &what = "alignment");
 };
 
 // Pharaoh pairs "s-t" (0-based source word, target word) separated by spaces,

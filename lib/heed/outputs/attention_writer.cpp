@@ -212,9 +212,9 @@ std::string lowercase(std::string s) {
 
 } // namespace
 
-AttentionFileFormat attention_file_format(const std::string &path) {
+AttentionFileFormat attention_file_format(const std::string &path, const std::string &what) {
   if (path.empty())
-    throw OptionError("--attention needs a path: a directory, a .npz or a .json file");
+    throw OptionError(what + " needs a path: a directory, a .npz or a .json file");
   if (path.back() == '/')
     return AttentionFileFormat::directory;
   std::error_code error;
@@ -227,8 +227,8 @@ AttentionFileFormat attention_file_format(const std::string &path) {
     return AttentionFileFormat::npz;
   if (extension == ".json")
     return AttentionFileFormat::json;
-  throw OptionError("--attention '" + path +
-                    "': expected a directory, a .npz or a .json path, not '" + extension + "'");
+  throw OptionError(what + " '" + path + "': expected a directory, a .npz or a .json path, not '" +
+                    extension + "'");
 }
 
 std::string attention_file_name(int64_t index, int64_t hypothesis, const std::string &kind) {

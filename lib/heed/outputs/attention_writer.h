@@ -41,9 +41,11 @@ namespace heed {
 
 enum class AttentionFileFormat { directory, npz, json };
 
-// The format `path` asks for; OptionError naming the path when it has another
-// extension (and is no existing directory).
-AttentionFileFormat attention_file_format(const std::string &path);
+// The format `path` asks for; OptionError naming `what` (the flag, for the
+// command line) and the path when it has another extension (and is no existing
+// directory).
+AttentionFileFormat attention_file_format(const std::string &path,
+                                          const std::string &what = "attention output");
 
 // "000000.cross.npy", "000123-2.decoder.npy": the file or member of a map.
 std::string attention_file_name(int64_t index, int64_t hypothesis, const std::string &kind);

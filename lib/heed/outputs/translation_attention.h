@@ -3,11 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "heed/decoding/translator.h"
+#include "heed/outputs/attention_writer.h"
 #include "heed/outputs/sentence_attention.h"
+#include "heed/outputs/translation_sink.h"
 #include "heed/text/tokenizer.h"
 
 namespace heed {
@@ -22,5 +25,26 @@ std::vector<SentenceAttention> sentence_attentions(int64_t index, const std::str
                                                    const Translation &translation,
                                                    const Tokenizer &tokenizer,
                                                    int64_t decoder_start_token_id);
+
+// The attention dump as a translation sink: each translation's maps go to an
+// AttentionWriter (a directory, .npz or .json), written at close().
+class AttentionSink : public TranslationSink {
+public:
+  // `tokenizer` must outlive the sink.
+  AttentionSink(std::unique_ptr<AttentionWriter> writer, const Tokenizer &tokenizer,
+                int64_t decoder_start_token_id)
+      : writer_(std::move(writer)), tokenizer_(tokenizer),
+        decoder_start_token_id_(decoder_start_token_id) {}
+  void write(int64_t index, const std::string &source, const Translation &t) override {
+    for (const auto &s : sentence_attentions(index, source, t, tokenizer_, decoder_start_token_id_))
+      writer_->write(s);
+  }
+  void close() override { writer_->close(); }
+
+private:
+  std::unique_ptr<AttentionWriter> writer_;
+  const Tokenizer &tokenizer_;
+  int64_t decoder_start_token_id_;
+};
 
 } // namespace heed

@@ -8,12 +8,12 @@
 
 namespace heed {
 
-OutputFormat parse_output_format(const std::string &name) {
+OutputFormat parse_output_format(const std::string &name, const std::string &what) {
   if (name == "text")
     return OutputFormat::text;
   if (name == "jsonl")
     return OutputFormat::jsonl;
-  throw OptionError("--format must be text or jsonl, got '" + name + "'");
+  throw OptionError(what + " must be text or jsonl, got '" + name + "'");
 }
 
 std::string json_dump(const nlohmann::json &value) {
@@ -43,10 +43,27 @@ std::string one_line(std::string text) {
   return text;
 }
 
-class TextWriter : public TranslationWriter {
+// What both formats share: the stream, its name for errors, the settings.
+class StreamWriter : public TranslationSink {
 public:
-  TextWriter(std::ostream &out, int64_t n_best, AlignmentText alignment)
-      : out_(out), n_best_(n_best), alignment_(std::move(alignment)) {}
+  StreamWriter(std::ostream &out, std::string name, int64_t n_best, AlignmentText alignment)
+      : out_(out), name_(std::move(name)), n_best_(n_best), alignment_(std::move(alignment)) {}
+  void flush() override {
+    out_.flush();
+    if (!out_)
+      throw IoError(name_ + ": write error");
+  }
+
+protected:
+  std::ostream &out_;
+  std::string name_;
+  int64_t n_best_;
+  AlignmentText alignment_;
+};
+
+class TextWriter : public StreamWriter {
+public:
+  using StreamWriter::StreamWriter;
   void write(int64_t index, const std::string &, const Translation &t) override {
     if (n_best_ == 1) {
       out_ << one_line(t.hypotheses.empty() ? std::string() : t.hypotheses[0].text);
@@ -64,17 +81,11 @@ public:
       out_ << " ||| " << format_score(t.hypotheses[r].score) << '\n';
     }
   }
-
-private:
-  std::ostream &out_;
-  int64_t n_best_;
-  AlignmentText alignment_;
 };
 
-class JsonLinesWriter : public TranslationWriter {
+class JsonLinesWriter : public StreamWriter {
 public:
-  JsonLinesWriter(std::ostream &out, int64_t n_best, AlignmentText alignment)
-      : out_(out), n_best_(n_best), alignment_(std::move(alignment)) {}
+  using StreamWriter::StreamWriter;
   void write(int64_t index, const std::string &source, const Translation &t) override {
     nlohmann::json j;
     j["index"] = index;
@@ -104,21 +115,16 @@ public:
     }
     out_ << json_dump(j) << '\n';
   }
-
-private:
-  std::ostream &out_;
-  int64_t n_best_;
-  AlignmentText alignment_;
 };
 
 } // namespace
 
-std::unique_ptr<TranslationWriter> make_translation_writer(OutputFormat format, std::ostream &out,
-                                                           int64_t n_best,
-                                                           AlignmentText alignment) {
+std::unique_ptr<TranslationSink> make_translation_writer(OutputFormat format, std::ostream &out,
+                                                         const std::string &name, int64_t n_best,
+                                                         AlignmentText alignment) {
   if (format == OutputFormat::jsonl)
-    return std::make_unique<JsonLinesWriter>(out, n_best, std::move(alignment));
-  return std::make_unique<TextWriter>(out, n_best, std::move(alignment));
+    return std::make_unique<JsonLinesWriter>(out, name, n_best, std::move(alignment));
+  return std::make_unique<TextWriter>(out, name, n_best, std::move(alignment));
 }
 
 void write_score(OutputFormat format, std::ostream &out, int64_t index, const std::string &source,

@@ -11,20 +11,14 @@
 #include <nlohmann/json.hpp>
 
 #include "heed/decoding/translator.h"
+#include "heed/outputs/translation_sink.h"
 
 namespace heed {
 
 enum class OutputFormat { text, jsonl };
 
-// Parses "text" or "jsonl"; OptionError otherwise.
-OutputFormat parse_output_format(const std::string &name);
-
-class TranslationWriter {
-public:
-  virtual ~TranslationWriter() = default;
-  // `index` is the 0-based input line number.
-  virtual void write(int64_t index, const std::string &source, const Translation &t) = 0;
-};
+// Parses "text" or "jsonl"; OptionError naming `what` otherwise.
+OutputFormat parse_output_format(const std::string &name, const std::string &what = "format");
 
 // Word alignment of hypothesis `rank` of a translation, the text after " ||| ".
 using AlignmentText = std::function<std::string(const Translation &, size_t rank)>;
@@ -35,9 +29,11 @@ using AlignmentText = std::function<std::string(const Translation &, size_t rank
 // ALIGNMENT", and "INDEX ||| TRANSLATION ||| ALIGNMENT ||| SCORE" in n-best lists.
 // JSONL: {"index", "source", "translation", "score", "tokens"[, "alignment"]
 // [, "n_best": [{"translation", "score", "tokens"[, "alignment"]}, ...]]}.
-std::unique_ptr<TranslationWriter> make_translation_writer(OutputFormat format, std::ostream &out,
-                                                           int64_t n_best,
-                                                           AlignmentText alignment = {});
+// A sink: flush() flushes `out`, IoError "NAME: write error" when that fails,
+// `name` being the output's path or "standard output".
+std::unique_ptr<TranslationSink> make_translation_writer(OutputFormat format, std::ostream &out,
+                                                         const std::string &name, int64_t n_best,
+                                                         AlignmentText alignment = {});
 
 // Text: the total log-probability per line. JSONL: {"index", "source", "target",
 // "score", "tokens", "token_scores"}.

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "heed/core/error.h"
+
 namespace heed {
 namespace {
 
@@ -79,6 +81,35 @@ LineRepairs repair_line(std::string &line) {
   }
   line = std::move(out);
   return repairs;
+}
+
+void prepare_input_line(std::string &line, int64_t line_number, const InputLinePolicy &policy,
+                        size_t cropped_at) {
+  const std::string where = policy.source + "line " + std::to_string(line_number) + ": ";
+  if (cropped_at > 0 && policy.warn)
+    policy.warn(where + "longer than " + std::to_string(cropped_at) + " bytes; cropped");
+  if (policy.strict) {
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    if (!is_valid_utf8(line) || line.find('\0') != std::string::npos)
+      throw IoError(where + "invalid UTF-8 or NUL byte (strict)");
+    return;
+  }
+  const LineRepairs r = repair_line(line);
+  if (policy.warn && !policy.carriage_return_reported && line.find('\r') != std::string::npos) {
+    policy.carriage_return_reported = true;
+    policy.warn(where + "holds a carriage return (\\r) that ends no line; heed ends lines at "
+                        "\\n only, so the text around it is translated as one line (convert old "
+                        "Mac line ends with tr '\\r' '\\n'); further such lines are not reported");
+  }
+  if (!r.any() || !policy.warn)
+    return;
+  std::string what;
+  if (r.invalid_sequences > 0)
+    what = std::to_string(r.invalid_sequences) + " invalid UTF-8 byte(s)";
+  if (r.nul_bytes > 0)
+    what += (what.empty() ? "" : " and ") + std::to_string(r.nul_bytes) + " NUL byte(s)";
+  policy.warn(where + what + " replaced by U+FFFD");
 }
 
 } // namespace heed

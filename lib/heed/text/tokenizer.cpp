@@ -58,34 +58,34 @@ std::pair<std::string, std::string> split_language_code(std::string_view text) {
   return {"", std::string(text)};
 }
 
-Tokenizer::Tokenizer(const std::string &model_dir, const MarianConfig &config)
-    : eos_id_(config.eos_token_id), pad_id_(config.pad_token_id) {
+Tokenizer::Tokenizer(const std::string &model_dir, const TokenizerSpec &spec)
+    : eos_id_(spec.eos_token_id), pad_id_(spec.pad_token_id) {
   const fs::path dir(model_dir);
   source_spm_ = load_spm(dir / "source.spm");
   target_spm_ = load_spm(dir / "target.spm");
   const fs::path vocab_path = dir / "vocab.json";
   if (io::model_path_kind(vocab_path.string()) == io::PathKind::missing)
     throw ModelError(vocab_path.string() + ": missing");
-  source_vocab_ = Vocabulary::load(vocab_path.string(), config.vocab_size);
+  source_vocab_ = Vocabulary::load(vocab_path.string(), spec.vocab_size);
   const fs::path target_path = dir / "target_vocab.json";
-  if (!config.share_encoder_decoder_embeddings &&
+  if (!spec.shared_vocab &&
       io::model_path_kind(target_path.string()) != io::PathKind::missing) {
     separate_target_vocab_ = std::make_unique<Vocabulary>(
-        Vocabulary::load(target_path.string(), config.decoder_vocab_size));
+        Vocabulary::load(target_path.string(), spec.decoder_vocab_size));
     target_vocab_ = separate_target_vocab_.get();
   } else {
-    if (source_vocab_.size() > config.decoder_vocab_size)
+    if (source_vocab_.size() > spec.decoder_vocab_size)
       throw ModelError(vocab_path.string() + ": has ids up to " +
                        std::to_string(source_vocab_.size() - 1) +
                        " but the decoder vocabulary (config.json decoder_vocab_size) has " +
-                       std::to_string(config.decoder_vocab_size) + " entries");
+                       std::to_string(spec.decoder_vocab_size) + " entries");
     target_vocab_ = &source_vocab_;
   }
   check_coverage(*source_spm_, dir / "source.spm", source_vocab_);
   check_coverage(*target_spm_, dir / "target.spm", *target_vocab_);
-  source_vocab_.require("</s>", config.eos_token_id, "eos_token_id");
-  target_vocab_->require("</s>", config.eos_token_id, "eos_token_id");
-  target_vocab_->require("<pad>", config.pad_token_id, "pad_token_id");
+  source_vocab_.require("</s>", spec.eos_token_id, "eos_token_id");
+  target_vocab_->require("</s>", spec.eos_token_id, "eos_token_id");
+  target_vocab_->require("<pad>", spec.pad_token_id, "pad_token_id");
 }
 
 Tokenizer::~Tokenizer() = default;

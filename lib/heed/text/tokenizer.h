@@ -10,7 +10,6 @@
 #include <string_view>
 #include <vector>
 
-#include "heed/model/config.h"
 #include "heed/text/vocabulary.h"
 
 namespace sentencepiece {
@@ -19,11 +18,25 @@ class SentencePieceProcessor;
 
 namespace heed {
 
+// What the tokenizer needs to know of the model (config.json's fields of the
+// same names): the ids it appends and checks, and the sizes the vocabularies
+// must fit in.
+struct TokenizerSpec {
+  int64_t eos_token_id = 0;
+  int64_t pad_token_id = 0;
+  int64_t vocab_size = 0;         // source (and shared) vocabulary entries
+  int64_t decoder_vocab_size = 0; // target vocabulary entries
+  // False when config.json's share_encoder_decoder_embeddings is false: the
+  // target side then uses target_vocab.json when the directory has one.
+  bool shared_vocab = true;
+};
+
 class Tokenizer {
 public:
   // Loads source.spm, target.spm, vocab.json and, for models with separate
-  // vocabularies, target_vocab.json from `model_dir`.
-  Tokenizer(const std::string &model_dir, const MarianConfig &config);
+  // vocabularies, target_vocab.json from `model_dir`; ModelError naming the
+  // file when one is missing or does not fit `spec`.
+  Tokenizer(const std::string &model_dir, const TokenizerSpec &spec);
   ~Tokenizer();
   Tokenizer(Tokenizer &&) noexcept;
 

@@ -1,6 +1,6 @@
 // `heed bench`: how fast a model translates here, and how far from the memory
-// bandwidth bound. For each compute type (float32, int8) and thread count:
-// model load time and memory, encoder tokens/s, the batch-1 decoder step time
+// bandwidth bound. For each compute type (float32, int8, bfloat16) and thread
+// count: model load time and memory, encoder tokens/s, the batch-1 decoder step time
 // against the time needed just to read its weights, and end-to-end
 // sentences/s and target tokens/s for several batch/beam settings, each the
 // median (and range) of repeated runs.
@@ -23,7 +23,9 @@ struct BenchmarkSetting {
   BatchType batch_type = BatchType::sentences;
 
   // "32x4" = 32 sentences, beam 4; "tokens:2048x4" = batches of 2048 tokens.
-  static BenchmarkSetting parse(const std::string &text);
+  // Parses "BATCHxBEAM" or "tokens:BATCHxBEAM"; OptionError naming `what`
+  // (the flag, for the command line) otherwise.
+  static BenchmarkSetting parse(const std::string &text, const std::string &what = "setting");
   std::string name() const;
 };
 
@@ -54,7 +56,7 @@ struct BenchmarkResult {
 struct BenchmarkFigures {
   ops::ComputeType compute_type = ops::ComputeType::float32;
   int threads = 1;
-  double load_seconds = 0;
+  std::vector<double> load_seconds; // per run
   int64_t packed_weight_bytes = 0;
   int64_t rss_after_load = 0;
   double read_bandwidth = 0;            // bytes/s with this many threads
@@ -66,6 +68,9 @@ struct BenchmarkFigures {
 
 struct BenchmarkReport {
   std::string model_dir;
+  // The model's shape in one line (d_model, layers, heads, ffn, activation,
+  // vocabulary, weight dtype), e.g. to tell base and tc-big results apart.
+  std::string shape;
   int64_t parameters = 0;
   int64_t lines = 0;
   int64_t source_tokens = 0;

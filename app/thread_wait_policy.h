@@ -11,7 +11,7 @@
 // the user is to set GOMP_SPINCOUNT and start the process again.
 #pragma once
 
-namespace heed::ops {
+namespace heed::app {
 
 // Spin iterations heed asks for when the user chose nothing.
 inline constexpr const char *kDefaultSpinCount = "10000";
@@ -21,4 +21,4 @@ inline constexpr const char *kDefaultSpinCount = "10000";
 // Returns when the user chose a policy, or when re-executing fails.
 void apply_thread_wait_policy(char **argv);
 
-} // namespace heed::ops
+} // namespace heed::app

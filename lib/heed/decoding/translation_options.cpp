@@ -1,9 +1,8 @@
-#include "heed/translation_options.h"
+#include "heed/decoding/translation_options.h"
 
 #include <cmath>
 
 #include "heed/core/error.h"
-#include "heed/ops/context.h"
 
 namespace heed {
 namespace {
@@ -45,13 +44,6 @@ void check_ranges(const TranslationOptions &o) {
     check_integer("max_new_tokens", *o.max_new_tokens, 1, R::kMaxLength);
   check_real("max_length_ratio", o.max_length_ratio, 0, R::kMaxLengthRatio);
   check_integer("batch_size", o.batch_size, 1, R::kMaxBatchSize);
-  const int most = ops::max_threads();
-  if (o.threads < 0 || o.threads > most)
-    throw OptionError("threads", "must be in [0, " + std::to_string(most) +
-                                     "] (0: the physical "
-                                     "cores; at most 4 x the " +
-                                     std::to_string(ops::available_cpus()) +
-                                     " CPUs available), got " + std::to_string(o.threads));
 }
 
 } // namespace heed

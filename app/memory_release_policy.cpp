@@ -1,10 +1,10 @@
-#include "heed/core/memory_release_policy.h"
+#include "app/memory_release_policy.h"
 
 #if __has_include(<malloc.h>)
 #include <malloc.h>
 #endif
 
-namespace heed {
+namespace heed::app {
 
 void apply_memory_release_policy() {
 #if defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
@@ -15,4 +15,4 @@ void apply_memory_release_policy() {
 #endif
 }
 
-} // namespace heed
+} // namespace heed::app

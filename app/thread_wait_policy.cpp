@@ -1,10 +1,10 @@
-#include "heed/ops/thread_wait_policy.h"
+#include "app/thread_wait_policy.h"
 
 #include <unistd.h>
 
 #include <cstdlib>
 
-namespace heed::ops {
+namespace heed::app {
 
 void apply_thread_wait_policy(char **argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr)
@@ -16,4 +16,4 @@ void apply_thread_wait_policy(char **argv) {
   // exec failed (no /proc?): carry on with libgomp's default.
 }
 
-} // namespace heed::ops
+} // namespace heed::app

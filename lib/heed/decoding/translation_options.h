@@ -1,6 +1,8 @@
 // Every option of a translation or scoring run: the one struct the CLI maps its
-// flags onto. Unset decoding values come from the model's generation_config.json
-// (or config.json), exactly as transformers' generate() would take them.
+// flags onto. The compute thread count is no option of a run: it is
+// process-wide, set with ops::set_num_threads by the program. Unset decoding values come from the
+// model's generation_config.json (or config.json), exactly as transformers' generate() would take
+// them.
 #pragma once
 
 #include <cstdint>
@@ -10,16 +12,17 @@
 
 #include "heed/decoding/attention_request.h"
 #include "heed/decoding/batching.h"
-#include "heed/model/generation_config.h"
+#include "heed/model/early_stopping.h"
+#include "heed/model/generation_limits.h"
 
 namespace heed {
 
 // Valid ranges (checked by check_ranges below, OptionError naming the field):
 struct OptionRanges {
-  static constexpr int64_t kMaxBeamSize = GenerationConfig::kMaxBeams;
-  static constexpr int64_t kMaxLength = GenerationConfig::kMaxLength; // max_length, max_new_tokens
+  static constexpr int64_t kMaxBeamSize = GenerationLimits::kMaxBeams;
+  static constexpr int64_t kMaxLength = GenerationLimits::kMaxLength; // max_length, max_new_tokens
   static constexpr int64_t kMaxBatchSize = 1'048'576;                 // sentences or tokens
-  static constexpr double kMaxLengthPenalty = GenerationConfig::kMaxLengthPenalty;
+  static constexpr double kMaxLengthPenalty = GenerationLimits::kMaxLengthPenalty;
   static constexpr double kMaxLengthRatio = 1000;
 };
 
@@ -50,8 +53,6 @@ struct TranslationOptions {
   // BatchType::tokens; in [1, 1048576].
   BatchType batch_type = BatchType::sentences;
   int64_t batch_size = 32;
-  // Compute threads, in [0, 4 x the CPUs available]; 0 = number of physical cores.
-  int threads = 0;
   // Attention weights to record for each output hypothesis (none by default:
   // recording costs time and memory).
   AttentionRequest attention;

@@ -1,0 +1,52 @@
+// heed attention: a few sentences translated and their attention maps written
+// as a web page (heed/jobs/translate_job.h).
+#include <memory>
+#include <string>
+
+#include "app/commands/commands.h"
+#include "app/default_model.h"
+#include "app/options.h"
+#include "heed/jobs/translate_job.h"
+#include "heed/ops/context.h"
+
+namespace heed::app {
+namespace {
+
+struct AttentionPageFlags {
+  AttentionPageJob job;
+  DecodingFlags decoding;
+  AttentionFlags attention;
+  std::string compute_type = "auto";
+};
+
+void run(AttentionPageFlags &f) {
+  AttentionPageJob &job = f.job;
+  apply_decoding_flags(f.decoding, job.options);
+  job.options.warn = warn;
+  ops::set_num_threads(0); // no --threads here: all physical cores
+  job.model_dir = resolve_model_dir(job.model_dir);
+  job.load = load_options(f.compute_type);
+  apply_attention_flags(f.attention, job.options.attention);
+  run_attention_page(job);
+}
+
+} // namespace
+
+Command add_attention_command(CLI::App &app) {
+  auto f = std::make_shared<AttentionPageFlags>();
+  AttentionPageJob &job = f->job;
+  auto *cmd = app.add_subcommand(
+      "attention", "Translate a few sentences and write their attention maps as a web page");
+  add_model_option(cmd, job.model_dir);
+  cmd->add_option("text", job.texts, "Sentences (else --input)");
+  cmd->add_option("-i,--input", job.input, "File of sentences (at most 200)");
+  cmd->add_option("--html", job.html_path, "The page to write")->required();
+  cmd->add_option("--attention", job.attention_path,
+                  "Also write the arrays (directory, .npz or .json)");
+  add_attention_options(cmd, f->attention);
+  add_decoding_options(cmd, job.options, f->decoding);
+  add_compute_type_option(cmd, f->compute_type);
+  return {cmd, [f] { run(*f); }};
+}
+
+} // namespace heed::app

@@ -1,0 +1,41 @@
+// heed convert: a copy of a model with int8 or bfloat16 weights (heed/jobs/convert_job.h).
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "app/commands/commands.h"
+#include "app/default_model.h"
+#include "app/options.h"
+#include "heed/jobs/convert_job.h"
+
+namespace heed::app {
+namespace {
+
+struct ConvertFlags {
+  ConvertJob job;
+  std::string quantize;
+};
+
+void run(ConvertFlags &f) {
+  f.job.model_dir = resolve_model_dir(f.job.model_dir);
+  f.job.quantize = f.quantize == "bfloat16" ? ops::ComputeType::bfloat16 : ops::ComputeType::int8;
+  const auto report = run_convert(f.job);
+  std::cout << format_convert_report(f.job, report);
+}
+
+} // namespace
+
+Command add_convert_command(CLI::App &app) {
+  auto f = std::make_shared<ConvertFlags>();
+  auto *cmd = app.add_subcommand(
+      "convert",
+      "Write a copy of a model with int8 or bfloat16 weights (same Hugging Face layout)");
+  add_model_option(cmd, f->job.model_dir);
+  cmd->add_option("--quantize", f->quantize, "Weight type to write: int8 or bfloat16")
+      ->required()
+      ->check(CLI::IsMember({"int8", "bfloat16"}));
+  cmd->add_option("-o,--output", f->job.output_dir, "New model directory")->required();
+  return {cmd, [f] { run(*f); }};
+}
+
+} // namespace heed::app

@@ -1,0 +1,45 @@
+// heed score: log-probabilities of given translations (heed/jobs/translate_job.h).
+#include <memory>
+#include <string>
+
+#include "app/commands/commands.h"
+#include "app/default_model.h"
+#include "app/options.h"
+#include "heed/jobs/translate_job.h"
+
+namespace heed::app {
+namespace {
+
+struct ScoreFlags {
+  ScoreJob job;
+  ComputeFlags compute;
+  std::string format = "text", compute_type = "auto";
+};
+
+void run(ScoreFlags &f) {
+  ScoreJob &job = f.job;
+  apply_compute_flags(f.compute, job.options);
+  job.options.warn = warn;
+  job.model_dir = resolve_model_dir(job.model_dir);
+  job.load = load_options(f.compute_type);
+  job.format = parse_output_format(f.format, "--format");
+  run_score(job);
+}
+
+} // namespace
+
+Command add_score_command(CLI::App &app) {
+  auto f = std::make_shared<ScoreFlags>();
+  ScoreJob &job = f->job;
+  auto *cmd = app.add_subcommand("score", "Log-probabilities of given translations");
+  add_model_option(cmd, job.model_dir);
+  cmd->add_option("--source", job.source, "Source sentences, one per line")->required();
+  cmd->add_option("--target", job.target, "Target sentences, one per line")->required();
+  cmd->add_option("-o,--output", job.output, "Output file (default: stdout)");
+  add_format_option(cmd, f->format);
+  add_compute_options(cmd, job.options, f->compute);
+  add_compute_type_option(cmd, f->compute_type);
+  return {cmd, [f] { run(*f); }};
+}
+
+} // namespace heed::app

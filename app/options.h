@@ -1,0 +1,65 @@
+// The flag groups several subcommands share, and the validators of flag
+// values. The command line checks each value once, here, naming the flag;
+// the library's own checks name the field (heed/decoding/translation_options.h).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "heed/decoding/translation_options.h"
+#include "heed/model/marian_model.h"
+
+namespace heed::app {
+
+// Whole numbers of at least `min` (core/parse_number.h). CLI11's own range
+// checks report "not in range 0.000000 to 1.797...e308", which names neither
+// the limit nor the type.
+CLI::Validator at_least(int64_t min);
+// Non-negative real numbers, with a message to match at_least().
+CLI::Validator non_negative_number();
+
+// Prints "heed: warning: MESSAGE" on one line of stderr.
+void warn(const std::string &message);
+
+// -m is optional everywhere: heed falls back to $HEED_MODEL, then to the model
+// shipped beside the binary (default_model.h).
+void add_model_option(CLI::App *cmd, std::string &model_dir);
+
+// --compute-type: float32, int8, bfloat16 or auto.
+void add_compute_type_option(CLI::App *cmd, std::string &value);
+// The load options for a --compute-type value.
+LoadOptions load_options(const std::string &compute_type);
+
+// Search flags: --beam-size, --n-best, --length-penalty, --early-stopping,
+// --max-length, --max-new-tokens, --max-length-ratio.
+struct DecodingFlags {
+  std::optional<std::string> early_stopping;
+};
+void add_decoding_options(CLI::App *cmd, TranslationOptions &o, DecodingFlags &flags);
+// Checks what the flags say together (--n-best within --beam-size) and maps
+// them onto `o`.
+void apply_decoding_flags(const DecodingFlags &flags, TranslationOptions &o);
+
+// Batching and compute flags: --batch-size, --batch-type, --threads.
+struct ComputeFlags {
+  std::string batch_type = "sentences";
+  int threads = 0; // 0 = physical cores
+};
+void add_compute_options(CLI::App *cmd, TranslationOptions &o, ComputeFlags &flags);
+// Maps the flags onto `o` and sets the process's compute threads.
+void apply_compute_flags(const ComputeFlags &flags, TranslationOptions &o);
+
+// --attention-kind, --attention-layers, --attention-heads.
+struct AttentionFlags {
+  std::string kinds, layers, heads;
+};
+void add_attention_options(CLI::App *cmd, AttentionFlags &flags);
+void apply_attention_flags(const AttentionFlags &flags, AttentionRequest &request);
+
+// --format: text or jsonl.
+void add_format_option(CLI::App *cmd, std::string &format);
+
+} // namespace heed::app

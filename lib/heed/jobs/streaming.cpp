@@ -1,0 +1,64 @@
+#include "heed/jobs/streaming.h"
+
+#include <string>
+#include <vector>
+
+namespace heed {
+
+StreamStats translate_stream(Translator &translator, LineSource &in, TranslationSink &sink,
+                             const StreamOptions &options) {
+  StreamStats stats;
+  std::vector<std::string> lines;
+  std::vector<int64_t> numbers; // 1-based input line numbers
+  std::string line;
+  size_t cropped_at = 0;
+  int64_t input_line = 0;  // lines read from the input
+  int64_t shard_lines = 0; // lines of this shard read
+  bool more = true;
+  while (more) {
+    lines.clear();
+    numbers.clear();
+    const int64_t window_start = shard_lines;
+    while (static_cast<int64_t>(lines.size()) < options.window) {
+      // Translate what we have rather than wait for a line that is not there.
+      if (!lines.empty() && !in.ready())
+        break;
+      if (!(more = in.next(line, cropped_at)))
+        break;
+      const int64_t number = ++input_line;
+      if (!options.shard.contains(number - 1))
+        continue;
+      ++shard_lines;
+      prepare_input_line(line, number, options.input, cropped_at);
+      lines.push_back(std::move(line));
+      numbers.push_back(number);
+    }
+    if (lines.empty())
+      continue;
+    // On resume, whole windows already written are skipped untranslated.
+    if (window_start + static_cast<int64_t>(lines.size()) <= options.already_written) {
+      stats.lines += static_cast<int64_t>(lines.size());
+      if (options.progress)
+        options.progress->advance(static_cast<int64_t>(lines.size()), 0, in.bytes_read());
+      continue;
+    }
+    const auto on_batch = [&](int64_t sentences, int64_t tokens) {
+      if (options.progress)
+        options.progress->advance(sentences, tokens, in.bytes_read());
+    };
+    const auto translations = translator.translate(lines, &numbers, on_batch);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const int64_t position = window_start + static_cast<int64_t>(i);
+      if (!translations[i].hypotheses.empty())
+        stats.target_tokens += static_cast<int64_t>(translations[i].hypotheses[0].tokens.size());
+      if (position < options.already_written)
+        continue;
+      sink.write(numbers[i] - 1, lines[i], translations[i]);
+    }
+    sink.flush();
+    stats.lines += static_cast<int64_t>(lines.size());
+  }
+  return stats;
+}
+
+} // namespace heed
