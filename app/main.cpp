@@ -55,7 +55,12 @@ int main(int argc, char **argv) {
       if (*command.cli)
         command.run();
   } catch (const heed::OptionError &e) {
-    std::cerr << "heed: error: " << one_line(e.what()) << '\n';
+    // The library names option fields ("beam_size"); the user typed flags.
+    std::string flag = e.field();
+    for (char &c : flag)
+      c = c == '_' ? '-' : c;
+    std::cerr << "heed: error: "
+              << one_line(flag.empty() ? e.what() : "--" + flag + ": " + e.problem()) << '\n';
     return kUsage;
   } catch (const heed::ModelError &e) {
     std::cerr << "heed: model error: " << one_line(e.what()) << '\n';

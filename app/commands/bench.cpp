@@ -57,9 +57,9 @@ Command add_bench_command(CLI::App &app) {
       ->delimiter(',')
       ->check(at_least(1));
   cmd->add_option("--compute-type", f->compute_types,
-                  "Compute types to measure (default: float32,int8)")
+                  "Compute types to measure: float32, int8, bfloat16 (default: float32,int8)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"float32", "int8"}));
+      ->check(CLI::IsMember({"float32", "int8", "bfloat16"}));
   cmd->add_option("--settings", f->settings,
                   "End-to-end settings BATCHxBEAM, comma-separated; tokens:NxBEAM batches by "
                   "tokens, a +split suffix splits lines into sentences (default: 1x1,32x4)")

@@ -89,7 +89,9 @@ TEST_CASE("bad options, models and files give one clear line and distinct exit c
 
   const auto io = run_heed("translate " + kModel + " -i /nonexistent/input.txt");
   CHECK(io.exit_code == 4);
-  CHECK(io.err == "heed: error: /nonexistent/input.txt: cannot open for reading\n");
+  CHECK(
+      io.err ==
+      "heed: error: /nonexistent/input.txt: cannot open for reading: No such file or directory\n");
 
   const auto dir = heed::test::temp_dir();
   std::ofstream(dir / "two.txt") << "a\nb\n";
@@ -125,12 +127,15 @@ TEST_CASE("every usage and input/output error is one line with its exit code", "
       {"translate " + kModel + " -i '" + dir.string() + "'", 4,
        "heed: error: " + dir.string() + ": is a directory, not a text file\n"},
       {"translate " + kModel + " -i /nonexistent/input.txt", 4,
-       "heed: error: /nonexistent/input.txt: cannot open for reading\n"},
+       "heed: error: /nonexistent/input.txt: cannot open for reading: No such file or directory\n"},
       {"translate " + kModel + " -i '" + (dir / "in.txt").string() +
            "' -o /nonexistent/dir/out.txt",
-       4, "heed: error: /nonexistent/dir/out.txt: cannot open for writing\n"},
+       4,
+       "heed: error: /nonexistent/dir/out.txt: cannot open for writing: No such file or "
+       "directory\n"},
       {"translate " + kModel + " 'Hello' -o /nonexistent/dir/out.txt", 4,
-       "heed: error: /nonexistent/dir/out.txt: cannot open for writing\n"},
+       "heed: error: /nonexistent/dir/out.txt: cannot open for writing: No such file or "
+       "directory\n"},
   };
   for (const auto &c : cases) {
     const auto r = run_heed(c.args);
@@ -143,7 +148,7 @@ TEST_CASE("every usage and input/output error is one line with its exit code", "
   }
 }
 
-TEST_CASE("--help documents the exit codes", "[cli]") {
+TEST_CASE("heed --help documents the exit codes", "[cli]") {
   const auto help = run_heed("--help");
   CHECK(help.exit_code == 0);
   CHECK_THAT(help.out, Catch::Contains("Exit codes: 0 success, 1 internal error, 2 usage error, "

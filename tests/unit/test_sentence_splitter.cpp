@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "heed/core/error.h"
+#include "heed/decoding/translation_options.h"
 #include "heed/text/sentence_splitter.h"
 
 using heed::SentenceSplitter;
@@ -140,8 +141,24 @@ TEST_CASE("language tags: forms ICU reads, root rules, refusals", "[sentences]")
   // A language ICU has no rules for is segmented by the root rules.
   const std::string text = "I met Mr. Brown. He smiled.";
   CHECK(texts_of(text, SentenceSplitter("mul").split(text)) == icu_sentences(text, ""));
-  for (const std::string bad : {"e", "en us", "../x", "x!", "123", "toolonglanguage"})
+  for (const std::string bad : {"e", "en us", "../x", "x!", "123", "toolonglanguage"}) {
     CHECK_THROWS_AS(SentenceSplitter(bad), heed::OptionError);
+    // The same check, before any model is loaded: check_ranges names the field.
+    heed::TranslationOptions options;
+    options.source_language = bad;
+    try {
+      heed::check_ranges(options);
+      FAIL("check_ranges took source_language '" << bad << "'");
+    } catch (const heed::OptionError &e) {
+      CHECK(e.field() == "source_language");
+      CHECK(e.problem() == "'" + bad + "' is not a language tag such as en, de or pt-BR");
+    }
+  }
+  for (const std::string good : {"", "en", "pt-BR", "zh_Hant", "mul"}) {
+    heed::TranslationOptions options;
+    options.source_language = good;
+    CHECK_NOTHROW(heed::check_ranges(options));
+  }
 }
 
 TEST_CASE("offsets are bytes of the UTF-8 text and code_points converts them", "[sentences]") {

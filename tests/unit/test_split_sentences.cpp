@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -95,6 +96,42 @@ TEST_CASE("best_combinations gives the exact k best sums, ties in order", "[sent
   }
   CHECK(best_combinations({}, 3).empty());
   CHECK(best_combinations({{-1.f}, {}}, 3).empty());
+}
+
+TEST_CASE("a joined hypothesis with an invalid sentence hypothesis is invalid, naming it",
+          "[sentences]") {
+  const auto hypothesis = [](std::string text, std::vector<int64_t> tokens, float score) {
+    TranslationHypothesis h;
+    h.text = std::move(text);
+    h.tokens = std::move(tokens);
+    h.score = score;
+    return h;
+  };
+  TranslationHypothesis invalid;
+  invalid.error = "the model produced non-finite scores (NaN or infinity)";
+  invalid.score = -std::numeric_limits<float>::infinity();
+  std::vector<SentenceTranslation> sentences(3);
+  sentences[0].hypotheses = {hypothesis("Eins.", {5, 0}, -1.f), hypothesis("Ein.", {6, 0}, -2.f)};
+  sentences[1].hypotheses = {invalid, invalid};
+  sentences[2].hypotheses = {hypothesis("Drei.", {7, 0}, -0.5f)};
+  const auto joined = join_sentences(sentences, 2);
+  REQUIRE(joined.size() == 2);
+  for (const auto &h : joined) {
+    CHECK_FALSE(h.valid());
+    CHECK(h.error == "sentence 2 of 3: " + invalid.error);
+    CHECK(h.text.empty());
+    CHECK(h.tokens.empty());
+    CHECK(h.score == -std::numeric_limits<float>::infinity());
+  }
+  CHECK(joined[0].sentence_ranks == std::vector<int64_t>{0, 0, 0});
+  // Every sentence valid: the texts joined, tokens concatenated, scores summed.
+  sentences[1].hypotheses = {hypothesis("", {0}, -0.25f)};
+  const auto valid = join_sentences(sentences, 1);
+  REQUIRE(valid.size() == 1);
+  CHECK(valid[0].valid());
+  CHECK(valid[0].text == "Eins. Drei.");
+  CHECK(valid[0].tokens == std::vector<int64_t>{5, 0, 0, 7, 0});
+  CHECK(valid[0].score == Approx(-1.75f));
 }
 
 TEST_CASE("a split line is its sentences translated one by one, joined", "[sentences]") {

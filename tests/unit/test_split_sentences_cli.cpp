@@ -237,8 +237,8 @@ TEST_CASE("heed score refuses --split-sentences and a bad --source-language is a
 
   const auto bad = run_heed("translate " + kTiny + " --split-sentences --source-language 'x!' Hi");
   CHECK(bad.exit_code == 2);
-  CHECK(bad.err == "heed: error: source language 'x!' is not a language tag such as en, de or "
-                   "pt-BR\n");
+  CHECK(bad.err == "heed: error: --source-language: 'x!' is not a language tag such as en, de "
+                   "or pt-BR\n");
   const auto good = run_heed("translate " + kTiny +
                              " --split-sentences --source-language de -q "
                              "'Hallo. Wie geht es?'");

@@ -1,5 +1,6 @@
 #include "heed/decoding/line_inputs.h"
 
+#include <limits>
 #include <queue>
 #include <set>
 
@@ -159,12 +160,22 @@ std::vector<TranslationHypothesis> join_sentences(const std::vector<SentenceTran
     double score = 0;
     for (size_t k = 0; k < sentences.size(); ++k) {
       const TranslationHypothesis &part = sentences[k].hypotheses[static_cast<size_t>(ranks[k])];
+      if (!part.valid() && h.valid())
+        h.error = "sentence " + std::to_string(k + 1) + " of " + std::to_string(sentences.size()) +
+                  ": " + part.error;
       if (!part.text.empty())
         h.text += (h.text.empty() ? "" : " ") + part.text;
       h.tokens.insert(h.tokens.end(), part.tokens.begin(), part.tokens.end());
       score += part.score;
     }
     h.score = static_cast<float>(score);
+    if (!h.valid()) {
+      // As for an invalid hypothesis of a whole line (decoding/translation.h):
+      // no text, no tokens, score -inf; the sentences keep theirs.
+      h.text.clear();
+      h.tokens.clear();
+      h.score = -std::numeric_limits<float>::infinity();
+    }
     h.sentence_ranks = std::move(ranks);
     joined.push_back(std::move(h));
   }

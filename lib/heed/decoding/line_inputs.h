@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "heed/decoding/translator.h"
+#include "heed/decoding/translation.h"
 #include "heed/text/sentence_splitter.h"
 #include "heed/text/tokenizer.h"
 
@@ -62,7 +62,9 @@ std::vector<std::vector<int64_t>> best_combinations(const std::vector<std::vecto
 // (best_combinations; the best is every sentence's best), each with the
 // texts joined by one space (empty ones left out), the tokens concatenated
 // (each sentence's EOS included), the scores summed, and `sentence_ranks`
-// saying which hypothesis of each sentence it joins.
+// saying which hypothesis of each sentence it joins. A combination with an
+// invalid hypothesis (error set) is invalid: error "sentence K of N: ...",
+// no text or tokens, score -inf.
 std::vector<TranslationHypothesis> join_sentences(const std::vector<SentenceTranslation> &sentences,
                                                   int64_t n_best);
 

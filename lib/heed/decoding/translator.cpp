@@ -2,18 +2,43 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "heed/core/error.h"
+#include "heed/decoding/batch_memory.h"
 #include "heed/decoding/batching.h"
 #include "heed/decoding/line_inputs.h"
 #include "heed/decoding/search.h"
+#include "heed/text/blank_text.h"
 
 namespace heed {
 namespace {
 
-bool is_blank(const std::string &s) {
-  return s.find_first_not_of(" \t\r\n\f\v") == std::string::npos;
+constexpr const char *kNonFiniteScores = "the model produced non-finite scores (NaN or infinity)";
+constexpr const char *kNoHypothesis =
+    "no hypothesis could be completed (every continuation is banned)";
+
+// bad_words_ids ids must index the logits (transformers' SequenceBiasLogitsProcessor
+// raises for ids past the vocabulary), and must leave something to generate: a
+// configuration that bans every token (pad is always banned) could only produce
+// empty translations with meaningless scores.
+void check_bad_words(const GenerationConfig &g, const SearchOptions &s, int64_t vocab) {
+  for (size_t i = 0; i < s.bad_words_ids.size(); ++i)
+    for (int64_t id : s.bad_words_ids[i])
+      if (id >= vocab)
+        throw ModelError(g.source + ": field 'bad_words_ids' has the token id " +
+                         std::to_string(id) + " in sequence " + std::to_string(i) +
+                         ", outside the target vocabulary of " + std::to_string(vocab));
+  std::vector<bool> banned(static_cast<size_t>(vocab), false);
+  banned[s.pad_token_id] = true;
+  for (const auto &words : s.bad_words_ids)
+    if (words.size() == 1)
+      banned[words[0]] = true;
+  if (std::find(banned.begin(), banned.end(), false) == banned.end())
+    throw ModelError(g.source + ": field 'bad_words_ids' bans every one of the " +
+                     std::to_string(vocab) + " target tokens (with pad_token_id " +
+                     std::to_string(s.pad_token_id) + "): nothing could be generated");
 }
 
 } // namespace
@@ -21,13 +46,10 @@ bool is_blank(const std::string &s) {
 SearchOptions resolve_search_options(const MarianModel &model, const TranslationOptions &o) {
   const GenerationConfig &g = model.generation;
   const MarianConfig &c = model.config;
+  check_ranges(o);
   SearchOptions s;
   s.num_beams = o.beam_size.value_or(g.num_beams);
-  if (s.num_beams < 1)
-    throw OptionError("beam_size must be at least 1, got " + std::to_string(s.num_beams));
   s.n_best = o.n_best;
-  if (s.n_best < 1)
-    throw OptionError("n_best must be at least 1, got " + std::to_string(s.n_best));
   if (s.n_best > s.num_beams)
     throw OptionError("n_best (" + std::to_string(s.n_best) + ") cannot exceed the beam size (" +
                       std::to_string(s.num_beams) + ")");
@@ -60,12 +82,8 @@ SearchOptions resolve_search_options(const MarianModel &model, const Translation
     throw ModelError(g.source + ": field 'forced_eos_token_id' (" +
                      std::to_string(*s.forced_eos_token_id) + ") is outside the target vocabulary");
   s.bad_words_ids = g.bad_words_ids;
+  check_bad_words(g, s, c.decoder_vocab_size);
   s.renormalize_logits = g.renormalize_logits;
-  if (o.batch_size < 1)
-    throw OptionError("batch_size must be at least 1, got " + std::to_string(o.batch_size));
-  if (!(o.max_length_ratio >= 0) || !std::isfinite(o.max_length_ratio))
-    throw OptionError("max_length_ratio must be a finite number of at least 0, got " +
-                      std::to_string(o.max_length_ratio));
   return s;
 }
 
@@ -75,6 +93,9 @@ Translator::Translator(std::shared_ptr<const MarianModel> model, TranslationOpti
                 : model_->source_language         ? model_->source_language->code
                                                   : std::string()) {
   search_ = resolve_search_options(*model_, options_);
+  // The smallest batch these options can run (one sentence of one token)
+  // must fit at all; each batch is checked again before it is allocated.
+  check_batch_memory(model_->config, 1, 1, search_.num_beams, search_.max_length - 1);
   if (options_.attention.any())
     recorder_ = std::make_unique<AttentionRecorder>(options_.attention, model_->config);
 }
@@ -137,19 +158,28 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
   std::vector<Input> inputs;
   std::vector<std::vector<int64_t>> ids;
   std::vector<int64_t> pending(sources.size(), 0); // inputs of each line not yet translated
+  const auto line_number = [&](size_t i) {
+    return line_numbers ? (*line_numbers)[i] : static_cast<int64_t>(i) + 1;
+  };
   LineInputOptions cutting;
   cutting.split_sentences = options_.split_sentences;
   cutting.max_tokens = model_->config.max_position_embeddings;
   cutting.warn = options_.warn;
   int64_t blank = 0;
   for (size_t i = 0; i < sources.size(); ++i) {
-    if (is_blank(sources[i])) {
+    // Blank: invisible characters only (text/blank_text.h), or nothing left
+    // once SentencePiece has normalised the text (just EOS).
+    LineInputs line;
+    if (!is_blank_text(sources[i])) {
+      line = line_inputs(sources[i], line_number(i), *model_->tokenizer, splitter_, cutting);
+      // A sentence normalised to nothing has nothing to translate either.
+      std::erase_if(line.inputs, [](const ModelInput &in) { return in.ids.size() <= 1; });
+    }
+    if (line.inputs.empty()) {
       results[i].hypotheses.assign(search_.n_best, TranslationHypothesis{});
       ++blank;
       continue;
     }
-    const int64_t number = line_numbers ? (*line_numbers)[i] : static_cast<int64_t>(i) + 1;
-    LineInputs line = line_inputs(sources[i], number, *model_->tokenizer, splitter_, cutting);
     Translation &t = results[i];
     for (size_t k = 0; k < line.inputs.size(); ++k) {
       ids.push_back(line.inputs[k].ids);
@@ -169,6 +199,7 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
   encode_in_batches(ids, [&](const std::vector<size_t> &indices, int64_t longest_source) {
     search.max_length = batch_max_length(longest_source);
     const int64_t n = static_cast<int64_t>(indices.size());
+    check_batch_memory(model_->config, n, longest_source, group, search.max_length - 1);
     model_->decoder.start(state_, encoder_out_, mask_, n, encoder_out_.dim(0) / n, group,
                           search.max_length - 1);
     auto hypotheses = group == 1
@@ -181,6 +212,12 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
       auto &out = input.sentence < 0 ? t.hypotheses : t.sentences[input.sentence].hypotheses;
       for (auto &h : hypotheses[b]) {
         TranslationHypothesis hypothesis;
+        if (!h.valid) {
+          hypothesis.error = h.non_finite ? kNonFiniteScores : kNoHypothesis;
+          hypothesis.score = -std::numeric_limits<float>::infinity();
+          out.push_back(std::move(hypothesis));
+          continue;
+        }
         hypothesis.text = model_->tokenizer->decode(h.tokens);
         hypothesis.tokens = std::move(h.tokens);
         hypothesis.score = h.score;
@@ -193,7 +230,11 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
       if (!t.sentences.empty())
         t.hypotheses = join_sentences(t.sentences, search_.n_best);
       ++lines_done;
-      tokens += static_cast<int64_t>(t.hypotheses.front().tokens.size());
+      const auto &best = t.hypotheses.front();
+      if (!best.valid() && options_.warn)
+        options_.warn("line " + std::to_string(line_number(input.line)) + ": " + best.error +
+                      "; its translation is left empty");
+      tokens += static_cast<int64_t>(best.tokens.size());
     }
     if (on_batch)
       on_batch(lines_done, tokens);
@@ -233,8 +274,16 @@ std::vector<ScoredPair> Translator::score(const std::vector<std::string> &source
     model_->decoder.start(state_, encoder_out_, mask_, n, encoder_out_.dim(0) / n, 1, capacity);
     auto scores =
         score_targets(model_->decoder, state_, targets_batch, search_.decoder_start_token_id, ws_);
-    for (int64_t b = 0; b < n; ++b)
-      results[indices[b]].score = std::move(scores[b]);
+    for (int64_t b = 0; b < n; ++b) {
+      ScoredPair &pair = results[indices[b]];
+      pair.score = std::move(scores[b]);
+      if (std::isnan(pair.score.total)) {
+        pair.error = kNonFiniteScores;
+        if (options_.warn)
+          options_.warn("line " + std::to_string(indices[b] + 1) + ": " + pair.error +
+                        "; no score");
+      }
+    }
   });
   return results;
 }

@@ -13,44 +13,19 @@
 #include "heed/decoding/attention_recorder.h"
 #include "heed/decoding/forced_decoding.h"
 #include "heed/decoding/search_options.h"
+#include "heed/decoding/translation.h"
 #include "heed/decoding/translation_options.h"
 #include "heed/model/marian_model.h"
 #include "heed/text/sentence_splitter.h"
 
 namespace heed {
 
-struct TranslationHypothesis {
-  std::string text;
-  std::vector<int64_t> tokens; // generated ids, EOS included when produced
-  float score = 0;
-  std::optional<AttentionMaps> attention; // when TranslationOptions::attention asks
-  // Of a line translated sentence by sentence: the hypothesis of each
-  // sentence this one joins (ranks into Translation::sentences[k].hypotheses).
-  std::vector<int64_t> sentence_ranks;
-};
-
-// One sentence of a line translated sentence by sentence, as its own input.
-struct SentenceTranslation {
-  TextSpan span;                                 // where it lies in the line: bytes [begin, end)
-  std::vector<int64_t> source_ids;               // its encoder input
-  std::vector<TranslationHypothesis> hypotheses; // n_best, best first
-};
-
-// The translation of one input line.
-struct Translation {
-  std::vector<int64_t> source_ids; // encoder input; empty when translated by sentences
-  std::vector<TranslationHypothesis> hypotheses; // n_best, best first
-  // Non-empty when the line was translated sentence by sentence
-  // (TranslationOptions::split_sentences, or a line too long for the model):
-  // then `hypotheses` are joined from these (decoding/line_inputs.h: texts
-  // joined by one space, tokens concatenated, scores summed, no attention of
-  // their own: the maps are the sentences').
-  std::vector<SentenceTranslation> sentences;
-};
-
 struct ScoredPair {
   std::vector<int64_t> target_ids; // EOS included
   TargetScore score;
+  // Empty for a score; else why there is none (the model produced non-finite
+  // log-probabilities): writers then show no number.
+  std::string error;
 };
 
 // Resolves user options against the model's generation config; OptionError

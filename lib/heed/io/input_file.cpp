@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "heed/core/error.h"
 
 namespace heed::io {
@@ -16,7 +19,7 @@ InputFile::InputFile(const std::string &path)
     return;
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0)
-    throw IoError(path + ": cannot open for reading");
+    throw IoError(path + ": cannot open for reading: " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
     ::close(fd_);

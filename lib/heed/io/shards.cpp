@@ -1,5 +1,7 @@
 #include "heed/io/shards.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -29,7 +31,7 @@ int64_t merge_shards(const std::vector<std::string> &paths, std::ostream &out,
   for (const auto &p : paths) {
     files.push_back(std::make_unique<std::ifstream>(p, std::ios::binary));
     if (!*files.back())
-      throw IoError(p + ": cannot open for reading");
+      throw IoError(p + ": cannot open for reading: " + std::strerror(errno));
   }
   int64_t inputs = 0;
   std::string line;

@@ -4,12 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <iostream>
 
 #include "heed/core/error.h"
 #include "heed/decoding/translator.h"
 #include "heed/io/input_file.h"
+#include "heed/io/output_file.h"
 #include "heed/io/output_resume.h"
 #include "heed/jobs/line_source.h"
 #include "heed/jobs/streaming.h"
@@ -25,25 +25,19 @@ namespace {
 
 bool is_standard(const std::string &path) { return io::is_standard_stream(path); }
 
-std::ostream &open_output(const std::string &path, std::ofstream &file, bool append) {
-  if (is_standard(path))
-    return std::cout;
-  file.open(path, std::ios::binary | (append ? std::ios::app : std::ios::trunc));
-  if (!file)
-    throw IoError(path + ": cannot open for writing");
-  return file;
-}
+// The output file as the last link of the sinks: the writers format into its
+// stream, and this pushes the bytes to the file at each window's end, so that
+// a failure names the file and the system's reason (io/output_file.h).
+class OutputFileSink : public TranslationSink {
+public:
+  explicit OutputFileSink(io::OutputFile &file) : file_(file) {}
+  void write(int64_t, const std::string &, const Translation &) override {}
+  void flush() override { file_.flush(); }
+  void close() override { file_.close(); }
 
-// The output's name in messages.
-std::string output_name(const std::string &path) {
-  return is_standard(path) ? std::string("standard output") : path;
-}
-
-void check_written(std::ostream &out, const std::string &path) {
-  out.flush();
-  if (!out)
-    throw IoError(output_name(path) + ": write error");
-}
+private:
+  io::OutputFile &file_;
+};
 
 // Lines (or bytes, for huge files) of a regular file, for the progress bar.
 void measure_input(int fd, std::optional<int64_t> &lines, std::optional<int64_t> &bytes) {
@@ -91,6 +85,10 @@ TranslationOptions with_recording(const TranslateJob &job) {
 } // namespace
 
 void run_translate(const TranslateJob &job) {
+  check_ranges(job.options); // before the model is loaded
+  if (job.window < 0 || job.window > kMaxWindow)
+    throw OptionError("window", "must be in [1, " + std::to_string(kMaxWindow) + "], got " +
+                                    std::to_string(job.window));
   if (!job.attention_path.empty())
     attention_file_format(job.attention_path); // refuse a bad path before any work
   if (!job.texts.empty() && !is_standard(job.input))
@@ -106,8 +104,9 @@ void run_translate(const TranslateJob &job) {
   const int64_t lines_per_input = job.format == OutputFormat::text ? search.n_best : 1;
   const int64_t done =
       job.resume ? io::truncate_to_complete_outputs(job.output, lines_per_input) : 0;
-  std::ofstream out_file;
-  std::ostream &out = open_output(job.output, out_file, job.resume);
+  io::OutputFile output(job.output,
+                        job.resume ? io::OutputFile::Mode::append : io::OutputFile::Mode::truncate);
+  std::ostream &out = output.stream();
   AlignmentText alignment;
   if (job.alignment)
     alignment = [&tokenizer = *model->tokenizer, format = *job.alignment](
@@ -115,9 +114,10 @@ void run_translate(const TranslateJob &job) {
       const auto a = translation_alignment(source, t, rank, tokenizer);
       return a ? format_alignment(*a, format) : std::string();
     };
-  auto writer =
-      make_translation_writer(job.format, out, output_name(job.output), search.n_best, alignment);
-  std::vector<TranslationSink *> sinks = {writer.get()};
+  auto writer = make_translation_writer(job.format, out, output.name(), search.n_best, alignment);
+  // The file first: its flush sends the writers' bytes with a precise error.
+  OutputFileSink file_sink(output);
+  std::vector<TranslationSink *> sinks = {&file_sink, writer.get()};
   std::unique_ptr<AttentionSink> attention;
   if (!job.attention_path.empty()) {
     attention = std::make_unique<AttentionSink>(AttentionWriter::open(job.attention_path),
@@ -163,6 +163,7 @@ void run_translate(const TranslateJob &job) {
 }
 
 void run_attention_page(const AttentionPageJob &job) {
+  check_ranges(job.options);
   std::vector<std::string> texts = job.texts;
   if (texts.empty())
     texts = read_lines(job.input, job.options.warn);
@@ -196,6 +197,7 @@ void run_attention_page(const AttentionPageJob &job) {
 }
 
 void run_score(const ScoreJob &job) {
+  check_ranges(job.options);
   const auto sources = read_lines(job.source, job.options.warn);
   const auto targets = read_lines(job.target, job.options.warn);
   if (sources.size() != targets.size())
@@ -204,11 +206,11 @@ void run_score(const ScoreJob &job) {
   auto model = MarianModel::load(job.model_dir, job.load);
   Translator translator(model, job.options);
   const auto scored = translator.score(sources, targets);
-  std::ofstream out_file;
-  std::ostream &out = open_output(job.output, out_file, false);
+  io::OutputFile output(job.output, io::OutputFile::Mode::truncate);
   for (size_t i = 0; i < scored.size(); ++i)
-    write_score(job.format, out, static_cast<int64_t>(i), sources[i], targets[i], scored[i]);
-  check_written(out, job.output);
+    write_score(job.format, output.stream(), static_cast<int64_t>(i), sources[i], targets[i],
+                scored[i]);
+  output.close();
 }
 
 } // namespace heed

@@ -65,16 +65,18 @@ bool looks_like_language_tag(const std::string &tag) {
 icu::Locale locale_for(const std::string &language) {
   if (language.empty())
     return icu::Locale::getRoot();
+  const auto not_a_tag = [&] {
+    return OptionError("source_language",
+                       "'" + language + "' is not a language tag such as en, de or pt-BR");
+  };
   if (!looks_like_language_tag(language))
-    throw OptionError("source language '" + language +
-                      "' is not a language tag such as en, de or pt-BR");
+    throw not_a_tag();
   std::string tag = language;
   std::replace(tag.begin(), tag.end(), '_', '-');
   UErrorCode status = U_ZERO_ERROR;
   icu::Locale locale = icu::Locale::forLanguageTag(tag, status);
   if (U_FAILURE(status) || locale.isBogus())
-    throw OptionError("source language '" + language +
-                      "' is not a language tag such as en, de or pt-BR");
+    throw not_a_tag();
   // CLDR's abbreviations after which a sentence does not end ("Mr.", "Prof."
   // in English): ICU applies them only when asked.
   status = U_ZERO_ERROR;
@@ -274,6 +276,8 @@ SentenceSplitter::SentenceSplitter(const std::string &language)
       checked(&icu::BreakIterator::createCharacterInstance, locale, "character");
   language_ = language.empty() ? "root" : locale.getBaseName();
 }
+
+void check_language(const std::string &language) { locale_for(language); }
 
 SentenceSplitter::~SentenceSplitter() = default;
 SentenceSplitter::SentenceSplitter(SentenceSplitter &&) noexcept = default;

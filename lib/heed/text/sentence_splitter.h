@@ -17,24 +17,16 @@
 #include <string_view>
 #include <vector>
 
+#include "heed/text/text_span.h"
+
 namespace heed {
-
-// A part of a text: bytes [begin, end).
-struct TextSpan {
-  size_t begin = 0;
-  size_t end = 0;
-
-  size_t size() const { return end - begin; }
-  std::string_view of(std::string_view text) const { return text.substr(begin, end - begin); }
-  bool operator==(const TextSpan &) const = default;
-};
 
 class SentenceSplitter {
 public:
   // `language`: a BCP 47 language tag or ICU locale name ("en", "de", "pt-BR",
   // "zh_Hant", "eng"); "" for ICU's root rules. A language ICU has no data for
-  // gets the root rules (ICU's fallback). OptionError when `language` is not a
-  // tag at all (only letters, digits, '-' and '_', starting with 2-8 letters).
+  // gets the root rules (ICU's fallback). OptionError (field source_language)
+  // when `language` is not a tag at all (check_language).
   explicit SentenceSplitter(const std::string &language = "");
   ~SentenceSplitter();
   SentenceSplitter(SentenceSplitter &&) noexcept;
@@ -71,6 +63,11 @@ private:
   std::unique_ptr<Iterators> iterators_; // not thread-safe: one splitter per thread
   std::string language_;
 };
+
+// OptionError (field source_language) unless `language` is "" or a language
+// tag SentenceSplitter takes: only letters, digits, '-' and '_', starting with
+// 2-8 letters, and accepted by ICU's BCP 47 parser.
+void check_language(const std::string &language);
 
 // The words of `text` separated by Unicode white space (Python's str.split()).
 std::vector<TextSpan> white_space_words(std::string_view text);
