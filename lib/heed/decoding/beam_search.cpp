@@ -23,6 +23,7 @@ struct Slot {
   std::vector<int64_t> tokens;
   std::vector<int64_t> rows;
   float score = kPenalty;
+  float log_prob = kPenalty; // the score before length normalisation
   bool finished = false;
 };
 
@@ -136,6 +137,7 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
         score += just_finished ? 0.f : kPenalty;
         Slot slot;
         slot.score = score;
+        slot.log_prob = candidates[c].score;
         slot.finished = just_finished;
         if (just_finished || score > kPenalty * 2) {
           slot.tokens = s.running[candidates[c].beam];
@@ -216,6 +218,7 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
       h.tokens.assign(slot.tokens.begin() + (slot.tokens.empty() ? 0 : 1), slot.tokens.end());
       h.rows = slot.rows;
       h.score = slot.score;
+      h.log_prob = slot.log_prob;
       results[i].push_back(std::move(h));
     }
   return results;

@@ -159,6 +159,7 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
         out.text = model_->tokenizer->decode(h.tokens);
         out.tokens = std::move(h.tokens);
         out.score = h.score;
+        out.log_prob = h.log_prob;
         if (recorder_)
           out.attention = recorder_->extract(b, lengths_[b], h.rows);
         t.hypotheses.push_back(std::move(out));

@@ -21,7 +21,8 @@ namespace heed {
 struct TranslationHypothesis {
   std::string text;
   std::vector<int64_t> tokens; // generated ids, EOS included when produced
-  float score = 0;
+  float score = 0;    // what the n-best list is ranked by (SearchOptions' Hypothesis::score)
+  float log_prob = 0; // the sum of the tokens' log-probs, not length-normalised
   std::optional<AttentionMaps> attention; // when TranslationOptions::attention asks
 };
 

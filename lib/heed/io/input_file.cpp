@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "heed/core/error.h"
+#include "heed/io/os_error.h"
 
 namespace heed::io {
 
@@ -16,7 +17,7 @@ InputFile::InputFile(const std::string &path)
     return;
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0)
-    throw IoError(path + ": cannot open for reading");
+    throw IoError(os_error(path, "cannot open for reading"));
   struct stat st {};
   if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
     ::close(fd_);

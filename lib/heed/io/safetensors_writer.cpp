@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "heed/core/error.h"
+#include "heed/io/os_error.h"
 
 namespace heed::io {
 
@@ -33,7 +34,7 @@ void write_safetensors(const std::string &path, const std::vector<TensorToWrite>
   {
     std::ofstream out(partial, std::ios::binary | std::ios::trunc);
     if (!out)
-      throw IoError(partial + ": cannot open for writing");
+      throw IoError(os_error(partial, "cannot open for writing"));
     const uint64_t length = text.size();
     for (int i = 0; i < 8; ++i)
       out.put(static_cast<char>((length >> (8 * i)) & 0xff));

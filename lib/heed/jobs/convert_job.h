@@ -5,12 +5,13 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace heed {
 
 struct ConvertJob {
   std::string model_dir;
-  std::string output_dir; // created; must not exist or be empty
+  std::string output_dir; // created in an existing parent; must not exist or be empty
 };
 
 struct ConvertReport {
@@ -18,6 +19,9 @@ struct ConvertReport {
   int64_t kept_tensors = 0;
   int64_t input_bytes = 0;  // model.safetensors in
   int64_t output_bytes = 0; // model.safetensors out
+  // Files of the input directory not copied (the model card, training logs,
+  // weights of other frameworks), sorted. The copy gets a README.md of its own.
+  std::vector<std::string> dropped;
 };
 
 // Throws ModelError for an unreadable or already quantized model, IoError for

@@ -9,7 +9,9 @@
 
 #include "heed/core/error.h"
 #include "heed/decoding/translator.h"
+#include "heed/io/deferred_output_file.h"
 #include "heed/io/input_file.h"
+#include "heed/io/output_path.h"
 #include "heed/io/output_resume.h"
 #include "heed/jobs/line_source.h"
 #include "heed/jobs/streaming.h"
@@ -24,12 +26,12 @@ namespace {
 
 bool is_standard(const std::string &path) { return io::is_standard_stream(path); }
 
-std::ostream &open_output(const std::string &path, std::ofstream &file, bool append) {
+std::ostream &open_output(const std::string &path, std::ofstream &file) {
   if (is_standard(path))
     return std::cout;
-  file.open(path, std::ios::binary | (append ? std::ios::app : std::ios::trunc));
+  file.open(path, std::ios::binary | std::ios::trunc);
   if (!file)
-    throw IoError(path + ": cannot open for writing");
+    throw IoError(io::os_error(path, "cannot open for writing"));
   return file;
 }
 
@@ -87,26 +89,75 @@ TranslationOptions with_recording(const TranslateJob &job) {
   return o;
 }
 
+// Settings greedy search has no use for, given explicitly: said once, so that
+// a length penalty given with beam size 1 (or with a model whose default is
+// greedy) does not seem to have been applied (transformers warns alike).
+void warn_unused_search_options(const TranslationOptions &o, const SearchOptions &search) {
+  if (search.num_beams != 1 || !o.warn)
+    return;
+  if (o.length_penalty)
+    o.warn("length_penalty has no effect with greedy search (beam size 1)");
+  if (o.early_stopping)
+    o.warn("early_stopping has no effect with greedy search (beam size 1)");
+}
+
+// Checks where attention maps are to go, before any work.
+void check_attention_path(const std::string &path) {
+  if (attention_file_format(path) == AttentionFileFormat::directory)
+    io::check_output_directory(path);
+  else
+    io::check_output_file(path);
+}
+
 } // namespace
 
-void run_translate(const TranslateJob &job) {
+TranslateResult run_translate(const TranslateJob &job) {
   if (!job.attention_path.empty())
-    attention_file_format(job.attention_path); // refuse a bad path before any work
+    check_attention_path(job.attention_path);
   if (!job.texts.empty() && !is_standard(job.input))
     throw OptionError("give texts or an input file, not both");
   if (job.resume && is_standard(job.output))
     throw OptionError("resume needs an output file");
   if (job.resume && !job.texts.empty())
     throw OptionError("resume applies to an input file or standard input, not to texts");
+  if (!is_standard(job.output))
+    io::check_output_file(job.output);
+  // The input is opened before the model is loaded: a missing file fails at once.
+  std::unique_ptr<LineSource> source;
+  TextLineReader *file = nullptr;
+  if (!job.texts.empty()) {
+    source = std::make_unique<VectorLineReader>(job.texts);
+  } else {
+    auto reader = std::make_unique<TextLineReader>(job.input);
+    reader->stop_on(job.interrupted);
+    file = reader.get();
+    source = std::move(reader);
+  }
+
+  // Warnings erase the progress bar first, so that they never share its line.
+  Progress *bar = nullptr;
+  TranslationOptions options = with_recording(job);
+  if (job.options.warn)
+    options.warn = [&bar, warn = job.options.warn](const std::string &message) {
+      if (bar != nullptr)
+        bar->erase();
+      warn(message);
+    };
   auto model = MarianModel::load(job.model_dir, job.load);
-  Translator translator(model, with_recording(job));
+  Translator translator(model, options);
   const SearchOptions &search = translator.search_options();
+  warn_unused_search_options(job.options, search);
   // Text n-best lists write n_best lines per input; everything else one.
   const int64_t lines_per_input = job.format == OutputFormat::text ? search.n_best : 1;
   const int64_t done =
       job.resume ? io::truncate_to_complete_outputs(job.output, lines_per_input) : 0;
-  std::ofstream out_file;
-  std::ostream &out = open_output(job.output, out_file, job.resume);
+  std::unique_ptr<io::DeferredOutputFile> out_file;
+  std::unique_ptr<std::ostream> out_stream;
+  if (!is_standard(job.output)) {
+    out_file = std::make_unique<io::DeferredOutputFile>(job.output, job.resume);
+    out_stream = std::make_unique<std::ostream>(out_file.get());
+  }
+  std::ostream &out = out_stream ? *out_stream : std::cout;
   AlignmentText alignment;
   if (job.alignment)
     alignment = [&tokenizer = *model->tokenizer, format = *job.alignment](const Translation &t,
@@ -130,23 +181,23 @@ void run_translate(const TranslateJob &job) {
   SinkList sink(std::move(sinks));
 
   // Sentences given as arguments go through the same loop as a file, without
-  // the progress bar or summary of a corpus run.
-  std::unique_ptr<LineSource> source;
-  std::optional<int64_t> total_lines, total_bytes;
-  bool bar = false, summary = false;
-  if (!job.texts.empty()) {
-    source = std::make_unique<VectorLineReader>(job.texts);
-  } else {
-    auto file = std::make_unique<TextLineReader>(job.input);
-    bar = job.progress.value_or(isatty(STDERR_FILENO) != 0);
-    summary = !job.quiet;
-    if (bar)
-      measure_input(file->fd(), total_lines, total_bytes);
-    if (total_lines && job.shard.count > 1)
-      total_lines = (*total_lines - job.shard.index + job.shard.count - 1) / job.shard.count;
-    source = std::move(file);
-  }
-  Progress progress(std::cerr, bar, summary, total_lines, total_bytes);
+  // the summary of a corpus run, and without the bar unless asked for. A
+  // person typing lines on a terminal gets no bar either: it would sit on
+  // the line being typed.
+  ProgressOptions shown;
+  const bool typed = file != nullptr && isatty(file->fd()) != 0;
+  shown.bar =
+      job.progress.value_or(file != nullptr && !typed && !job.quiet && isatty(STDERR_FILENO) != 0);
+  shown.summary = file != nullptr && !job.quiet;
+  shown.output_on_terminal = is_standard(job.output) && isatty(STDOUT_FILENO) != 0;
+  shown.kept = done;
+  if (shown.bar && file != nullptr)
+    measure_input(file->fd(), shown.total_lines, shown.total_bytes);
+  if (shown.total_lines && job.shard.count > 1)
+    shown.total_lines =
+        (*shown.total_lines - job.shard.index + job.shard.count - 1) / job.shard.count;
+  Progress progress(std::cerr, shown);
+  bar = &progress;
 
   StreamOptions stream;
   stream.window = job.window > 0 ? job.window
@@ -154,31 +205,49 @@ void run_translate(const TranslateJob &job) {
                       ? 1024
                       : std::max<int64_t>(256, 8 * job.options.batch_size);
   stream.input.strict = job.strict;
-  stream.input.warn = job.options.warn;
+  stream.input.warn = options.warn;
   stream.shard = job.shard;
   stream.already_written = done;
   stream.progress = &progress;
-  if (done > 0 && job.options.warn)
-    job.options.warn(job.output + ": resuming after " + std::to_string(done) + " complete inputs");
-  translate_stream(translator, *source, sink, stream);
+  stream.stop = job.interrupted;
+  if (done > 0 && stream.input.warn)
+    stream.input.warn(job.output + ": resuming after " + std::to_string(done) + " complete inputs");
+  const StreamStats stats = translate_stream(translator, *source, sink, stream);
   sink.close();
-  progress.finish();
+  if (out_file)
+    out_file->close();
+  if (stats.stopped)
+    progress.abandon();
+  else
+    progress.finish();
+  TranslateResult result;
+  result.interrupted = stats.stopped;
+  result.kept = done;
+  result.complete = done + stats.written;
+  return result;
 }
 
 void run_attention_page(const AttentionPageJob &job) {
+  if (!job.texts.empty() && !is_standard(job.input))
+    throw OptionError("give texts or an input file, not both");
+  io::check_output_file(job.html_path);
+  if (!job.attention_path.empty())
+    check_attention_path(job.attention_path);
+  constexpr size_t kMaxSentences = 200; // a page, not a corpus
   std::vector<std::string> texts = job.texts;
   if (texts.empty())
-    texts = read_lines(job.input, job.options.warn);
-  constexpr size_t kMaxSentences = 200; // a page, not a corpus
+    texts = read_lines(job.input, job.options.warn, kMaxSentences + 1);
   if (texts.size() > kMaxSentences)
     throw OptionError("heed attention makes a page for at most " + std::to_string(kMaxSentences) +
-                      " sentences, got " + std::to_string(texts.size()) +
+                      " sentences, got " +
+                      (job.texts.empty() ? std::string("more") : std::to_string(texts.size())) +
                       "; dump a corpus with `heed translate --attention`");
   auto model = MarianModel::load(job.model_dir, job.load);
   TranslationOptions o = job.options;
   if (!o.attention.any())
     o.attention.set_kinds("all");
   Translator translator(model, o);
+  warn_unused_search_options(job.options, translator.search_options());
   const auto translations = translator.translate(texts);
   std::vector<SentenceAttention> sentences;
   for (size_t i = 0; i < texts.size(); ++i) {
@@ -199,6 +268,8 @@ void run_attention_page(const AttentionPageJob &job) {
 }
 
 void run_score(const ScoreJob &job) {
+  if (!is_standard(job.output))
+    io::check_output_file(job.output); // before any work
   const auto sources = read_lines(job.source, job.options.warn);
   const auto targets = read_lines(job.target, job.options.warn);
   if (sources.size() != targets.size())
@@ -208,7 +279,7 @@ void run_score(const ScoreJob &job) {
   Translator translator(model, job.options);
   const auto scored = translator.score(sources, targets);
   std::ofstream out_file;
-  std::ostream &out = open_output(job.output, out_file, false);
+  std::ostream &out = open_output(job.output, out_file);
   for (size_t i = 0; i < scored.size(); ++i)
     write_score(job.format, out, static_cast<int64_t>(i), sources[i], targets[i], scored[i]);
   check_written(out, job.output);

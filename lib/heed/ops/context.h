@@ -3,6 +3,8 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <string>
+
 namespace heed::ops {
 
 struct Context {
@@ -18,5 +20,11 @@ Context &context();
 void set_num_threads(int threads);
 int num_threads();
 int physical_cores();
+
+// "2.6.3 (commit N/A)": the oneDNN library this process runs on.
+std::string onednn_version();
+// The instruction set oneDNN's kernels dispatch to on this CPU ("AVX2",
+// "AVX-512 VNNI", ...), as dnnl_get_effective_cpu_isa() reports it.
+std::string cpu_isa();
 
 } // namespace heed::ops

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "heed/core/error.h"
+#include "heed/io/os_error.h"
 #include "heed/outputs/attention_page_template.h"
 #include "heed/outputs/float_json.h"
 #include "heed/outputs/writers.h"
@@ -72,11 +73,11 @@ void write_attention_html(const std::string &path,
   const std::string page = attention_html(sentences);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out)
-    throw IoError("cannot create " + path);
+    throw IoError(io::os_error(path, "cannot create"));
   out.write(page.data(), static_cast<std::streamsize>(page.size()));
   out.close();
   if (!out)
-    throw IoError("cannot write " + path);
+    throw IoError(io::os_error(path, "write error"));
 }
 
 } // namespace heed

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "heed/core/error.h"
+#include "heed/io/os_error.h"
 #include "heed/outputs/float_json.h"
 #include "heed/outputs/npy.h"
 #include "heed/outputs/temporary_file.h"
@@ -29,6 +30,13 @@ const std::string kIndexOpening =
     "decoder: target x decoder_input pieces\",\n\"sentences\":[\n";
 const std::string kIndexClosing = "\n]}\n";
 
+// The encoder's self-attention depends on the source only: every hypothesis
+// of an n-best list has the same map, stored once, with the best one
+// (hypothesis 0); the others' index entries point there.
+bool stored_with_best(const SentenceAttention &s, const NamedAttentionMap &m) {
+  return m.kind == "encoder" && s.hypothesis > 0;
+}
+
 // The index entry of `s`: its description plus, per map, shape and labels
 // (and the file holding it, unless `with_files` is false).
 nlohmann::json index_entry(const SentenceAttention &s, const std::vector<NamedAttentionMap> &maps,
@@ -41,8 +49,11 @@ nlohmann::json index_entry(const SentenceAttention &s, const std::vector<NamedAt
                         {"heads", m.map->heads},
                         {"queries", m.queries},
                         {"keys", m.keys}};
+    const bool shared = stored_with_best(s, m);
+    if (shared)
+      d["stored_with_hypothesis"] = 0;
     if (with_files)
-      d["file"] = attention_file_name(s.index, s.hypothesis, m.kind);
+      d["file"] = attention_file_name(s.index, shared ? 0 : s.hypothesis, m.kind);
     described[m.kind] = std::move(d);
   }
   entry["maps"] = std::move(described);
@@ -72,7 +83,7 @@ private:
 std::ofstream create_file(const std::string &path) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out)
-    throw IoError("cannot create " + path);
+    throw IoError(io::os_error(path, "cannot create"));
   return out;
 }
 
@@ -95,11 +106,12 @@ void close_file(std::ofstream &out, const std::string &path) {
 class DirectoryWriter : public AttentionWriter {
 public:
   explicit DirectoryWriter(const std::string &path) : dir_(path) {
+    // The directory itself, in an existing parent (io/output_path.h).
     std::error_code error;
-    fs::create_directories(dir_, error);
+    fs::create_directory(dir_, error);
     if (error || !fs::is_directory(dir_))
-      throw IoError("cannot create directory " + path +
-                    (error ? ": " + error.message() : ": a file of that name exists"));
+      throw IoError(path + ": cannot create the directory: " +
+                    (error ? error.message() : "a file of that name exists"));
     // Written under a temporary name so an interrupted run leaves no index.json
     // that looks complete.
     partial_path_ = (dir_ / kIndexName).string() + ".partial";
@@ -116,8 +128,9 @@ public:
   void write(const SentenceAttention &s) override {
     const auto maps = recorded_maps(s);
     for (const auto &m : maps)
-      write_npy((dir_ / attention_file_name(s.index, s.hypothesis, m.kind)).string(),
-                m.map->weights.data(), m.map->weights.shape());
+      if (!stored_with_best(s, m))
+        write_npy((dir_ / attention_file_name(s.index, s.hypothesis, m.kind)).string(),
+                  m.map->weights.data(), m.map->weights.shape());
     index_->add(json_dump(index_entry(s, maps, true)));
   }
 
@@ -157,8 +170,9 @@ public:
   void write(const SentenceAttention &s) override {
     const auto maps = recorded_maps(s);
     for (const auto &m : maps)
-      zip_.add(attention_file_name(s.index, s.hypothesis, m.kind),
-               npy_bytes(m.map->weights.data(), m.map->weights.shape()));
+      if (!stored_with_best(s, m))
+        zip_.add(attention_file_name(s.index, s.hypothesis, m.kind),
+                 npy_bytes(m.map->weights.data(), m.map->weights.shape()));
     index_.add(json_dump(index_entry(s, maps, true)));
   }
 
@@ -199,9 +213,13 @@ public:
     // appended as text after the entry's other keys instead.
     text.pop_back(); // the entry's closing '}'
     text += ",\"weights\":{";
-    for (size_t i = 0; i < maps.size(); ++i) {
-      text += (i ? ",\"" : "\"") + maps[i].kind + "\":";
-      append_nested_array_json(text, maps[i].map->weights.data(), maps[i].map->weights.shape());
+    bool first = true;
+    for (const auto &m : maps) {
+      if (stored_with_best(s, m))
+        continue;
+      text += (first ? "\"" : ",\"") + m.kind + "\":";
+      append_nested_array_json(text, m.map->weights.data(), m.map->weights.shape());
+      first = false;
     }
     text += "}}";
     index_.add(text);

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "heed/core/error.h"
+#include "heed/io/os_error.h"
 
 namespace heed {
 
@@ -68,11 +69,11 @@ void write_npy(const std::string &path, const float *data, const std::vector<int
   const std::string bytes = npy_bytes(data, shape);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out)
-    throw IoError("cannot create " + path);
+    throw IoError(io::os_error(path, "cannot create"));
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.close();
   if (!out)
-    throw IoError("cannot write " + path);
+    throw IoError(io::os_error(path, "write error"));
 }
 
 } // namespace heed

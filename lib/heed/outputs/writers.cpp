@@ -2,9 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
-
 #include "heed/core/error.h"
+#include "heed/outputs/nbest_line.h"
 
 namespace heed {
 
@@ -21,13 +20,6 @@ std::string json_dump(const nlohmann::json &value) {
 }
 
 namespace {
-
-// Shortest decimal that reads back as the same float.
-std::string format_score(float score) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.9g", static_cast<double>(score));
-  return buffer;
-}
 
 // A translation never spans lines: one output line per input line, always.
 std::string one_line(std::string text) {
@@ -67,10 +59,11 @@ public:
       return;
     }
     for (size_t r = 0; r < t.hypotheses.size(); ++r) {
-      out_ << index << " ||| " << one_line(t.hypotheses[r].text);
-      if (alignment_)
-        out_ << " ||| " << alignment_(t, r);
-      out_ << " ||| " << format_score(t.hypotheses[r].score) << '\n';
+      const auto &h = t.hypotheses[r];
+      const std::string alignment = alignment_ ? alignment_(t, r) : std::string();
+      out_ << format_nbest_line(index, one_line(h.text), alignment_ ? &alignment : nullptr,
+                                h.log_prob, h.score)
+           << '\n';
     }
   }
 };

@@ -1,6 +1,7 @@
 #include "heed/outputs/zip_writer.h"
 
 #include "heed/core/error.h"
+#include "heed/io/os_error.h"
 #include "heed/outputs/crc32.h"
 
 namespace heed {
@@ -42,7 +43,7 @@ ZipWriter::ZipWriter(std::string path, uint64_t zip64_from)
     : path_(std::move(path)), zip64_from_(zip64_from) {
   out_.open(path_, std::ios::binary | std::ios::trunc);
   if (!out_)
-    throw IoError("cannot create " + path_);
+    throw IoError(io::os_error(path_, "cannot create"));
   directory_ = std::make_unique<TemporaryFile>("the zip directory of " + path_);
 }
 
