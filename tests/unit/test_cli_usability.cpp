@@ -143,6 +143,31 @@ TEST_CASE("settings that would be ignored are refused or warned about, naming th
   CHECK_THAT(greedy.err, Catch::Contains("heed: warning: early_stopping has no effect"));
 }
 
+TEST_CASE("generation settings heed does not implement are named, not dropped", "[cli]") {
+  const fs::path model = heed::test::copy_fixture("tiny-joint", "unsupported-generation");
+  json generation = json::parse(read_file(model / "generation_config.json"));
+  generation["no_repeat_ngram_size"] = 3;
+  generation["do_sample"] = true;
+  generation["top_k"] = 50;               // a sampling setting: do_sample covers it
+  generation["repetition_penalty"] = 1.0; // transformers' default: no effect, no word
+  generation["num_beam_groups"] = 1;
+  std::ofstream(model / "generation_config.json", std::ios::trunc) << generation.dump(2);
+  const std::string file = (model / "generation_config.json").string();
+  const std::string tail =
+      " is not implemented by heed and is ignored: translations may differ from transformers' "
+      "generate()\n";
+  const auto r = run_heed("translate -m " + quoted(model) + " 'Hello'");
+  CHECK(r.exit_code == 0);
+  CHECK(r.err == "heed: warning: " + file + ": do_sample (true)" + tail + "heed: warning: " + file +
+                     ": no_repeat_ngram_size (3)" + tail);
+  // The same model's translation is the plain one's: the fields change nothing.
+  CHECK(r.out == run_heed("translate " + kModel + " 'Hello'").out);
+  const auto quiet = run_heed("translate -q -m " + quoted(model) + " 'Hello'");
+  CHECK(quiet.err.empty());
+  // The shipped fixture sets none of them.
+  CHECK(run_heed("translate " + kModel + " 'Hello'").err.empty());
+}
+
 TEST_CASE("--shard applies to sentences given as arguments like to lines", "[cli]") {
   const auto all = run_heed("translate " + kModel + " 'Two dogs.' 'Hello' 'A cat.'");
   REQUIRE(all.exit_code == 0);

@@ -89,11 +89,20 @@ TranslationOptions with_recording(const TranslateJob &job) {
   return o;
 }
 
-// Settings greedy search has no use for, given explicitly: said once, so that
-// a length penalty given with beam size 1 (or with a model whose default is
-// greedy) does not seem to have been applied (transformers warns alike).
-void warn_unused_search_options(const TranslationOptions &o, const SearchOptions &search) {
-  if (search.num_beams != 1 || !o.warn)
+// Settings that would change nothing, said once each so that none seems to
+// have been applied: what the model's generation config asks for and heed
+// does not implement (GenerationConfig::unsupported), and settings greedy
+// search has no use for given explicitly, such as a length penalty with beam
+// size 1 (transformers warns alike).
+void warn_ignored_settings(const MarianModel &model, const TranslationOptions &o,
+                           const SearchOptions &search) {
+  if (!o.warn)
+    return;
+  for (const auto &field : model.generation.unsupported)
+    o.warn(model.generation.source + ": " + field +
+           " is not implemented by heed and is ignored: translations may differ from "
+           "transformers' generate()");
+  if (search.num_beams != 1)
     return;
   if (o.length_penalty)
     o.warn("length_penalty has no effect with greedy search (beam size 1)");
@@ -146,7 +155,7 @@ TranslateResult run_translate(const TranslateJob &job) {
   auto model = MarianModel::load(job.model_dir, job.load);
   Translator translator(model, options);
   const SearchOptions &search = translator.search_options();
-  warn_unused_search_options(job.options, search);
+  warn_ignored_settings(*model, job.options, search);
   // Text n-best lists write n_best lines per input; everything else one.
   const int64_t lines_per_input = job.format == OutputFormat::text ? search.n_best : 1;
   const int64_t done =
@@ -247,7 +256,7 @@ void run_attention_page(const AttentionPageJob &job) {
   if (!o.attention.any())
     o.attention.set_kinds("all");
   Translator translator(model, o);
-  warn_unused_search_options(job.options, translator.search_options());
+  warn_ignored_settings(*model, job.options, translator.search_options());
   const auto translations = translator.translate(texts);
   std::vector<SentenceAttention> sentences;
   for (size_t i = 0; i < texts.size(); ++i) {
