@@ -154,7 +154,7 @@ TEST_CASE("every usage and input/output error is one line with its exit code", "
   }
 }
 
-TEST_CASE("--help documents the exit codes", "[cli]") {
+TEST_CASE("heed --help documents the exit codes", "[cli]") {
   const auto help = run_heed("--help");
   CHECK(help.exit_code == 0);
   CHECK_THAT(help.out, Catch::Contains("Exit codes: 0 success, 1 internal error, 2 usage error, "

@@ -229,7 +229,7 @@ TEST_CASE("token batches default to a token-sized budget", "[cli]") {
 
 // ---- 4. Finding one's way ----
 
-TEST_CASE("--version, heed alone, and did-you-mean", "[cli]") {
+TEST_CASE("version, heed alone, and did-you-mean (--version)", "[cli]") {
   const auto version = run_heed("--version");
   CHECK(version.exit_code == 0);
   CHECK_THAT(version.out, Catch::StartsWith("heed 0."));
@@ -541,7 +541,7 @@ TEST_CASE("warnings about bad input are capped, then counted", "[cli]") {
   CHECK(count_of(r.err, "\n") == 13); // 10 warnings, the notice, the count, the summary
 }
 
-TEST_CASE("--strict refusing a line leaves an existing output file as it was", "[cli]") {
+TEST_CASE("a line refused by --strict leaves an existing output file as it was", "[cli]") {
   const fs::path dir = heed::test::temp_dir() / "strict-keeps";
   fs::create_directories(dir);
   std::ofstream(dir / "in.txt", std::ios::binary) << "Hello\nbad \xff\n";
