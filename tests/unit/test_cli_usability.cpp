@@ -164,11 +164,16 @@ TEST_CASE("generation settings heed does not implement are named, not dropped", 
   CHECK(r.out == run_heed("translate " + kModel + " 'Hello'").out);
   const auto quiet = run_heed("translate -q -m " + quoted(model) + " 'Hello'");
   CHECK(quiet.err.empty());
+  // heed info lists them.
+  CHECK_THAT(
+      run_heed("info -m " + quoted(model)).out,
+      Catch::Contains("generation.not_implemented: [\"do_sample (true)\",\"no_repeat_ngram_size "
+                      "(3)\"]\n"));
   // The shipped fixture sets none of them.
   CHECK(run_heed("translate " + kModel + " 'Hello'").err.empty());
 }
 
-TEST_CASE("--shard applies to sentences given as arguments like to lines", "[cli]") {
+TEST_CASE("sharding applies to sentences given as arguments like to lines (--shard)", "[cli]") {
   const auto all = run_heed("translate " + kModel + " 'Two dogs.' 'Hello' 'A cat.'");
   REQUIRE(all.exit_code == 0);
   const auto lines = split_lines(all.out);
