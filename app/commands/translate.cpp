@@ -25,6 +25,7 @@ struct TranslateFlags {
   std::string format = "text", compute_type = "auto", shard, alignment;
   std::optional<int64_t> maxi_batch;
   bool progress = false, no_progress = false;
+  bool word_scores = false; // Marian's flag, refused: heed has no per-token scores
 };
 
 void run(TranslateFlags &f) {
@@ -35,6 +36,9 @@ void run(TranslateFlags &f) {
     throw OptionError("--resume needs an output file (-o FILE)");
   if (job.resume && !job.texts.empty())
     throw OptionError("--resume applies to an input file or standard input, not to arguments");
+  if (f.word_scores)
+    throw OptionError("--word-scores (Marian's per-subword scores) is not implemented by heed; "
+                      "--format jsonl gives each hypothesis's tokens and sentence score");
   if (f.progress && f.no_progress)
     throw OptionError("--progress and --no-progress contradict each other");
   if (f.progress && job.quiet)
@@ -128,6 +132,9 @@ Command add_translate_command(CLI::App &app) {
                 "Show the progress bar even when stderr is no terminal (default: on a terminal, "
                 "unless a person types the input there)");
   cmd->add_flag("--no-progress", f->no_progress, "Never show the progress bar");
+  // Not in the help: heed has no such scores, and a Marian user who types the
+  // flag gets a line saying so (README "Spellings from Marian"), not "unknown".
+  cmd->add_flag("--word-scores", f->word_scores)->group("");
   add_quiet_option(cmd, job.quiet);
   cmd->add_option("--attention", job.attention_path,
                   "Write attention maps: a directory (.npy files + index.json), a .npz "

@@ -307,6 +307,13 @@ TEST_CASE("Marian and CTranslate2 spellings are aliases with the same effect", "
   const auto quiet = run_heed("translate " + kModel + " --quiet-translation -i " + quoted(in));
   CHECK(quiet.exit_code == 0);
   CHECK(quiet.err.empty());
+  // Marian's --word-scores has no counterpart: refused, saying so.
+  const auto word_scores = run_heed("translate " + kModel + " --word-scores 'Hello'");
+  CHECK(word_scores.exit_code == 2);
+  CHECK(word_scores.out.empty());
+  CHECK(word_scores.err == "heed: error: --word-scores (Marian's per-subword scores) is not "
+                           "implemented by heed; --format jsonl gives each hypothesis's tokens "
+                           "and sentence score\n");
   const auto help = run_heed("translate --help").out;
   for (const std::string alias :
        {"--normalize", "--max-length-factor", "--mini-batch", "--maxi-batch", "--cpu-threads",
