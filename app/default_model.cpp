@@ -15,7 +15,22 @@ std::vector<fs::path> default_model_candidates(const fs::path &executable) {
       (dir / ".." / "models" / kDefaultModelName).lexically_normal(),
       (dir / ".." / "share" / "heed" / "models" / kDefaultModelName).lexically_normal(),
       (dir / "models" / kDefaultModelName).lexically_normal(),
+      // Last: an installed or copied binary must prefer the model beside it.
+      (fs::path(HEED_SOURCE_MODELS_DIR) / kDefaultModelName).lexically_normal(),
   };
+}
+
+std::string first_model_dir(const std::vector<fs::path> &candidates) {
+  std::string searched;
+  for (const auto &candidate : candidates) {
+    std::error_code error;
+    if (fs::is_regular_file(candidate / "config.json", error))
+      return candidate.string();
+    searched += (searched.empty() ? "" : ", ") + candidate.string();
+  }
+  throw ModelError(std::string("no model given and the shipped model ") + kDefaultModelName +
+                   " is not installed; pass -m DIR or set " + kModelEnvironmentVariable +
+                   " (searched " + searched + ")");
 }
 
 fs::path current_executable() {
@@ -37,20 +52,9 @@ std::string resolve_model_dir(const std::string &flag_value) {
     return env;
   }
   const fs::path exe = current_executable();
-  std::string searched;
-  if (!exe.empty()) {
-    for (const auto &candidate : default_model_candidates(exe)) {
-      std::error_code error;
-      if (fs::is_regular_file(candidate / "config.json", error))
-        return candidate.string();
-      searched += (searched.empty() ? "" : ", ") + candidate.string();
-    }
-  } else {
-    searched = "(the executable's location is unknown)";
-  }
-  throw ModelError(std::string("no model given and the shipped model ") + kDefaultModelName +
-                   " is not installed; pass -m DIR or set " + kModelEnvironmentVariable +
-                   " (searched " + searched + ")");
+  if (exe.empty()) // unknown: only the source tree's model can be found
+    return first_model_dir({fs::path(HEED_SOURCE_MODELS_DIR) / kDefaultModelName});
+  return first_model_dir(default_model_candidates(exe));
 }
 
 } // namespace heed::app

@@ -8,6 +8,9 @@
 //   3. <exe dir>/../models/multi30k-en-de        (the build tree: build/heed)
 //      <exe dir>/../share/heed/models/multi30k-en-de (an install: PREFIX/bin/heed)
 //      <exe dir>/models/multi30k-en-de           (a binary unpacked beside models/)
+//   4. the source tree's models/multi30k-en-de, recorded when the build was
+//      configured (HEED_SOURCE_MODELS_DIR): a build directory anywhere, such as
+//      `cmake -S . -B /tmp/anywhere`, finds the model it was built beside.
 #pragma once
 
 #include <filesystem>
@@ -20,9 +23,13 @@ inline constexpr const char *kDefaultModelName = "multi30k-en-de";
 inline constexpr const char *kModelEnvironmentVariable = "HEED_MODEL";
 
 // The directories searched for the shipped model, in order, for an executable
-// at `executable`.
+// at `executable`: three relative to it, then the source tree's.
 std::vector<std::filesystem::path>
 default_model_candidates(const std::filesystem::path &executable);
+
+// The first of `candidates` holding a config.json. Throws ModelError listing
+// them all when none does.
+std::string first_model_dir(const std::vector<std::filesystem::path> &candidates);
 
 // The running executable (/proc/self/exe), or an empty path when unknown.
 std::filesystem::path current_executable();

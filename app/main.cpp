@@ -168,6 +168,13 @@ int main(int argc, char **argv) {
     heed::app::finish_warnings();
     return 128 + heed::app::interrupting_signal(); // as a shell reports a killed process
   } catch (const heed::OptionError &e) {
+    // The library names option fields ("beam_size"); the user typed flags.
+    if (!e.field().empty()) {
+      std::string flag = e.field();
+      for (char &c : flag)
+        c = c == '_' ? '-' : c;
+      return fail("error: ", heed::OptionError("--" + flag + ": " + e.problem()), kUsage);
+    }
     return fail("error: ", e, kUsage);
   } catch (const heed::ModelError &e) {
     return fail("model error: ", e, kModel);

@@ -3,6 +3,7 @@
 #include "heed/core/error.h"
 #include "heed/core/parse_number.h"
 #include "heed/ops/context.h"
+#include "heed/ops/cpu_isa.h"
 
 namespace heed::app {
 
@@ -57,10 +58,10 @@ void add_model_option(CLI::App *cmd, std::string &model_dir) {
 
 void add_compute_type_option(CLI::App *cmd, std::string &value) {
   cmd->add_option("--compute-type", value,
-                  "Dense-layer arithmetic: float32, int8 (per-channel int8 weights, VNNI) or "
-                  "auto (default: auto, the model's own: int8 for models written by heed convert "
-                  "--quantize int8, else float32)")
-      ->check(CLI::IsMember({"float32", "int8", "auto"}));
+                  "Dense-layer arithmetic: float32, int8 (per-channel int8 weights), bfloat16 "
+                  "(AVX512-BF16 or AMX only) or auto (default: the model's own, int8 or "
+                  "bfloat16 for models written by heed convert --quantize, else float32)")
+      ->check(CLI::IsMember({"float32", "int8", "bfloat16", "auto"}));
 }
 
 LoadOptions load_options(const std::string &compute_type) {
@@ -69,6 +70,11 @@ LoadOptions load_options(const std::string &compute_type) {
     o.compute_type = ops::ComputeType::float32;
   else if (compute_type == "int8")
     o.compute_type = ops::ComputeType::int8;
+  else if (compute_type == "bfloat16") {
+    if (!ops::has_bfloat16_kernels())
+      throw OptionError("--compute-type bfloat16: " + ops::bfloat16_unavailable_reason());
+    o.compute_type = ops::ComputeType::bfloat16;
+  }
   return o;
 }
 
@@ -138,7 +144,8 @@ void add_compute_options(CLI::App *cmd, TranslationOptions &o, ComputeFlags &fla
                   "Batch by sentences or by tokens (default: sentences)")
       ->check(CLI::IsMember({"sentences", "tokens"}));
   cmd->add_option("--threads,--cpu-threads", flags.threads,
-                  "Compute threads; 0 = one per physical core (default 0; Marian: --cpu-threads)")
+                  "Compute threads; 0 = one per physical core, at most 4 x the CPUs available "
+                  "(default 0; Marian: --cpu-threads)")
       ->check(at_least(0));
 }
 

@@ -29,7 +29,7 @@ CLI::Validator non_negative_number();
 // shipped beside the binary (default_model.h).
 void add_model_option(CLI::App *cmd, std::string &model_dir);
 
-// --compute-type: float32, int8 or auto.
+// --compute-type: float32, int8, bfloat16 or auto.
 void add_compute_type_option(CLI::App *cmd, std::string &value);
 // The load options for a --compute-type value.
 LoadOptions load_options(const std::string &compute_type);

@@ -11,6 +11,7 @@
 #include "heed/core/error.h"
 #include "heed/io/input_file.h"
 #include "heed/jobs/line_source.h"
+#include "heed/ops/context.h"
 #include "heed/tools/benchmark.h"
 
 namespace heed::app {
@@ -24,10 +25,6 @@ struct BenchFlags {
 };
 
 void run(BenchFlags &f) {
-  const auto lines = read_lines(f.input, warn, f.lines); // the rest is never read
-  if (lines.empty())
-    throw IoError((io::is_standard_stream(f.input) ? std::string("standard input") : f.input) +
-                  ": no lines to translate");
   const std::string model_dir = resolve_model_dir(f.model_dir);
   BenchmarkOptions &options = f.options;
   if (!f.settings.empty()) {
@@ -40,6 +37,13 @@ void run(BenchFlags &f) {
     for (const auto &t : f.compute_types)
       options.compute_types.push_back(load_options(t).compute_type.value());
   }
+  for (int threads : options.threads)
+    ops::check_num_threads(threads);
+  // Every option is checked before the input is read.
+  const auto lines = read_lines(f.input, warn, f.lines); // the rest is never read
+  if (lines.empty())
+    throw IoError((io::is_standard_stream(f.input) ? std::string("standard input") : f.input) +
+                  ": no lines to translate");
   options.progress = [](const std::string &line) { std::cerr << "heed bench: " << line << '\n'; };
   std::cout << format_benchmark(run_benchmark(model_dir, lines, options));
 }
@@ -62,9 +66,9 @@ Command add_bench_command(CLI::App &app) {
       ->delimiter(',')
       ->check(at_least(1));
   cmd->add_option("--compute-type", f->compute_types,
-                  "Compute types to measure (default: float32,int8)")
+                  "Compute types to measure: float32, int8, bfloat16 (default: float32,int8)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"float32", "int8"}));
+      ->check(CLI::IsMember({"float32", "int8", "bfloat16"}));
   cmd->add_option("--settings", f->settings,
                   "End-to-end settings BATCHxBEAM, comma-separated; tokens:NxBEAM batches by "
                   "tokens (default: 1x1,32x4)")

@@ -1,4 +1,4 @@
-// heed convert: a quantized copy of a model (heed/jobs/convert_job.h).
+// heed convert: a copy of a model with int8 or bfloat16 weights (heed/jobs/convert_job.h).
 #include <iostream>
 #include <memory>
 #include <string>
@@ -18,6 +18,7 @@ struct ConvertFlags {
 
 void run(ConvertFlags &f) {
   f.job.model_dir = resolve_model_dir(f.job.model_dir);
+  f.job.quantize = f.quantize == "bfloat16" ? ops::ComputeType::bfloat16 : ops::ComputeType::int8;
   const auto report = run_convert(f.job);
   std::cout << format_convert_report(f.job, report);
 }
@@ -27,11 +28,12 @@ void run(ConvertFlags &f) {
 Command add_convert_command(CLI::App &app) {
   auto f = std::make_shared<ConvertFlags>();
   auto *cmd = app.add_subcommand(
-      "convert", "Write a quantized copy of a model (int8 weights, same Hugging Face layout)");
+      "convert",
+      "Write a copy of a model with int8 or bfloat16 weights (same Hugging Face layout)");
   add_model_option(cmd, f->job.model_dir);
-  cmd->add_option("--quantize", f->quantize, "Weight type to write: int8")
+  cmd->add_option("--quantize", f->quantize, "Weight type to write: int8 or bfloat16")
       ->required()
-      ->check(CLI::IsMember({"int8"}));
+      ->check(CLI::IsMember({"int8", "bfloat16"}));
   cmd->add_option("-o,--output", f->job.output_dir,
                   "New model directory, created in an existing parent (or an empty one)")
       ->required();

@@ -5,15 +5,28 @@ comparison with the C++ engine (not a committed fixture).
     nice -n 10 /usr/bin/python3 tests/reference/base_model_check.py \\
         [--out build/base-model] [--lines 1000] [--max-length 64] [--batch 32]
 
-The benchmark model (the same shape, random weights that run to the length
-cap, as in the performance issue's CTranslate2 figures):
+The benchmark models (random weights that run to the length cap, as in the
+performance issues' CTranslate2 figures), one per --shape:
 
     /usr/bin/python3 tests/reference/base_model_check.py --out build/bench-model \
-        --eos-ramp 0 --max-length 256 --model-only
+        --eos-ramp 0 --max-length 256 --model-only                      # base-15k
+    /usr/bin/python3 tests/reference/base_model_check.py --shape base-58k \
+        --out build/bench-base-58k --eos-ramp 0 --max-length 256 --model-only
+    /usr/bin/python3 tests/reference/base_model_check.py --shape tc-big \
+        --out build/bench-tc-big --eos-ramp 0 --max-length 256 --model-only
 
-Creates OUT/model/ (HF layout: d_model 512, 6+6 layers, 8 heads, ffn 2048,
-swish, joint SentencePiece vocab of 15000 pieces trained on Multi30k en+de,
-tied embeddings, fp32) unless it already exists (--rebuild forces it), then
+    base-15k  d 512, 6+6 layers, 8 heads, ffn 2048, swish, joint vocab 15,001, F32
+    base-58k  the same with the joint vocabulary of opus-mt-en-de: 58,101 entries, F16
+    tc-big    d 1024, 6+6 layers, 16 heads, ffn 4096, relu, joint vocab 60,000, F16
+              (the OPUS-MT "tc-big" transformer-big models)
+
+All three segment text with the same 15,000-piece SentencePiece model (Multi30k
+is too small for larger ones); the 58k and 60k vocabularies are completed with
+filler pieces (make_model.pad_vocab), which the random weights do generate.
+
+Creates OUT/model/ (HF layout, by default base-15k: d_model 512, 6+6 layers,
+8 heads, ffn 2048, swish, joint SentencePiece vocab of 15000 pieces trained on
+Multi30k en+de, tied embeddings, fp32) unless it already exists (--rebuild forces it), then
 translates the first --lines lines of Multi30k test_2016_flickr.en with the
 reference, writing
     OUT/sources.en        the source lines used (one per line)
@@ -48,10 +61,23 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 DATA = os.path.normpath(os.path.join(REPO, "..", "shared", "data", "multi30k"))
 
 
+# Model shapes for speed measurements (see the docstring).
+SHAPES = {
+    "base-15k": dict(d=512, layers=6, heads=8, ffn=2048, activation="swish", vocab=0, dtype="f32"),
+    "base-58k": dict(d=512, layers=6, heads=8, ffn=2048, activation="swish", vocab=58101,
+                     dtype="f16"),
+    "tc-big": dict(d=1024, layers=6, heads=16, ffn=4096, activation="relu", vocab=60000,
+                   dtype="f16"),
+}
+
+
 def model_args(a, out):
-    return ["--out", out, "--d-model", "512", "--encoder-layers", "6", "--decoder-layers", "6",
-            "--heads", "8", "--ffn", "2048", "--activation", "swish", "--vocab-size", str(a.vocab_size),
-            "--joint-vocab", "--tie-embeddings", "--scale-embedding", "--dtype", "f32",
+    s = SHAPES[a.shape]
+    return ["--out", out, "--d-model", str(s["d"]), "--encoder-layers", str(s["layers"]),
+            "--decoder-layers", str(s["layers"]), "--heads", str(s["heads"]), "--ffn", str(s["ffn"]),
+            "--activation", s["activation"], "--vocab-size", str(a.vocab_size),
+            "--vocab-pad-to", str(s["vocab"]),
+            "--joint-vocab", "--tie-embeddings", "--scale-embedding", "--dtype", s["dtype"],
             "--max-position-embeddings", "512", "--max-length", str(a.max_length), "--num-beams", "4",
             "--seed", str(a.seed), "--ln-gain-mean", "1.0", "--ln-gain-std", "0.3", "--ln-bias-std", "0.05",
             "--bias-std", "0.05", "--linear-gain", "0.5", "--logit-std", "1.0",
@@ -66,7 +92,9 @@ def main(argv=None):
     p.add_argument("--lines", type=int, default=1000)
     p.add_argument("--max-length", type=int, default=64)
     p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--vocab-size", type=int, default=15000)
+    p.add_argument("--shape", choices=sorted(SHAPES), default="base-15k",
+                   help="model shape (default base-15k; the others are for speed measurements)")
+    p.add_argument("--vocab-size", type=int, default=15000, help="SentencePiece pieces")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--eos-ramp", type=float, default=0.3, help="EOS logit gain per decoding step")
     p.add_argument("--eos-center", type=float, default=18.0, help="step where EOS ties the best token")

@@ -132,6 +132,23 @@ def build_vocab(spm_path, shuffle_seed=None):
     return vocab
 
 
+def pad_vocab(vocab, size):
+    """Grow a vocab.json mapping to `size` entries: filler pieces that no
+    SentencePiece segmentation produces are inserted before "<pad>", which
+    stays last (id size-1, as 58100 in opus-mt-en-de's 58,101 entries).  For
+    speed measurements with real OPUS-MT vocabulary sizes: Multi30k is too
+    small to train SentencePiece models beyond about 21k pieces."""
+    if size <= len(vocab):
+        return vocab
+    out = {piece: i for piece, i in vocab.items() if piece != "<pad>"}
+    n = 0
+    while len(out) < size - 1:
+        out[f"<filler_{n}>"] = len(out)
+        n += 1
+    out["<pad>"] = len(out)
+    return out
+
+
 # --------------------------------------------------------------------------
 # Weights
 # --------------------------------------------------------------------------
@@ -300,7 +317,7 @@ def make_model(a):
         sp = train_spm(["en", "de"], a.vocab_size, a.spm_train_lines, a.data_dir)
         shutil.copyfile(sp, os.path.join(out, "source.spm"))
         shutil.copyfile(sp, os.path.join(out, "target.spm"))
-        src_vocab = build_vocab(sp, shuffle)
+        src_vocab = pad_vocab(build_vocab(sp, shuffle), a.vocab_pad_to)
         tgt_vocab = src_vocab
         write_json(os.path.join(out, "vocab.json"), src_vocab)
         for stale in ("target_vocab.json",):
@@ -514,6 +531,9 @@ def build_parser():
     p.add_argument("--max-length", type=int, default=20)
     p.add_argument("--num-beams", type=int, default=4)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--vocab-pad-to", type=int, default=0,
+                   help="joint vocab only: grow vocab.json (and the model's vocabulary) to this many "
+                        "entries with filler pieces (see pad_vocab)")
     p.add_argument("--spm-train-lines", type=int, default=0, help="first N lines per language (0 = all)")
     p.add_argument("--eos-bias", type=float, default=0.0, help="added to final_logits_bias[eos]")
     p.add_argument("--eos-ramp", type=float, default=0.6,

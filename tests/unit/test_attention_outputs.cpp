@@ -120,11 +120,15 @@ template <class Exception, class F> std::string error_of(F &&f) {
   return "(no error)";
 }
 
-bool python_has(const std::string &module) {
-  return std::system(("/usr/bin/python3 -c 'import " + module + "' > /dev/null 2>&1").c_str()) == 0;
+// Stops the test unless Debian's /usr/bin/python3 imports `module`. These
+// read-back checks never skip: python3 and numpy are test dependencies that
+// scripts/install-packages installs, and a skip would hide a gap in that list.
+void require_python_module(const std::string &module) {
+  INFO("/usr/bin/python3 cannot import "
+       << module << ": scripts/install-packages installs python3 and python3-numpy");
+  REQUIRE(std::system(("/usr/bin/python3 -c 'import " + module + "' > /dev/null 2>&1").c_str()) ==
+          0);
 }
-
-bool numpy_available() { return python_has("numpy"); }
 
 // Runs a Python script with Debian's numpy; its exit code (0 when all its asserts hold).
 int run_python(const std::string &script) {
@@ -287,10 +291,7 @@ TEST_CASE("npy header is byte for byte what numpy.save writes", "[attention-outp
   CHECK(back.shape == std::vector<int64_t>{2, 3});
   CHECK(back.values == values);
 
-  if (!numpy_available()) {
-    WARN("/usr/bin/python3 with numpy not found: npy bytes not compared with numpy.save");
-    return;
-  }
+  require_python_module("numpy");
   const fs::path dir = heed::test::temp_dir();
   const std::vector<std::vector<int64_t>> shapes = {{2, 3}, {3}, {}, {1, 2, 3, 4}, {0, 5}};
   std::string script = "import numpy, io\n";
@@ -351,10 +352,10 @@ TEST_CASE("zip writer: stored members read back with their CRCs", "[attention-ou
     CHECK_THAT(error_of<IoError>([] { ZipWriter("/nonexistent-dir/x.npz"); }),
                Catch::Contains("/nonexistent-dir/x.npz"));
   }
-  if (numpy_available())
-    run_python("import zipfile\nz = zipfile.ZipFile('" + path.string() +
-               "')\nassert z.testzip() is None\nassert z.read('streamed.bin') == b'part one, "
-               "part two'\n");
+  require_python_module("zipfile");
+  run_python("import zipfile\nz = zipfile.ZipFile('" + path.string() +
+             "')\nassert z.testzip() is None\nassert z.read('streamed.bin') == b'part one, "
+             "part two'\n");
 }
 
 TEST_CASE("zip writer: zip64 records past 65535 members or 4 GiB", "[attention-outputs]") {
@@ -377,10 +378,7 @@ TEST_CASE("zip writer: zip64 records past 65535 members or 4 GiB", "[attention-o
     for (int i = 0; i < 5; ++i)
       zip.add("member" + std::to_string(i), std::string(40, static_cast<char>('a' + i)));
   }
-  if (!python_has("zipfile")) {
-    WARN("/usr/bin/python3 not found: zip64 archives not read back");
-    return;
-  }
+  require_python_module("zipfile");
   run_python("import zipfile\n"
              "z = zipfile.ZipFile('" +
              many.string() +
@@ -432,10 +430,7 @@ TEST_CASE("directory output: .npy per sentence and kind plus index.json", "[atte
   const json index = json::parse(read_bytes(dir / "index.json"));
   check_index(index, f, true);
 
-  if (!numpy_available()) {
-    WARN("/usr/bin/python3 with numpy not found: directory output not checked with numpy.load");
-    return;
-  }
+  require_python_module("numpy");
   std::string script = "import numpy, json\nd = '" + dir.string() + "/'\n";
   for (const auto &[name, map] : expected_files(f))
     script += python_check("numpy.load(d + '" + name + "')", *map);
@@ -466,10 +461,7 @@ TEST_CASE("npz output: numpy.savez layout plus an index.json member", "[attentio
   }
   check_index(json::parse(members.at("index.json")), f, true);
 
-  if (!numpy_available()) {
-    WARN("/usr/bin/python3 with numpy not found: npz output not checked with numpy.load");
-    return;
-  }
+  require_python_module("numpy");
   std::string script = "import numpy, json\nz = numpy.load('" + path.string() + "')\n";
   for (const auto &[name, map] : expected_files(f))
     script += python_check("z['" + name.substr(0, name.size() - 4) + "']", *map);

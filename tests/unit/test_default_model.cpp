@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "heed/core/error.h"
 #include "app/default_model.h"
 #include "test_support.h"
 
@@ -29,12 +30,14 @@ fs::path install_copy(const std::string &name) {
 
 } // namespace
 
-TEST_CASE("default model candidates are relative to the executable", "[default-model]") {
+TEST_CASE("default model candidates: beside the executable, then the source tree",
+          "[default-model]") {
   const auto candidates = heed::app::default_model_candidates("/opt/heed/bin/heed");
-  REQUIRE(candidates.size() == 3);
+  REQUIRE(candidates.size() == 4);
   CHECK(candidates[0] == "/opt/heed/models/multi30k-en-de");
   CHECK(candidates[1] == "/opt/heed/share/heed/models/multi30k-en-de");
   CHECK(candidates[2] == "/opt/heed/bin/models/multi30k-en-de");
+  CHECK(fs::equivalent(candidates[3], kShippedModel));
 }
 
 TEST_CASE("HEED_MODEL stands in for -m and -m overrides it", "[default-model][cli]") {
@@ -80,18 +83,40 @@ TEST_CASE("an installed heed finds share/heed/models from any directory", "[defa
   CHECK(got.out == expected.out);
 }
 
-TEST_CASE("no model anywhere is a model error naming the places searched", "[default-model][cli]") {
-  const fs::path root = install_copy("empty-layout");
-  const auto got =
-      run_program((root / "bin" / "heed").string(), "translate 'Hello'", "", "unset HEED_MODEL &&");
-  CHECK(got.exit_code == 3);
-  const fs::path canonical_root = fs::canonical(root);
-  CHECK(got.err == "heed: model error: no model given and the shipped model multi30k-en-de is not "
-                   "installed; pass -m DIR or set HEED_MODEL (searched " +
-                       (canonical_root / "models" / "multi30k-en-de").string() + ", " +
-                       (canonical_root / "share" / "heed" / "models" / "multi30k-en-de").string() +
-                       ", " + (canonical_root / "bin" / "models" / "multi30k-en-de").string() +
-                       ")\n");
+TEST_CASE("a build directory outside the source tree finds the source tree's model",
+          "[default-model][cli]") {
+  // What `cmake -S . -B /tmp/anywhere` builds: a heed with no models/ near it.
+  // It was configured from this source tree, so it falls back to models/ there.
+  const fs::path root = install_copy("out-of-tree-build");
+  const auto expected = run_heed("translate -m '" + kShippedModel.string() + "' 'Two dogs play.'");
+  REQUIRE(expected.exit_code == 0);
+  const auto got = run_program((root / "bin" / "heed").string(), "translate 'Two dogs play.'", "",
+                               "cd / && unset HEED_MODEL &&");
+  CHECK(got.exit_code == 0);
+  CHECK(got.out == expected.out);
+  const auto info =
+      run_program((root / "bin" / "heed").string(), "info", "", "unset HEED_MODEL &&");
+  CHECK(info.out.find("directory: " + kShippedModel.lexically_normal().string() + "\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("no model anywhere is a model error naming the places searched", "[default-model]") {
+  const fs::path root = heed::test::temp_dir() / "empty-layout";
+  fs::create_directories(root / "models" / "multi30k-en-de"); // no config.json: not a model
+  const std::vector<fs::path> candidates = {root / "models" / "multi30k-en-de",
+                                            root / "nowhere" / "multi30k-en-de"};
+  try {
+    heed::app::first_model_dir(candidates);
+    FAIL("no ModelError");
+  } catch (const heed::ModelError &e) {
+    CHECK(std::string(e.what()) ==
+          "no model given and the shipped model multi30k-en-de is not installed; pass -m DIR or "
+          "set HEED_MODEL (searched " +
+              candidates[0].string() + ", " + candidates[1].string() + ")");
+  }
+  fs::create_directories(candidates[1].parent_path());
+  fs::copy(kFixture, candidates[1], fs::copy_options::recursive);
+  CHECK(heed::app::first_model_dir(candidates) == candidates[1].string());
 }
 
 TEST_CASE("the shipped model translates out of the box", "[default-model][cli][shipped]") {

@@ -147,3 +147,28 @@ TEST_CASE("primitive caches start over when the thread count changes", "[ops]") 
   CHECK(cache.size() == 1);
   ops::set_num_threads(before);
 }
+
+TEST_CASE("primitive caches keep the most recently used shapes, at most their capacity", "[ops]") {
+  ops::PrimitiveCache<int64_t> cache(3);
+  int64_t made = 0;
+  auto get = [&](int64_t shape) {
+    return cache.get(ops::PrimitiveKey{shape}, [&] {
+      ++made;
+      return shape;
+    });
+  };
+  for (int64_t shape = 0; shape < 1000; ++shape)
+    CHECK(get(shape) == shape);
+  CHECK(cache.size() == 3); // bounded by the capacity, not by the shapes seen
+  CHECK(made == 1000);
+  // 997..999 are cached; using 997 makes 998 the least recently used.
+  CHECK(get(997) == 997);
+  CHECK(made == 1000);
+  CHECK(get(5) == 5); // evicts 998
+  CHECK(made == 1001);
+  CHECK(get(999) == 999);
+  CHECK(get(997) == 997);
+  CHECK(made == 1001);
+  CHECK(get(998) == 998);
+  CHECK(made == 1002);
+}

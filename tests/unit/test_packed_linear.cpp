@@ -3,9 +3,12 @@
 // types. (Packed float32 is checked against naive loops in test_ops.cpp.)
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
+#include "heed/ops/cpu_isa.h"
 #include "heed/ops/packed_weights.h"
 #include "heed/ops/quantize.h"
 #include "test_support.h"
@@ -19,21 +22,24 @@ TEST_CASE("quantize_rows: symmetric, one scale per row, error at most half a ste
   auto w = random_vector(rows * cols, 11);
   for (int64_t c = 0; c < cols; ++c)
     w[2 * cols + c] = 0.f; // an all-zero row
-  std::vector<int8_t> q(rows * cols);
-  std::vector<float> scales(rows);
-  ops::quantize_rows(w.data(), rows, cols, cols, q.data(), scales.data());
-  for (int64_t r = 0; r < rows; ++r) {
-    int max_q = 0;
-    for (int64_t c = 0; c < cols; ++c) {
-      const int v = q[r * cols + c];
-      CHECK(v >= -127);
-      CHECK(v <= 127);
-      max_q = std::max(max_q, std::abs(v));
-      CHECK(std::fabs(v * scales[r] - w[r * cols + c]) <= 0.5f * scales[r] * 1.0001f);
+  for (int levels : {127, 63}) {
+    INFO("levels " << levels);
+    std::vector<int8_t> q(rows * cols);
+    std::vector<float> scales(rows);
+    ops::quantize_rows(w.data(), rows, cols, cols, q.data(), scales.data(), levels);
+    for (int64_t r = 0; r < rows; ++r) {
+      int max_q = 0;
+      for (int64_t c = 0; c < cols; ++c) {
+        const int v = q[r * cols + c];
+        CHECK(v >= -levels);
+        CHECK(v <= levels);
+        max_q = std::max(max_q, std::abs(v));
+        CHECK(std::fabs(v * scales[r] - w[r * cols + c]) <= 0.5f * scales[r] * 1.0001f);
+      }
+      CHECK(max_q == (r == 2 ? 0 : levels));
     }
-    CHECK(max_q == (r == 2 ? 0 : 127));
+    CHECK(scales[2] == 1.f);
   }
-  CHECK(scales[2] == 1.f);
 }
 
 TEST_CASE("quantize_rows rounds halves away from zero, exactly", "[int8]") {
@@ -63,25 +69,37 @@ TEST_CASE("quantize_rows: the CPU-specific kernels equal the portable loops bit 
     auto x = random_vector(rows * ld, static_cast<unsigned>(cols));
     for (auto &v : x)
       v *= 1000.f;
-    std::vector<int8_t> fast(rows * cols), portable(rows * cols);
-    std::vector<float> fast_scales(rows), portable_scales(rows);
-    ops::quantize_rows(x.data(), rows, cols, ld, fast.data(), fast_scales.data());
-    ops::quantize_rows_portable(x.data(), rows, cols, ld, portable.data(), portable_scales.data());
-    INFO(cols << " columns");
-    CHECK(fast == portable);
-    CHECK(fast_scales == portable_scales);
+    for (int levels : {127, 63}) {
+      std::vector<int8_t> fast(rows * cols), portable(rows * cols);
+      std::vector<float> fast_scales(rows), portable_scales(rows);
+      ops::quantize_rows(x.data(), rows, cols, ld, fast.data(), fast_scales.data(), levels);
+      ops::quantize_rows_portable(x.data(), rows, cols, ld, portable.data(), portable_scales.data(),
+                                  levels);
+      INFO(cols << " columns, levels " << levels);
+      CHECK(fast == portable);
+      CHECK(fast_scales == portable_scales);
+    }
   }
 }
 
 TEST_CASE("int8 linear computes exactly the quantized product", "[ops][int8]") {
+  // Whatever oneDNN dispatches here (ONEDNN_MAX_CPU_ISA included): the weights
+  // are those of the kernel path heed picked, and the product is exact.
+  const auto &path = ops::int8_kernels();
+  INFO("int8 kernels: " << path.description);
   const int64_t K = 64, N = 80, ldx = 70;
   auto w = random_vector(N * K, 5, 0.2f);
   auto b = random_vector(N, 6);
   const ops::PackedWeights packed(w.data(), N, K, ops::ComputeType::int8);
   REQUIRE(packed.scales().size() == static_cast<size_t>(N));
+  CHECK(packed.weight_levels() == path.weight_levels);
   std::vector<int8_t> wq(N * K);
   std::vector<float> w_scales(N);
-  ops::quantize_rows(w.data(), N, K, K, wq.data(), w_scales.data());
+  ops::quantize_int8_weights(w.data(), N, K, path.weight_levels, wq.data(), w_scales.data());
+  int largest_weight = 0;
+  for (int8_t q : wq)
+    largest_weight = std::max(largest_weight, std::abs(static_cast<int>(q)));
+  CHECK(largest_weight == path.weight_levels);
   for (int64_t M : {1, 4, 32, 45}) {
     auto x = random_vector(M * ldx, 7 + M, 2.f);
     std::vector<int8_t> xq(M * K);
@@ -113,12 +131,77 @@ TEST_CASE("int8 linear computes exactly the quantized product", "[ops][int8]") {
           worst_vs_float = std::max(worst_vs_float, std::fabs(y[i * N + j] - exact));
           largest = std::max(largest, std::fabs(exact));
         }
+      INFO("M=" << M << " act " << static_cast<int>(act) << " accumulate " << accumulate
+                << " bias " << with_bias);
       // The quantized arithmetic itself is exact up to float32 rounding...
       CHECK(worst_error < 1e-5);
       // ...and it stays close to the float32 product.
-      CHECK(worst_vs_float < 0.02 * largest);
+      // (The weight step, hence the bound, doubles with 7-bit weights.)
+      CHECK(worst_vs_float < 0.02 * (127.0 / path.weight_levels) * largest);
     }
   }
+}
+
+TEST_CASE("int8 linear stays exact where 16-bit pair sums would saturate", "[ops][int8]") {
+  // Activations and weights of magnitude 1 quantize exactly (to +-127 and to
+  // +-levels, with scales 1/127 and 1/levels), so y = x . W exactly. Equal
+  // signs make every u8 x s8 pair as large as it gets: without VNNI, 8-bit
+  // weights would clip those pairs at 32767 and miss by far more than rounding.
+  const auto &path = ops::int8_kernels();
+  INFO("int8 kernels: " << path.description);
+  for (int64_t K : {4, 64, 512, 2048 + 4}) {
+    const int64_t N = 48;
+    auto signs = [](int64_t n, unsigned seed, bool all_positive) {
+      auto v = random_vector(n, seed);
+      for (auto &x : v)
+        x = all_positive || x >= 0 ? 1.f : -1.f;
+      return v;
+    };
+    for (bool all_positive : {true, false}) {
+      const auto w = signs(N * K, 21, all_positive);
+      const ops::PackedWeights packed(w.data(), N, K, ops::ComputeType::int8);
+      for (int64_t M : {1, 32}) {
+        const auto x = signs(M * K, 22 + static_cast<unsigned>(M), all_positive);
+        std::vector<float> y(M * N);
+        ops::linear(x.data(), K, packed, nullptr, y.data(), N, M);
+        int64_t wrong = 0;
+        for (int64_t i = 0; i < M; ++i)
+          for (int64_t j = 0; j < N; ++j) {
+            double dot = 0;
+            for (int64_t k = 0; k < K; ++k)
+              dot += x[i * K + k] * w[j * K + k];
+            wrong += std::fabs(y[i * N + j] - dot) > 1e-5 * (1.0 + std::fabs(dot));
+          }
+        INFO("K=" << K << " M=" << M << (all_positive ? " all positive" : " random signs"));
+        CHECK(wrong == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("int8 weights are 7-bit exactly when oneDNN has no VNNI kernels", "[ops][int8]") {
+  const auto &path = ops::int8_kernels();
+  INFO("oneDNN instruction set " << ops::cpu_isa_name() << "; " << path.description);
+  const std::string isa = ops::cpu_isa_name();
+  const bool vnni = isa.find("vnni") != std::string::npos || isa == "avx512_core_bf16" ||
+                    isa == "avx512_core_amx";
+  CHECK(path.vnni == vnni);
+  CHECK(path.weight_levels == (vnni ? 127 : 63));
+  // Narrowing goes through the 8-bit weights, as loading a converted model
+  // does: the same weights either way.
+  const int64_t N = 7, K = 33;
+  auto w = random_vector(N * K, 31);
+  std::vector<int8_t> q8(N * K), q7(N * K), requantized(N * K);
+  std::vector<float> s8(N), s7(N), rs(N);
+  ops::quantize_int8_weights(w.data(), N, K, 127, q8.data(), s8.data());
+  ops::quantize_int8_weights(w.data(), N, K, 63, q7.data(), s7.data());
+  std::vector<float> dequantized(N * K);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k)
+      dequantized[n * K + k] = static_cast<float>(q8[n * K + k]) * s8[n];
+  ops::quantize_rows(dequantized.data(), N, K, K, requantized.data(), rs.data(), 63);
+  CHECK(q7 == requantized);
+  CHECK(s7 == rs);
 }
 
 TEST_CASE("packed linear runs oneDNN's optimized kernels, not reference ones", "[ops][packed]") {

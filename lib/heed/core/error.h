@@ -26,10 +26,22 @@ public:
   using Error::Error;
 };
 
-// An option value is out of range or options contradict each other.
+// An option value is out of range or options contradict each other. When the
+// fault is one option's value, `field` names it as the option structs spell it
+// ("beam_size", "threads") and `problem` says what is wrong ("must be at most
+// 1024, got 10000"); what() is "field: problem". A front end can name the
+// option its own way (the CLI prints --beam-size).
 class OptionError : public Error {
 public:
-  using Error::Error;
+  explicit OptionError(const std::string &message) : Error(message) {}
+  OptionError(std::string field, std::string problem)
+      : Error(field + ": " + problem), field_(std::move(field)), problem_(std::move(problem)) {}
+
+  const std::string &field() const { return field_; }
+  const std::string &problem() const { return problem_; }
+
+private:
+  std::string field_, problem_;
 };
 
 } // namespace heed

@@ -33,6 +33,7 @@ struct SentenceBeams {
   std::vector<std::vector<int64_t>> rows;    // state row of each step of each running beam
   std::vector<Slot> slots;                   // num_beams best finished hypotheses
   bool improvable = true;                    // HF: is_early_stop_heuristic_unsatisfied
+  bool non_finite = false; // the model gave non-finite log-probabilities: stopped, no result
 };
 
 // Order of torch.topk on equal scores: the earlier index first.
@@ -109,6 +110,10 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
     for (int64_t a = 0; a < static_cast<int64_t>(active.size()); ++a) {
       SentenceBeams &s = all[active[a]];
       float *block = logits.data() + a * beams * vocab;
+      if (!all_finite(block, beams * vocab)) {
+        s.non_finite = true; // stops here; its hypotheses are marked invalid below
+        continue;
+      }
       for (int64_t b = 0; b < beams; ++b) {
         float *row = block + b * vocab;
         processor.apply(row, s.running[b]);
@@ -219,6 +224,10 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
       h.rows = slot.rows;
       h.score = slot.score;
       h.log_prob = slot.log_prob;
+      // A slot still holding its initial penalty (or a -inf score) was never
+      // filled by a completed hypothesis.
+      h.non_finite = all[i].non_finite;
+      h.valid = !h.non_finite && slot.finished && std::isfinite(slot.score);
       results[i].push_back(std::move(h));
     }
   return results;

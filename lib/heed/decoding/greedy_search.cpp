@@ -3,6 +3,7 @@
 #include "heed/ops/softmax.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace heed {
 
@@ -29,9 +30,14 @@ std::vector<std::vector<Hypothesis>> greedy_search(const Decoder &decoder, Decod
     for (int64_t i = 0; i < rows; ++i) {
       const int64_t s = active[i];
       float *row = logits.data() + i * vocab;
+      Hypothesis &h = results[s][0];
+      if (!all_finite(row, vocab)) {
+        h.valid = false; // the sentence stops here: its scores mean nothing
+        h.non_finite = true;
+        continue;
+      }
       processor.apply(row, history[s]);
       const int64_t token = std::max_element(row, row + vocab) - row;
-      Hypothesis &h = results[s][0];
       h.tokens.push_back(token);
       h.rows.push_back(i);
       h.score += row[token];
@@ -53,6 +59,8 @@ std::vector<std::vector<Hypothesis>> greedy_search(const Decoder &decoder, Decod
     }
     tokens.resize(active.size());
   }
+  for (auto &r : results)
+    r[0].valid = r[0].valid && std::isfinite(r[0].score); // -inf: only banned tokens were left
   return results;
 }
 

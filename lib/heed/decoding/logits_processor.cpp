@@ -44,6 +44,13 @@ void LogitsProcessor::apply(float *scores, const std::vector<int64_t> &history) 
     log_softmax_row(scores, vocab_size_);
 }
 
+bool all_finite(const float *log_probs, int64_t n) {
+  bool finite = true;
+  for (int64_t i = 0; i < n; ++i)
+    finite &= std::isfinite(log_probs[i]);
+  return finite;
+}
+
 void log_softmax_row(float *x, int64_t n) {
   float max = kNegInf;
   for (int64_t i = 0; i < n; ++i)

@@ -26,6 +26,12 @@ private:
   std::vector<std::vector<int64_t>> banned_sequences_; // multi-token bad words
 };
 
+// False when a row of log-probabilities holds a NaN or an infinity, before any
+// processor has run: finite weights and inputs give finite log-probabilities,
+// so such a row means the model overflowed and the hypothesis has no
+// meaningful score (the search then drops it, see Hypothesis::valid).
+bool all_finite(const float *log_probs, int64_t n);
+
 // In-place log_softmax of one row (for renormalisation).
 void log_softmax_row(float *x, int64_t n);
 

@@ -33,6 +33,12 @@ struct Hypothesis {
   // renumbered at every step as beams reorder and sentences leave): the key to
   // that token's attention weights.
   std::vector<int64_t> rows;
+  // False when the search has no meaningful result for this slot: the model
+  // produced non-finite log-probabilities for the sentence (`non_finite`), or
+  // no hypothesis could be completed (every continuation was banned). tokens
+  // and score are then meaningless and must not be shown as a result.
+  bool valid = true;
+  bool non_finite = false;
 };
 
 } // namespace heed

@@ -12,28 +12,45 @@
 
 #include "heed/decoding/attention_request.h"
 #include "heed/decoding/batching.h"
-#include "heed/model/generation_config.h"
+#include "heed/model/early_stopping.h"
+#include "heed/model/generation_limits.h"
 
 namespace heed {
 
+// Valid ranges (checked by check_ranges below, OptionError naming the field):
+struct OptionRanges {
+  static constexpr int64_t kMaxBeamSize = GenerationLimits::kMaxBeams;
+  static constexpr int64_t kMaxLength = GenerationLimits::kMaxLength; // max_length, max_new_tokens
+  static constexpr int64_t kMaxBatchSize = 1'048'576;                 // sentences or tokens
+  static constexpr double kMaxLengthPenalty = GenerationLimits::kMaxLengthPenalty;
+  static constexpr double kMaxLengthRatio = 1000;
+};
+
 struct TranslationOptions {
-  // Beam size; 1 is greedy search. Default: num_beams of the generation config.
+  // Beam size in [1, 1024]; 1 is greedy search. Default: num_beams of the
+  // generation config. The memory one batch of beams needs is also estimated
+  // against the memory available before the first batch (Translator).
   std::optional<int64_t> beam_size;
-  // Hypotheses returned per sentence, at most the beam size.
+  // Hypotheses returned per sentence, in [1, beam size].
   int64_t n_best = 1;
-  // Exponent of the length normalisation of beam scores (HF length_penalty).
+  // Exponent of the length normalisation of beam scores (HF length_penalty),
+  // finite, in [-10, 10].
   std::optional<double> length_penalty;
   // HF early_stopping: heuristic (false), always (true) or never.
   std::optional<EarlyStopping> early_stopping;
-  // Decoder length limit, start token included (HF max_length).
+  // Decoder length limit, start token included (HF max_length), in [2, 1048576]
+  // (then capped by the model's positions).
   std::optional<int64_t> max_length;
-  // Limit on generated tokens, EOS included (HF max_new_tokens); wins over max_length.
+  // Limit on generated tokens, EOS included (HF max_new_tokens); wins over
+  // max_length. In [1, 1048576].
   std::optional<int64_t> max_new_tokens;
   // When > 0, also caps each batch's generated tokens at ratio x the longest
   // source of the batch (in tokens, at least 1), as Marian's max-length-factor
-  // does: a guard against runaway output, and the cap benchmarks use.
+  // does: a guard against runaway output, and the cap benchmarks use. Finite,
+  // in [0, 1000].
   double max_length_ratio = 0;
-  // Sentences per batch, or padded source tokens per batch with BatchType::tokens.
+  // Sentences per batch, or padded source tokens per batch with
+  // BatchType::tokens; in [1, 1048576].
   BatchType batch_type = BatchType::sentences;
   int64_t batch_size = 32;
   // Attention weights to record for each output hypothesis (none by default:
@@ -42,5 +59,10 @@ struct TranslationOptions {
   // Receives warnings (e.g. an input cropped to the model's maximum length).
   std::function<void(const std::string &)> warn;
 };
+
+// OptionError(field, problem) for the first value outside its range above
+// (those that need no model; the beam memory estimate needs one). Called by
+// resolve_search_options, and by jobs before they load a model.
+void check_ranges(const TranslationOptions &options);
 
 } // namespace heed

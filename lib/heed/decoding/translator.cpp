@@ -2,17 +2,42 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "heed/core/error.h"
+#include "heed/decoding/batch_memory.h"
 #include "heed/decoding/batching.h"
 #include "heed/decoding/search.h"
+#include "heed/text/blank_text.h"
 
 namespace heed {
 namespace {
 
-bool is_blank(const std::string &s) {
-  return s.find_first_not_of(" \t\r\n\f\v") == std::string::npos;
+constexpr const char *kNonFiniteScores = "the model produced non-finite scores (NaN or infinity)";
+constexpr const char *kNoHypothesis =
+    "no hypothesis could be completed (every continuation is banned)";
+
+// bad_words_ids ids must index the logits (transformers' SequenceBiasLogitsProcessor
+// raises for ids past the vocabulary), and must leave something to generate: a
+// configuration that bans every token (pad is always banned) could only produce
+// empty translations with meaningless scores.
+void check_bad_words(const GenerationConfig &g, const SearchOptions &s, int64_t vocab) {
+  for (size_t i = 0; i < s.bad_words_ids.size(); ++i)
+    for (int64_t id : s.bad_words_ids[i])
+      if (id >= vocab)
+        throw ModelError(g.source + ": field 'bad_words_ids' has the token id " +
+                         std::to_string(id) + " in sequence " + std::to_string(i) +
+                         ", outside the target vocabulary of " + std::to_string(vocab));
+  std::vector<bool> banned(static_cast<size_t>(vocab), false);
+  banned[s.pad_token_id] = true;
+  for (const auto &words : s.bad_words_ids)
+    if (words.size() == 1)
+      banned[words[0]] = true;
+  if (std::find(banned.begin(), banned.end(), false) == banned.end())
+    throw ModelError(g.source + ": field 'bad_words_ids' bans every one of the " +
+                     std::to_string(vocab) + " target tokens (with pad_token_id " +
+                     std::to_string(s.pad_token_id) + "): nothing could be generated");
 }
 
 } // namespace
@@ -20,13 +45,10 @@ bool is_blank(const std::string &s) {
 SearchOptions resolve_search_options(const MarianModel &model, const TranslationOptions &o) {
   const GenerationConfig &g = model.generation;
   const MarianConfig &c = model.config;
+  check_ranges(o);
   SearchOptions s;
   s.num_beams = o.beam_size.value_or(g.num_beams);
-  if (s.num_beams < 1)
-    throw OptionError("beam_size must be at least 1, got " + std::to_string(s.num_beams));
   s.n_best = o.n_best;
-  if (s.n_best < 1)
-    throw OptionError("n_best must be at least 1, got " + std::to_string(s.n_best));
   if (s.n_best > s.num_beams)
     throw OptionError("n_best (" + std::to_string(s.n_best) + ") cannot exceed the beam size (" +
                       std::to_string(s.num_beams) + ")");
@@ -59,18 +81,17 @@ SearchOptions resolve_search_options(const MarianModel &model, const Translation
     throw ModelError(g.source + ": field 'forced_eos_token_id' (" +
                      std::to_string(*s.forced_eos_token_id) + ") is outside the target vocabulary");
   s.bad_words_ids = g.bad_words_ids;
+  check_bad_words(g, s, c.decoder_vocab_size);
   s.renormalize_logits = g.renormalize_logits;
-  if (o.batch_size < 1)
-    throw OptionError("batch_size must be at least 1, got " + std::to_string(o.batch_size));
-  if (!(o.max_length_ratio >= 0) || !std::isfinite(o.max_length_ratio))
-    throw OptionError("max_length_ratio must be a finite number of at least 0, got " +
-                      std::to_string(o.max_length_ratio));
   return s;
 }
 
 Translator::Translator(std::shared_ptr<const MarianModel> model, TranslationOptions options)
     : model_(std::move(model)), options_(std::move(options)) {
   search_ = resolve_search_options(*model_, options_);
+  // The smallest batch these options can run (one sentence of one token)
+  // must fit at all; each batch is checked again before it is allocated.
+  check_batch_memory(model_->config, 1, 1, search_.num_beams, search_.max_length - 1);
   if (options_.attention.any())
     recorder_ = std::make_unique<AttentionRecorder>(options_.attention, model_->config);
 }
@@ -128,14 +149,17 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
   std::vector<std::vector<int64_t>> ids(sources.size());
   int64_t blank = 0;
   for (size_t i = 0; i < sources.size(); ++i) {
-    if (is_blank(sources[i])) {
-      // Left empty: make_batches leaves sentences of length 0 out.
+    // Blank: invisible characters only (text/blank_text.h), or nothing left
+    // once SentencePiece has normalised the text (just EOS).
+    if (!is_blank_text(sources[i]))
+      ids[i] = encode_source(sources[i],
+                             line_numbers ? (*line_numbers)[i] : static_cast<int64_t>(i) + 1);
+    if (ids[i].size() <= 1) {
+      ids[i].clear();
       results[i].hypotheses.assign(search_.n_best, TranslationHypothesis{});
       ++blank;
       continue;
     }
-    ids[i] =
-        encode_source(sources[i], line_numbers ? (*line_numbers)[i] : static_cast<int64_t>(i) + 1);
     results[i].source_ids = ids[i];
   }
   if (on_batch && blank > 0)
@@ -146,6 +170,7 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
   encode_in_batches(ids, [&](const std::vector<size_t> &indices, int64_t longest_source) {
     search.max_length = batch_max_length(longest_source);
     const int64_t n = static_cast<int64_t>(indices.size());
+    check_batch_memory(model_->config, n, longest_source, group, search.max_length - 1);
     model_->decoder.start(state_, encoder_out_, mask_, n, encoder_out_.dim(0) / n, group,
                           search.max_length - 1);
     auto hypotheses = group == 1
@@ -156,6 +181,13 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
       Translation &t = results[indices[b]];
       for (auto &h : hypotheses[b]) {
         TranslationHypothesis out;
+        if (!h.valid) {
+          out.error = h.non_finite ? kNonFiniteScores : kNoHypothesis;
+          out.score = -std::numeric_limits<float>::infinity();
+          out.log_prob = out.score;
+          t.hypotheses.push_back(std::move(out));
+          continue;
+        }
         out.text = model_->tokenizer->decode(h.tokens);
         out.tokens = std::move(h.tokens);
         out.score = h.score;
@@ -164,7 +196,15 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
           out.attention = recorder_->extract(b, lengths_[b], h.rows);
         t.hypotheses.push_back(std::move(out));
       }
-      tokens += static_cast<int64_t>(t.hypotheses.front().tokens.size());
+      const auto &best = t.hypotheses.front();
+      if (!best.valid() && options_.warn) {
+        const size_t i = indices[b];
+        options_.warn(
+            "line " +
+            std::to_string(line_numbers ? (*line_numbers)[i] : static_cast<int64_t>(i) + 1) + ": " +
+            best.error + "; its translation is left empty");
+      }
+      tokens += static_cast<int64_t>(best.tokens.size());
     }
     if (on_batch)
       on_batch(n, tokens);
@@ -200,8 +240,16 @@ std::vector<ScoredPair> Translator::score(const std::vector<std::string> &source
     model_->decoder.start(state_, encoder_out_, mask_, n, encoder_out_.dim(0) / n, 1, capacity);
     auto scores =
         score_targets(model_->decoder, state_, targets_batch, search_.decoder_start_token_id, ws_);
-    for (int64_t b = 0; b < n; ++b)
-      results[indices[b]].score = std::move(scores[b]);
+    for (int64_t b = 0; b < n; ++b) {
+      ScoredPair &pair = results[indices[b]];
+      pair.score = std::move(scores[b]);
+      if (std::isnan(pair.score.total)) {
+        pair.error = kNonFiniteScores;
+        if (options_.warn)
+          options_.warn("line " + std::to_string(indices[b] + 1) + ": " + pair.error +
+                        "; no score");
+      }
+    }
   });
   return results;
 }

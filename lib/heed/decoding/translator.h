@@ -13,27 +13,18 @@
 #include "heed/decoding/attention_recorder.h"
 #include "heed/decoding/forced_decoding.h"
 #include "heed/decoding/search_options.h"
+#include "heed/decoding/translation.h"
 #include "heed/decoding/translation_options.h"
 #include "heed/model/marian_model.h"
 
 namespace heed {
 
-struct TranslationHypothesis {
-  std::string text;
-  std::vector<int64_t> tokens; // generated ids, EOS included when produced
-  float score = 0;    // what the n-best list is ranked by (SearchOptions' Hypothesis::score)
-  float log_prob = 0; // the sum of the tokens' log-probs, not length-normalised
-  std::optional<AttentionMaps> attention; // when TranslationOptions::attention asks
-};
-
-struct Translation {
-  std::vector<int64_t> source_ids;
-  std::vector<TranslationHypothesis> hypotheses; // n_best, best first
-};
-
 struct ScoredPair {
   std::vector<int64_t> target_ids; // EOS included
   TargetScore score;
+  // Empty for a score; else why there is none (the model produced non-finite
+  // log-probabilities): writers then show no number.
+  std::string error;
 };
 
 // Resolves user options against the model's generation config; OptionError

@@ -22,6 +22,12 @@ DeferredOutputFile::~DeferredOutputFile() {
 }
 
 bool DeferredOutputFile::write_pending() {
+  if (closed_ && pending_.empty())
+    return true; // a sink flushed after the file was closed: nothing to do
+  if (closed_) {
+    error_ = EBADF; // bytes written after close() would reopen and truncate the file
+    return false;
+  }
   if (fd_ < 0) {
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append_ ? O_APPEND : O_TRUNC),
                  0666);
@@ -64,10 +70,13 @@ std::streamsize DeferredOutputFile::xsputn(const char *s, std::streamsize n) {
 int DeferredOutputFile::sync() { return write_pending() ? 0 : -1; }
 
 void DeferredOutputFile::close() {
+  if (closed_)
+    return;
   if (!write_pending())
     throw IoError(os_error(path_, fd_ < 0 ? "cannot open for writing" : "write error", error_));
   const int fd = fd_;
   fd_ = -1;
+  closed_ = true;
   if (::close(fd) != 0)
     throw IoError(os_error(path_, "write error"));
 }

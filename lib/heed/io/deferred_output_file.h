@@ -38,6 +38,7 @@ private:
   std::string path_;
   bool append_;
   int fd_ = -1;
+  bool closed_ = false; // close() ran: a later flush with nothing held does nothing
   int error_ = 0;
   std::string pending_;
 };

@@ -1,20 +1,12 @@
 #include "heed/io/json_fields.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "heed/core/error.h"
 #include "heed/io/printable.h"
 
 namespace heed::io {
 
-nlohmann::json read_json_file(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw ModelError(path + ": cannot open");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parse_json(buffer.str(), path);
+nlohmann::json read_json_file(const std::string &path, uint64_t max_bytes) {
+  return parse_json(read_regular_file(path, max_bytes), path);
 }
 
 nlohmann::json parse_json(std::string_view text, const std::string &path) {

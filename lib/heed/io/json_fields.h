@@ -10,10 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include "heed/io/regular_file.h"
+
 namespace heed::io {
 
-// Reads and parses a JSON file; throws ModelError naming the path on failure.
-nlohmann::json read_json_file(const std::string &path);
+// Reads and parses a JSON file of a model directory: a regular file of at most
+// `max_bytes` (io/regular_file.h); ModelError naming the path on failure.
+nlohmann::json read_json_file(const std::string &path, uint64_t max_bytes = kMaxConfigFileBytes);
 // Parses JSON text that came from `path` (the name used in errors).
 nlohmann::json parse_json(std::string_view text, const std::string &path);
 

@@ -1,8 +1,6 @@
 #include "heed/io/mapped_file.h"
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,34 +8,21 @@
 #include <cstring>
 
 #include "heed/core/error.h"
+#include "heed/io/regular_file.h"
 
 namespace heed::io {
 
 MappedFile::MappedFile(const std::string &path) : path_(path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    throw ModelError(path + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    throw ModelError(path + ": cannot stat: " + std::strerror(err));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw ModelError(path + ": not a regular file");
-  }
-  size_ = static_cast<size_t>(st.st_size);
+  // A regular file, checked without blocking (a FIFO or a device behind the
+  // name is refused before anything is mapped).
+  const RegularFile file(path, kUnboundedFileBytes);
+  size_ = static_cast<size_t>(file.size());
   if (size_ > 0) {
-    void *p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      int err = errno;
-      ::close(fd);
-      throw ModelError(path + ": cannot map: " + std::strerror(err));
-    }
+    void *p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, file.fd(), 0);
+    if (p == MAP_FAILED)
+      throw ModelError(path + ": cannot map: " + std::strerror(errno));
     data_ = static_cast<const uint8_t *>(p);
   }
-  ::close(fd);
 }
 
 MappedFile::~MappedFile() {

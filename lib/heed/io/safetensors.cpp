@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
 #include "heed/io/printable.h"
 
@@ -79,12 +80,7 @@ float half_to_float(uint16_t h) {
   return f;
 }
 
-float bfloat16_to_float(uint16_t b) {
-  uint32_t bits = static_cast<uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
+float bfloat16_to_float(uint16_t b) { return from_bfloat16(b); }
 
 void SafetensorsFile::to_float(const TensorEntry &t, float *out) {
   const int64_t n = t.numel();
@@ -146,6 +142,7 @@ SafetensorsFile::SafetensorsFile(const uint8_t *bytes, size_t size, std::string 
 
 void SafetensorsFile::parse(const uint8_t *base, uint64_t file_size) {
   const std::string &path = name_;
+  bytes_ = file_size;
   if (file_size < 8)
     fail(path, "truncated: " + std::to_string(file_size) +
                    " bytes, too short for the 8-byte safetensors header length");

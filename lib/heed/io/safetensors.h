@@ -50,6 +50,8 @@ public:
   const TensorEntry &get(const std::string &name) const;
   const std::map<std::string, TensorEntry> &tensors() const { return tensors_; }
   const std::map<std::string, std::string> &metadata() const { return metadata_; }
+  // Size of the whole file (or image), header included.
+  uint64_t file_bytes() const { return bytes_; }
 
   // Drops the pages of a tensor already converted from memory (a mapped file;
   // no-op for an image in memory).
@@ -70,6 +72,7 @@ private:
   std::unique_ptr<MappedFile> file_; // null for an image in memory
   std::map<std::string, TensorEntry> tensors_;
   std::map<std::string, std::string> metadata_;
+  uint64_t bytes_ = 0;
 };
 
 // IEEE half and bfloat16 to float.

@@ -3,10 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <fstream>
 
 #include "heed/core/error.h"
-#include "heed/io/os_error.h"
+#include "heed/io/output_file.h"
 
 namespace heed::io {
 
@@ -32,19 +31,15 @@ void write_safetensors(const std::string &path, const std::vector<TensorToWrite>
 
   const std::string partial = path + ".partial";
   {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw IoError(os_error(partial, "cannot open for writing"));
-    const uint64_t length = text.size();
+    OutputFile out(partial, OutputFile::Mode::truncate);
+    std::string length_bytes;
     for (int i = 0; i < 8; ++i)
-      out.put(static_cast<char>((length >> (8 * i)) & 0xff));
-    out << text;
+      length_bytes += static_cast<char>((text.size() >> (8 * i)) & 0xff);
+    out.write(length_bytes);
+    out.write(text);
     for (const auto &t : tensors)
-      out.write(reinterpret_cast<const char *>(t.bytes.data()),
-                static_cast<std::streamsize>(t.bytes.size()));
-    out.flush();
-    if (!out)
-      throw IoError(partial + ": write error (disk full?)");
+      out.write(std::string_view(reinterpret_cast<const char *>(t.bytes.data()), t.bytes.size()));
+    out.close();
   }
   std::error_code error;
   std::filesystem::rename(partial, path, error);

@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
 #include "heed/io/json_fields.h"
+#include "heed/io/output_file.h"
 #include "heed/io/output_path.h"
 #include "heed/io/safetensors.h"
 #include "heed/io/safetensors_writer.h"
@@ -56,7 +58,7 @@ bool is_copied(const fs::path &name) {
 // The converted model's README.md: the original card's YAML front matter
 // (license, languages, tags: facts that hold for the copy too), then what the
 // copy is and why the original card is not there.
-std::string converted_model_card(const fs::path &in) {
+std::string converted_model_card(const fs::path &in, ops::ComputeType quantize) {
   std::string front_matter;
   std::ifstream card(in / "README.md");
   std::string line;
@@ -71,15 +73,21 @@ std::string converted_model_card(const fs::path &in) {
     }
   }
   const std::string source = fs::absolute(in).lexically_normal().string();
-  return front_matter + "# int8 copy of " +
+  const bool int8 = quantize == ops::ComputeType::int8;
+  const std::string type = ops::compute_type_name(quantize);
+  return front_matter + "# " + type + " copy of " +
          fs::absolute(in).lexically_normal().filename().string() +
          "\n\n"
-         "Written by `heed convert --quantize int8` from `" +
-         source +
-         "`: every weight matrix is stored as int8 (I8) with one float32 scale per output row "
-         "(`NAME_scale`); the other tensors, the vocabularies, the SentencePiece models and "
-         "the generation settings are the original's. `config.json` records the conversion as "
-         "`heed_quantization`, and heed computes this model in int8.\n\n"
+         "Written by `heed convert --quantize " +
+         type + "` from `" + source + "`: " +
+         (int8 ? "every weight matrix is stored as int8 (I8) with one float32 scale per output "
+                 "row (`NAME_scale`)"
+               : "every weight matrix is stored as bfloat16 (BF16), rounded to nearest even") +
+         "; the other tensors, the vocabularies, the SentencePiece models and the generation "
+         "settings are the original's. `config.json` records the conversion as "
+         "`heed_quantization`, and heed computes this model in " +
+         type +
+         ".\n\n"
          "The original model card and training files were not copied: their figures (scores, "
          "speed, sizes) were measured with the float weights, not with this copy. Measure the "
          "copy before relying on it; the original card is `" +
@@ -109,17 +117,41 @@ void prepare_output_directory(const fs::path &in, const fs::path &out) {
     throw IoError(out.string() + ": cannot create: " + error.message());
 }
 
+// A matrix in the target type: I8 with a F32 scale per row, or BF16.
+void convert_matrix(const io::TensorEntry &entry, ops::ComputeType type,
+                    std::vector<io::TensorToWrite> &tensors) {
+  const int64_t rows = entry.shape[0], cols = entry.shape[1];
+  std::vector<float> values(static_cast<size_t>(rows * cols));
+  io::SafetensorsFile::to_float(entry, values.data());
+  if (type == ops::ComputeType::bfloat16) {
+    std::vector<uint16_t> rounded(values.size());
+    for (size_t i = 0; i < values.size(); ++i)
+      rounded[i] = to_bfloat16(values[i]);
+    tensors.push_back({entry.name, io::DType::bf16, entry.shape, as_bytes(rounded)});
+    return;
+  }
+  std::vector<int8_t> quantized(values.size());
+  std::vector<float> scales(static_cast<size_t>(rows));
+  ops::quantize_rows(values.data(), rows, cols, cols, quantized.data(), scales.data());
+  tensors.push_back({entry.name, io::DType::i8, entry.shape, as_bytes(quantized)});
+  tensors.push_back({entry.name + kScaleSuffix, io::DType::f32, {rows}, as_bytes(scales)});
+}
+
 } // namespace
 
 ConvertReport run_convert(const ConvertJob &job) {
+  if (job.quantize == ops::ComputeType::float32)
+    throw OptionError("convert: the weights can be converted to int8 or bfloat16, not float32");
+  const std::string target = ops::compute_type_name(job.quantize);
   ConvertReport report;
   io::check_output_directory(job.output_dir); // before the work of loading
   // Loading checks the whole model (shapes, vocabularies) before anything is written.
   LoadOptions float32;
   float32.compute_type = ops::ComputeType::float32;
   const auto model = MarianModel::load(job.model_dir, float32);
-  if (model->config.quantized_weights == "int8")
-    throw ModelError(job.model_dir + ": already quantized to int8 (config.json heed_quantization)");
+  if (!model->config.quantized_weights.empty())
+    throw ModelError(job.model_dir + ": already converted to " + model->config.quantized_weights +
+                     " (config.json heed_quantization); convert the original model");
 
   const fs::path in(job.model_dir), out(job.output_dir);
   prepare_output_directory(in, out);
@@ -133,29 +165,23 @@ ConvertReport run_convert(const ConvertJob &job) {
       ++report.kept_tensors;
       continue;
     }
-    const int64_t rows = entry.shape[0], cols = entry.shape[1];
-    std::vector<float> values(static_cast<size_t>(rows * cols));
-    io::SafetensorsFile::to_float(entry, values.data());
-    std::vector<int8_t> quantized(values.size());
-    std::vector<float> scales(static_cast<size_t>(rows));
-    ops::quantize_rows(values.data(), rows, cols, cols, quantized.data(), scales.data());
-    tensors.push_back({name, io::DType::i8, entry.shape, as_bytes(quantized)});
-    tensors.push_back({name + kScaleSuffix, io::DType::f32, {rows}, as_bytes(scales)});
+    convert_matrix(entry, job.quantize, tensors);
     ++report.quantized_tensors;
   }
   io::write_safetensors((out / "model.safetensors").string(), tensors,
-                        {{"format", "pt"}, {"heed_quantization", "int8"}});
+                        {{"format", "pt"}, {"heed_quantization", target}});
 
   nlohmann::json config = io::read_json_file((in / "config.json").string());
   config["heed_quantization"] = {
-      {"weights", "int8"},
-      {"scheme", "symmetric, one scale per output row (NAME_scale, F32)"},
-      {"quantized_by", "heed convert --quantize int8"}};
+      {"weights", target},
+      {"scheme", job.quantize == ops::ComputeType::int8
+                     ? "symmetric, one scale per output row (NAME_scale, F32)"
+                     : "weight matrices rounded to nearest even (BF16); vectors kept"},
+      {"quantized_by", "heed convert --quantize " + target}};
   {
-    std::ofstream config_out(out / "config.json", std::ios::trunc);
-    config_out << config.dump(2) << '\n';
-    if (!config_out)
-      throw IoError(io::os_error((out / "config.json").string(), "write error"));
+    io::OutputFile config_out((out / "config.json").string(), io::OutputFile::Mode::truncate);
+    config_out.write(config.dump(2) + '\n');
+    config_out.close();
   }
 
   for (const auto &file : fs::directory_iterator(in)) {
@@ -174,10 +200,9 @@ ConvertReport run_convert(const ConvertJob &job) {
   }
   {
     const fs::path card_path = out / "README.md";
-    std::ofstream card(card_path, std::ios::trunc);
-    card << converted_model_card(in);
-    if (!card.flush())
-      throw IoError(io::os_error(card_path.string(), "write error"));
+    io::OutputFile card(card_path.string(), io::OutputFile::Mode::truncate);
+    card.write(converted_model_card(in, job.quantize));
+    card.close();
   }
   std::sort(report.dropped.begin(), report.dropped.end());
   report.input_bytes = static_cast<int64_t>(fs::file_size(in / "model.safetensors"));
@@ -188,11 +213,12 @@ ConvertReport run_convert(const ConvertJob &job) {
 std::string format_convert_report(const ConvertJob &job, const ConvertReport &report) {
   char line[512];
   std::snprintf(line, sizeof line,
-                "wrote %s: %lld weight matrices quantized to int8, %lld tensors kept; "
+                "wrote %s: %lld weight matrices %s %s, %lld tensors kept; "
                 "model.safetensors %.1f MB -> %.1f MB (%.2fx smaller)",
                 job.output_dir.c_str(), static_cast<long long>(report.quantized_tensors),
-                static_cast<long long>(report.kept_tensors), report.input_bytes / 1e6,
-                report.output_bytes / 1e6,
+                job.quantize == ops::ComputeType::int8 ? "quantized to" : "converted to",
+                ops::compute_type_name(job.quantize), static_cast<long long>(report.kept_tensors),
+                report.input_bytes / 1e6, report.output_bytes / 1e6,
                 report.output_bytes > 0 ? static_cast<double>(report.input_bytes) /
                                               static_cast<double>(report.output_bytes)
                                         : 0.0);

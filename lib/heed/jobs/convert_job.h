@@ -1,17 +1,23 @@
-// `heed convert --quantize int8`: a model directory rewritten with int8 weight
-// matrices (I8 tensors, one F32 scale per output row) in the same Hugging Face
-// layout, so heed loads it directly and computes in int8 by default.
+// `heed convert --quantize int8|bfloat16`: a model directory rewritten with
+// int8 weight matrices (I8 tensors, one F32 scale per output row) or bfloat16
+// ones (BF16 tensors) in the same Hugging Face layout, so heed loads it
+// directly and computes in that type by default (bfloat16 where the processor
+// has it).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "heed/ops/compute_type.h"
+
 namespace heed {
 
 struct ConvertJob {
   std::string model_dir;
   std::string output_dir; // created in an existing parent; must not exist or be empty
+  // What the weight matrices become: int8 or bfloat16.
+  ops::ComputeType quantize = ops::ComputeType::int8;
 };
 
 struct ConvertReport {
@@ -24,8 +30,8 @@ struct ConvertReport {
   std::vector<std::string> dropped;
 };
 
-// Throws ModelError for an unreadable or already quantized model, IoError for
-// an unusable output directory.
+// Throws ModelError for an unreadable or already converted model, IoError for
+// an unusable output directory, OptionError for float32 as the target.
 ConvertReport run_convert(const ConvertJob &job);
 
 // One line for the user: what was written and how much smaller it is.

@@ -4,13 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <iostream>
 
 #include "heed/core/error.h"
 #include "heed/decoding/translator.h"
 #include "heed/io/deferred_output_file.h"
 #include "heed/io/input_file.h"
+#include "heed/io/os_error.h"
+#include "heed/io/output_file.h"
 #include "heed/io/output_path.h"
 #include "heed/io/output_resume.h"
 #include "heed/jobs/line_source.h"
@@ -26,25 +27,52 @@ namespace {
 
 bool is_standard(const std::string &path) { return io::is_standard_stream(path); }
 
-std::ostream &open_output(const std::string &path, std::ofstream &file) {
-  if (is_standard(path))
-    return std::cout;
-  file.open(path, std::ios::binary | std::ios::trunc);
-  if (!file)
-    throw IoError(io::os_error(path, "cannot open for writing"));
-  return file;
-}
+// Where the text or JSON lines go: standard output, or a file opened only
+// when its first window is flushed (io/deferred_output_file.h), so that a run
+// that fails before it has anything to write leaves an existing file as it
+// was. First of the sinks: its flush sends the writers' bytes, and a failure
+// names the file and the system's reason.
+class OutputSink : public TranslationSink {
+public:
+  OutputSink(const std::string &path, bool append) {
+    if (is_standard(path)) {
+      standard_ = std::make_unique<io::OutputFile>(path, io::OutputFile::Mode::append);
+      out_ = &standard_->stream();
+      name_ = standard_->name();
+    } else {
+      file_ = std::make_unique<io::DeferredOutputFile>(path, append);
+      stream_ = std::make_unique<std::ostream>(file_.get());
+      out_ = stream_.get();
+      name_ = path;
+    }
+  }
+  std::ostream &stream() { return *out_; }
+  const std::string &name() const { return name_; }
+  void write(int64_t, const std::string &, const Translation &) override {}
+  void flush() override {
+    if (standard_) {
+      standard_->flush();
+      return;
+    }
+    out_->flush();
+    if (file_->error() != 0)
+      throw IoError(io::os_error(name_, "write error", file_->error()));
+  }
+  void close() override {
+    flush();
+    if (standard_)
+      standard_->close();
+    else
+      file_->close();
+  }
 
-// The output's name in messages.
-std::string output_name(const std::string &path) {
-  return is_standard(path) ? std::string("standard output") : path;
-}
-
-void check_written(std::ostream &out, const std::string &path) {
-  out.flush();
-  if (!out)
-    throw IoError(output_name(path) + ": write error");
-}
+private:
+  std::unique_ptr<io::OutputFile> standard_;
+  std::unique_ptr<io::DeferredOutputFile> file_;
+  std::unique_ptr<std::ostream> stream_;
+  std::ostream *out_ = nullptr;
+  std::string name_;
+};
 
 // Lines (or bytes, for huge files) of a regular file, for the progress bar.
 void measure_input(int fd, std::optional<int64_t> &lines, std::optional<int64_t> &bytes) {
@@ -121,6 +149,10 @@ void check_attention_path(const std::string &path) {
 } // namespace
 
 TranslateResult run_translate(const TranslateJob &job) {
+  check_ranges(job.options); // before the model is loaded
+  if (job.window < 0 || job.window > kMaxWindow)
+    throw OptionError("window", "must be in [1, " + std::to_string(kMaxWindow) + "], got " +
+                                    std::to_string(job.window));
   if (!job.attention_path.empty())
     check_attention_path(job.attention_path);
   if (!job.texts.empty() && !is_standard(job.input))
@@ -160,13 +192,8 @@ TranslateResult run_translate(const TranslateJob &job) {
   const int64_t lines_per_input = job.format == OutputFormat::text ? search.n_best : 1;
   const int64_t done =
       job.resume ? io::truncate_to_complete_outputs(job.output, lines_per_input) : 0;
-  std::unique_ptr<io::DeferredOutputFile> out_file;
-  std::unique_ptr<std::ostream> out_stream;
-  if (!is_standard(job.output)) {
-    out_file = std::make_unique<io::DeferredOutputFile>(job.output, job.resume);
-    out_stream = std::make_unique<std::ostream>(out_file.get());
-  }
-  std::ostream &out = out_stream ? *out_stream : std::cout;
+  OutputSink output(job.output, job.resume);
+  std::ostream &out = output.stream();
   AlignmentText alignment;
   if (job.alignment)
     alignment = [&tokenizer = *model->tokenizer, format = *job.alignment](const Translation &t,
@@ -178,9 +205,9 @@ TranslateResult run_translate(const TranslateJob &job) {
                                           tokenizer.source_pieces(t.source_ids)),
                               format);
     };
-  auto writer =
-      make_translation_writer(job.format, out, output_name(job.output), search.n_best, alignment);
-  std::vector<TranslationSink *> sinks = {writer.get()};
+  auto writer = make_translation_writer(job.format, out, output.name(), search.n_best, alignment);
+  // The output first: its flush sends the writers' bytes with a precise error.
+  std::vector<TranslationSink *> sinks = {&output, writer.get()};
   std::unique_ptr<AttentionSink> attention;
   if (!job.attention_path.empty()) {
     attention = std::make_unique<AttentionSink>(AttentionWriter::open(job.attention_path),
@@ -223,8 +250,6 @@ TranslateResult run_translate(const TranslateJob &job) {
     stream.input.warn(job.output + ": resuming after " + std::to_string(done) + " complete inputs");
   const StreamStats stats = translate_stream(translator, *source, sink, stream);
   sink.close();
-  if (out_file)
-    out_file->close();
   if (stats.stopped)
     progress.abandon();
   else
@@ -243,6 +268,7 @@ void run_attention_page(const AttentionPageJob &job) {
   if (!job.attention_path.empty())
     check_attention_path(job.attention_path);
   constexpr size_t kMaxSentences = 200; // a page, not a corpus
+  check_ranges(job.options);
   std::vector<std::string> texts = job.texts;
   if (texts.empty())
     texts = read_lines(job.input, job.options.warn, kMaxSentences + 1);
@@ -279,6 +305,7 @@ void run_attention_page(const AttentionPageJob &job) {
 void run_score(const ScoreJob &job) {
   if (!is_standard(job.output))
     io::check_output_file(job.output); // before any work
+  check_ranges(job.options);
   const auto sources = read_lines(job.source, job.options.warn);
   const auto targets = read_lines(job.target, job.options.warn);
   if (sources.size() != targets.size())
@@ -287,11 +314,11 @@ void run_score(const ScoreJob &job) {
   auto model = MarianModel::load(job.model_dir, job.load);
   Translator translator(model, job.options);
   const auto scored = translator.score(sources, targets);
-  std::ofstream out_file;
-  std::ostream &out = open_output(job.output, out_file);
+  io::OutputFile output(job.output, io::OutputFile::Mode::truncate);
   for (size_t i = 0; i < scored.size(); ++i)
-    write_score(job.format, out, static_cast<int64_t>(i), sources[i], targets[i], scored[i]);
-  check_written(out, job.output);
+    write_score(job.format, output.stream(), static_cast<int64_t>(i), sources[i], targets[i],
+                scored[i]);
+  output.close();
 }
 
 } // namespace heed

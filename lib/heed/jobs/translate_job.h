@@ -19,6 +19,9 @@
 
 namespace heed {
 
+// The largest --window: each line held can be up to 1 MiB (io::LineReader).
+inline constexpr int64_t kMaxWindow = 65'536;
+
 struct TranslateJob {
   std::string model_dir;
   LoadOptions load;
@@ -27,7 +30,7 @@ struct TranslateJob {
   std::string input;              // file, or "" / "-" for standard input
   std::string output;             // file, or "" / "-" for standard output
   OutputFormat format = OutputFormat::text;
-  int64_t window = 0;  // lines read ahead and sorted; 0 = automatic
+  int64_t window = 0;  // lines read ahead and sorted, at most kMaxWindow; 0 = automatic
   bool resume = false; // continue an interrupted run into `output`
   io::Shard shard;
   bool strict = false; // reject invalid UTF-8 instead of repairing it

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "heed/core/bfloat16.h"
+
 namespace heed {
 namespace {
 
@@ -13,6 +15,12 @@ inline void embed_row(const Embeddings &e, int64_t id, int64_t position, float *
     const float *token = e.tokens->data() + id * d;
     for (int64_t k = 0; k < d; ++k)
       out[k] = token[k] * e.scale + pos[k];
+    return;
+  }
+  if (e.bfloat16_tokens) {
+    const uint16_t *token = e.bfloat16_tokens->values.data() + id * d;
+    for (int64_t k = 0; k < d; ++k)
+      out[k] = from_bfloat16(token[k]) * e.scale + pos[k];
     return;
   }
   // Dequantized exactly as a model converted to int8 stores it: q x row scale.

@@ -18,15 +18,27 @@ struct QuantizedRows {
   int64_t rows = 0, cols = 0;
 };
 
+// A token table in bfloat16 (bfloat16 compute keeps no float32 copy).
+struct BFloat16Rows {
+  std::vector<uint16_t> values; // [rows, cols]
+  int64_t rows = 0, cols = 0;
+};
+
 struct Embeddings {
-  // [vocab, d]; may be shared by encoder and decoder. With int8 compute the
-  // table is `quantized_tokens` instead, and `tokens` is null.
+  // [vocab, d]; may be shared by encoder and decoder. Exactly one is set:
+  // with int8 compute the table is `quantized_tokens`, with bfloat16
+  // `bfloat16_tokens`, else `tokens`.
   std::shared_ptr<const Tensor> tokens;
   std::shared_ptr<const QuantizedRows> quantized_tokens;
+  std::shared_ptr<const BFloat16Rows> bfloat16_tokens;
   Tensor positions; // [max_positions, d]
   float scale = 1.f;
 
-  int64_t d_model() const { return tokens ? tokens->dim(1) : quantized_tokens->cols; }
+  int64_t d_model() const {
+    return tokens             ? tokens->dim(1)
+           : quantized_tokens ? quantized_tokens->cols
+                              : bfloat16_tokens->cols;
+  }
 
   // out[b * length + t] = embed(ids[b * length + t]) at position t.
   void embed_sequence(const int64_t *ids, int64_t batch, int64_t length, float *out) const;

@@ -78,10 +78,11 @@ MarianConfig MarianConfig::from_json(const nlohmann::json &json, const std::stri
   c.decoder_start_token_id = f.integer("decoder_start_token_id", c.pad_token_id, 0, kMaxVocab);
   if (f.has("heed_quantization")) {
     const nlohmann::json &q = f.raw("heed_quantization");
-    if (!q.is_object() || !q.contains("weights") || q["weights"] != "int8")
-      f.fail("heed_quantization", "must be an object with \"weights\": \"int8\" (written by "
-                                  "heed convert --quantize int8)");
-    c.quantized_weights = "int8";
+    if (!q.is_object() || !q.contains("weights") ||
+        (q["weights"] != "int8" && q["weights"] != "bfloat16"))
+      f.fail("heed_quantization", "must be an object with \"weights\": \"int8\" or "
+                                  "\"bfloat16\" (written by heed convert --quantize)");
+    c.quantized_weights = q["weights"].get<std::string>();
   }
 
   if (c.d_model % c.encoder_attention_heads != 0)

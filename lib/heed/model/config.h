@@ -30,8 +30,9 @@ struct MarianConfig {
   int64_t pad_token_id = 58100;
   int64_t eos_token_id = 0;
   int64_t decoder_start_token_id = 58100;
-  // "int8" for a model written by `heed convert --quantize int8` (config.json's
-  // heed_quantization.weights): its matrices are I8 tensors with scales.
+  // "int8" or "bfloat16" for a model written by `heed convert --quantize`
+  // (config.json's heed_quantization.weights): its matrices are I8 tensors
+  // with scales, or BF16 tensors.
   std::string quantized_weights;
 
   // Reads `path` (a config.json); throws ModelError naming the file and field.

@@ -1,8 +1,10 @@
 #include "heed/model/generation_config.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include "heed/io/json_fields.h"
+#include "heed/io/regular_file.h"
 
 namespace heed {
 namespace {
@@ -71,13 +73,14 @@ GenerationConfig GenerationConfig::from_json(const nlohmann::json &json, const s
   io::JsonFields f(json, path);
   GenerationConfig g;
   g.source = path;
-  constexpr int64_t kMaxLength = 1'048'576;
   g.max_length = f.integer("max_length", g.max_length, 1, kMaxLength);
   g.max_new_tokens = f.optional_integer("max_new_tokens", 0, kMaxLength);
   g.min_length = f.integer("min_length", g.min_length, 0, kMaxLength);
-  g.num_beams = f.integer("num_beams", g.num_beams, 1, 1024);
+  g.num_beams = f.integer("num_beams", g.num_beams, 1, kMaxBeams);
   g.length_penalty = f.number("length_penalty", g.length_penalty);
-  g.num_return_sequences = f.integer("num_return_sequences", 1, 1, 1024);
+  if (!(std::abs(g.length_penalty) <= kMaxLengthPenalty))
+    f.fail("length_penalty", "must be in [-10, 10], got " + io::brief(f.raw("length_penalty")));
+  g.num_return_sequences = f.integer("num_return_sequences", 1, 1, kMaxBeams);
   if (f.has("early_stopping")) {
     const auto &v = f.raw("early_stopping");
     if (v.is_boolean())
@@ -89,6 +92,19 @@ GenerationConfig GenerationConfig::from_json(const nlohmann::json &json, const s
   }
   constexpr int64_t kMaxTokenId = 10'000'000; // as config.json's vocabulary bound
   g.bad_words_ids = f.integer_lists("bad_words_ids");
+  // As transformers' NoBadWordsLogitsProcessor, which raises a ValueError for
+  // an empty sequence or a negative id (out-of-range ids are checked against
+  // the vocabulary in resolve_search_options).
+  for (size_t i = 0; i < g.bad_words_ids.size(); ++i) {
+    const auto &words = g.bad_words_ids[i];
+    if (words.empty())
+      f.fail("bad_words_ids", "has an empty sequence at position " + std::to_string(i) +
+                                  " (each entry must list at least one token id)");
+    for (int64_t id : words)
+      if (id < 0)
+        f.fail("bad_words_ids", "has the negative token id " + std::to_string(id) +
+                                    " in sequence " + std::to_string(i));
+  }
   g.forced_eos_token_id = f.optional_integer("forced_eos_token_id", 0, kMaxTokenId);
   g.renormalize_logits = f.boolean("renormalize_logits", false);
   g.decoder_start_token_id = f.optional_integer("decoder_start_token_id", 0, kMaxTokenId);
@@ -113,7 +129,7 @@ GenerationConfig GenerationConfig::from_json(const nlohmann::json &json, const s
 GenerationConfig GenerationConfig::load(const std::string &model_dir) {
   namespace fs = std::filesystem;
   const fs::path generation = fs::path(model_dir) / "generation_config.json";
-  if (fs::exists(generation))
+  if (io::model_path_kind(generation.string()) != io::PathKind::missing)
     return from_file(generation.string());
   return from_file((fs::path(model_dir) / "config.json").string());
 }

@@ -10,11 +10,17 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "heed/model/early_stopping.h"
+#include "heed/model/generation_limits.h"
+
 namespace heed {
 
-enum class EarlyStopping { heuristic, always, never }; // HF: False, True, "never"
-
 struct GenerationConfig {
+  // Bounds of the values accepted (generation_limits.h).
+  static constexpr int64_t kMaxLength = GenerationLimits::kMaxLength;
+  static constexpr int64_t kMaxBeams = GenerationLimits::kMaxBeams;
+  static constexpr double kMaxLengthPenalty = GenerationLimits::kMaxLengthPenalty;
+
   int64_t max_length = 20; // counts the decoder start token
   std::optional<int64_t> max_new_tokens;
   int64_t min_length = 0;
@@ -47,7 +53,5 @@ struct GenerationConfig {
   // Total decoder length limit (start token included) for this configuration.
   int64_t effective_max_length() const { return max_new_tokens ? *max_new_tokens + 1 : max_length; }
 };
-
-const char *early_stopping_name(EarlyStopping e);
 
 } // namespace heed

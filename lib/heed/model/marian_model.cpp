@@ -5,9 +5,12 @@
 #include <filesystem>
 #include <set>
 
+#include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
+#include "heed/io/regular_file.h"
 #include "heed/io/safetensors.h"
 #include "heed/model/weight_reader.h"
+#include "heed/ops/cpu_isa.h"
 #include "heed/ops/quantize.h"
 
 namespace heed {
@@ -131,21 +134,53 @@ std::shared_ptr<const QuantizedRows> quantize_table(const Tensor &table) {
   return q;
 }
 
+// In bfloat16, token embeddings are kept in bfloat16, rounded as the packed
+// weights and `heed convert --quantize bfloat16` round them.
+std::shared_ptr<const BFloat16Rows> bfloat16_table(const Tensor &table) {
+  auto b = std::make_shared<BFloat16Rows>();
+  b->rows = table.dim(0);
+  b->cols = table.dim(1);
+  b->values.resize(static_cast<size_t>(b->rows * b->cols));
+  for (size_t i = 0; i < b->values.size(); ++i)
+    b->values[i] = to_bfloat16(table[static_cast<int64_t>(i)]);
+  return b;
+}
+
+// The compute type a load asks for, or the model's own: int8 for a model
+// converted to int8; bfloat16 for one converted to bfloat16 where the
+// processor computes it (elsewhere its bfloat16 weights are computed in
+// float32, which gives them exactly); else float32.
+ops::ComputeType choose_compute_type(const LoadOptions &options, const MarianConfig &c) {
+  if (options.compute_type)
+    return *options.compute_type;
+  if (c.quantized_weights == "int8")
+    return ops::ComputeType::int8;
+  if (c.quantized_weights == "bfloat16" && ops::has_bfloat16_kernels())
+    return ops::ComputeType::bfloat16;
+  return ops::ComputeType::float32;
+}
+
 } // namespace
 
 std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
                                                      const LoadOptions &options) {
   const auto started = std::chrono::steady_clock::now();
   const fs::path root(dir);
-  if (!fs::exists(root))
+  // Every filesystem fault (a symlink loop, a file where a directory should
+  // be, a FIFO or a device among the files) is a model error naming the path.
+  switch (io::model_path_kind(dir)) {
+  case io::PathKind::missing:
     throw ModelError(dir + ": no such model directory");
-  if (!fs::is_directory(root))
+  case io::PathKind::directory:
+    break;
+  default:
     throw ModelError(dir + ": not a directory (expected a Hugging Face MarianMT model directory)");
-  if (!fs::exists(root / "config.json"))
+  }
+  if (io::model_path_kind((root / "config.json").string()) == io::PathKind::missing)
     throw ModelError(dir + ": not a Marian model directory: config.json is missing");
   const fs::path weights_path = root / "model.safetensors";
-  if (!fs::exists(weights_path)) {
-    if (fs::exists(root / "pytorch_model.bin"))
+  if (io::model_path_kind(weights_path.string()) == io::PathKind::missing) {
+    if (io::model_path_kind((root / "pytorch_model.bin").string()) != io::PathKind::missing)
       throw ModelError(weights_path.string() +
                        ": missing; this directory has only pytorch_model.bin, which heed does "
                        "not read (download model.safetensors, or convert with "
@@ -158,10 +193,15 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
   model->config = MarianConfig::load((root / "config.json").string());
   model->generation = GenerationConfig::load(dir);
   const MarianConfig &c = model->config;
+  model->compute_type = choose_compute_type(options, c);
+  // Before any weight is read: bfloat16 without the instructions would run on
+  // oneDNN's reference kernels, if at all.
+  if (model->compute_type == ops::ComputeType::bfloat16 && !ops::has_bfloat16_kernels())
+    throw OptionError("compute type bfloat16: " + ops::bfloat16_unavailable_reason());
   const int64_t d = c.d_model;
 
   const io::SafetensorsFile file(weights_path.string());
-  model->weights_file_bytes = static_cast<int64_t>(fs::file_size(weights_path));
+  model->weights_file_bytes = static_cast<int64_t>(file.file_bytes());
   std::set<std::string> dtypes;
   for (const auto &[name, entry] : file.tensors())
     dtypes.insert(io::dtype_name(entry.dtype));
@@ -185,8 +225,6 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
   const float scale =
       c.scale_embedding ? static_cast<float>(std::sqrt(static_cast<double>(d))) : 1.f;
 
-  model->compute_type = options.compute_type.value_or(
-      c.quantized_weights == "int8" ? ops::ComputeType::int8 : ops::ComputeType::float32);
   const ops::ComputeType type = model->compute_type;
   int64_t &packed = model->packed_weight_bytes;
 
@@ -247,11 +285,20 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
   }
   r.check_all_used();
   packed += pack(type, {&output});
-  if (type == ops::ComputeType::int8) {
+  // int8 and bfloat16 keep the token tables in their own number format (no
+  // float32 copy), a table shared by encoder and decoder converted once.
+  if (type != ops::ComputeType::float32) {
     const bool shared = enc.embeddings.tokens == dec.embeddings.tokens;
-    enc.embeddings.quantized_tokens = quantize_table(*enc.embeddings.tokens);
-    dec.embeddings.quantized_tokens =
-        shared ? enc.embeddings.quantized_tokens : quantize_table(*dec.embeddings.tokens);
+    for (Embeddings *e : {&enc.embeddings, &dec.embeddings}) {
+      if (e == &dec.embeddings && shared) {
+        dec.embeddings.quantized_tokens = enc.embeddings.quantized_tokens;
+        dec.embeddings.bfloat16_tokens = enc.embeddings.bfloat16_tokens;
+      } else if (type == ops::ComputeType::int8) {
+        e->quantized_tokens = quantize_table(*e->tokens);
+      } else {
+        e->bfloat16_tokens = bfloat16_table(*e->tokens);
+      }
+    }
     enc.embeddings.tokens.reset();
     dec.embeddings.tokens.reset();
     source_table.reset();

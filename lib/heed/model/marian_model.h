@@ -11,15 +11,10 @@
 #include "heed/model/decoder.h"
 #include "heed/model/encoder.h"
 #include "heed/model/generation_config.h"
+#include "heed/model/load_options.h"
 #include "heed/text/tokenizer.h"
 
 namespace heed {
-
-struct LoadOptions {
-  // Arithmetic of the dense layers; unset = the model's own: int8 for a model
-  // written by `heed convert --quantize int8`, else float32.
-  std::optional<ops::ComputeType> compute_type;
-};
 
 class MarianModel {
 public:

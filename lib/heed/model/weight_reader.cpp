@@ -1,5 +1,7 @@
 #include "heed/model/weight_reader.h"
 
+#include <cmath>
+
 #include "heed/core/error.h"
 
 namespace heed {
@@ -10,6 +12,29 @@ std::string shape_string(const std::vector<int64_t> &shape) {
   for (size_t i = 0; i < shape.size(); ++i)
     s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
+}
+
+// One NaN or infinity in a weight poisons every translation that touches it
+// (empty outputs, meaningless scores), so a tensor holding one is refused at
+// load, naming it: one pass over values already in cache from the conversion.
+void check_finite(const Tensor &t, const std::string &file, const std::string &name) {
+  const int64_t n = t.size();
+  const float *v = t.data();
+  int64_t bad = 0, first = -1;
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(v[i])) {
+      if (first < 0)
+        first = i;
+      ++bad;
+    }
+  if (bad == 0)
+    return;
+  const float x = v[first];
+  throw ModelError(file + ": tensor '" + name + "' holds " + std::to_string(bad) +
+                   " non-finite value(s) (the first, " +
+                   (std::isnan(x) ? "nan" : (x > 0 ? "inf" : "-inf")) + ", at flat index " +
+                   std::to_string(first) + " of shape " + shape_string(t.shape()) +
+                   "); the model is corrupt");
 }
 
 } // namespace
@@ -46,6 +71,7 @@ Tensor WeightReader::read(const std::string &name, const std::vector<int64_t> &s
       for (int64_t c = 0; c < shape[1]; ++c)
         t[r * shape[1] + c] *= scales[r];
   }
+  check_finite(t, file_.path(), name);
   return t;
 }
 

@@ -1,12 +1,15 @@
 #include "heed/ops/context.h"
 
 #include <omp.h>
+#include <sched.h>
 
 #include <fstream>
 #include <set>
 #include <string>
 #include <thread>
 #include <utility>
+
+#include "heed/core/error.h"
 
 namespace heed::ops {
 
@@ -41,7 +44,30 @@ int physical_cores() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
-void set_num_threads(int threads) { omp_set_num_threads(threads > 0 ? threads : physical_cores()); }
+int available_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return CPU_COUNT(&set);
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+int max_threads() { return 4 * available_cpus(); }
+
+void check_num_threads(int threads) {
+  const int most = max_threads();
+  if (threads < 0 || threads > most)
+    throw OptionError("threads", "must be in [0, " + std::to_string(most) +
+                                     "] (0: the physical cores; at most 4 x the " +
+                                     std::to_string(available_cpus()) + " CPUs available), got " +
+                                     std::to_string(threads));
+}
+
+void set_num_threads(int threads) {
+  check_num_threads(threads);
+  omp_set_num_threads(threads > 0 ? threads : physical_cores());
+}
 
 int num_threads() { return omp_get_max_threads(); }
 

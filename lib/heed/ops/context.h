@@ -16,10 +16,18 @@ struct Context {
 Context &context();
 
 // Sets the number of OpenMP threads oneDNN uses. 0 selects the number of
-// physical cores.
+// physical cores. OptionError (field "threads") outside [0, max_threads()].
 void set_num_threads(int threads);
+// OptionError (field "threads") when set_num_threads would refuse `threads`.
+void check_num_threads(int threads);
 int num_threads();
 int physical_cores();
+// CPUs this process may run on (its affinity mask).
+int available_cpus();
+// The largest thread count accepted: 4 x available_cpus(). More threads than
+// that only slow matrix work down, and absurd counts crash libgomp or exhaust
+// the process table.
+int max_threads();
 
 // "2.6.3 (commit N/A)": the oneDNN library this process runs on.
 std::string onednn_version();

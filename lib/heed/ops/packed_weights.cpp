@@ -2,11 +2,15 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <cstring>
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
+#include "heed/core/error.h"
+#include "heed/ops/bfloat16.h"
 #include "heed/ops/context.h"
+#include "heed/ops/cpu_isa.h"
 #include "heed/ops/post_ops.h"
 #include "heed/ops/primitive_cache.h"
 #include "heed/ops/quantize.h"
@@ -18,6 +22,9 @@ struct PackedWeights::Impl {
   int64_t N = 0, K = 0;
   dnnl::memory packed; // owns the reordered weights (and int8 compensation)
   std::vector<float> scales;
+  int weight_levels = 0;                   // int8: largest |quantized weight|
+  bool convolution = false;                // int8 without VNNI: a 1x1 convolution (see Shape)
+  std::vector<int32_t> shift_compensation; // convolution: 128 x each weight row's sum
 };
 
 namespace {
@@ -26,35 +33,77 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-// The blocked weight layout oneDNN's matmul picks depends on K, N and the data
-// type, not on the number of rows, so packing against one row count serves all.
+// The blocked weight layout oneDNN picks depends on K, N and the data type, not
+// on the number of rows, so packing against one row count serves all (each
+// primitive checks it: make_primitive).
 constexpr int64_t kPackingRows = 32;
 
-dt weight_type(ComputeType type) { return type == ComputeType::int8 ? dt::s8 : dt::f32; }
-
-// A torch weight W[N,K] row-major is the K x N matrix with strides (1, K).
-memory::desc plain_weights_desc(ComputeType type, int64_t K, int64_t N) {
-  return memory::desc({K, N}, weight_type(type), memory::dims{1, K});
+dt weight_type(ComputeType type) {
+  switch (type) {
+  case ComputeType::int8:
+    return dt::s8;
+  case ComputeType::bfloat16:
+    return dt::bf16;
+  case ComputeType::float32:
+    break;
+  }
+  return dt::f32;
 }
 
+// A torch weight W[N,K] row-major is the K x N matrix with strides (1, K):
+// int8 once quantized, else the float32 weights (the reorder into the packed
+// layout rounds them to bfloat16, to nearest even).
+memory::desc plain_weights_desc(ComputeType type, int64_t K, int64_t N) {
+  return memory::desc({K, N}, type == ComputeType::int8 ? dt::s8 : dt::f32, memory::dims{1, K});
+}
+
+// convolution: int8 without VNNI runs as a 1x1 convolution over an M x 1
+// image with K input and N output channels, channels last, which is the same
+// memory as x[M,K] and y[M,N]. oneDNN 2.6's int8 matmul there (gemm:jit)
+// repacks the weights and their compensation at every call: 3.7 ms of CPU for
+// a 1 x 512 by 512 x 2048 product against 0.045 ms for the convolution
+// (jit_uni_int8_1x1:avx2, weights reordered once), 45 vs 1.2 ms for a
+// 58,101-entry vocabulary projection; still 1.9x at 128 rows. Its source is
+// u8 (the s8 activations + 128, with 128 x the weight row sums taken off the
+// int32 sums in finish_int8): with an s8 source, oneDNN's convolutions
+// without VNNI halve the weights themselves (rounding them again) to avoid
+// the saturation that heed's 7-bit weights already rule out.
 struct Shape {
   ComputeType type;
   int64_t M, K, N, ldx, ldy;
   bool has_bias;
   Activation act;
   bool accumulate;
+  bool convolution;
 };
 
+memory::desc convolution_weights_desc(int64_t N, int64_t K, tag layout) {
+  return memory::desc({N, K, 1, 1}, dt::s8, layout);
+}
+
 // float32: y = act(x·W + b) with the bias in the matmul, or y += x·W + b.
+// bfloat16: the same with x converted to a dense bfloat16 copy (oneDNN 2.6
+// multiplies bfloat16 by bfloat16 only), accumulating and writing float32.
 // int8: a dense product scaled per column by the weight scales (a binary
 // post-op: oneDNN 2.6 runs its VNNI kernels neither with per-row binary
 // post-ops nor with output scales given at run time); the per-row activation
 // scales, bias, residual and activation follow in finish_int8().
-dnnl::matmul::primitive_desc make_primitive_desc(const Shape &s, const memory::desc &weights) {
+dnnl::primitive_desc make_primitive_desc(const Shape &s, const memory::desc &weights) {
   auto &ctx = context();
   const bool int8 = s.type == ComputeType::int8;
-  memory::desc src = int8 ? memory::desc({s.M, s.K}, dt::s8, tag::ab)
-                          : memory::desc({s.M, s.K}, dt::f32, memory::dims{s.ldx, 1});
+  if (s.convolution) {
+    // Dense exact int32 sums: the compensation, all scales, bias, residual
+    // and activation follow in finish_int8().
+    const memory::desc src({1, s.K, s.M, 1}, dt::u8, tag::nhwc);
+    const memory::desc dst({1, s.N, s.M, 1}, dt::s32, tag::nhwc);
+    const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                               dnnl::algorithm::convolution_direct, src, weights,
+                                               dst, {1, 1}, {0, 0}, {0, 0});
+    return dnnl::convolution_forward::primitive_desc(desc, ctx.engine);
+  }
+  memory::desc src = s.type == ComputeType::float32
+                         ? memory::desc({s.M, s.K}, dt::f32, memory::dims{s.ldx, 1})
+                         : memory::desc({s.M, s.K}, weight_type(s.type), tag::ab);
   memory::desc dst({s.M, s.N}, dt::f32, memory::dims{s.ldy, 1});
   memory::desc row({1, s.N}, dt::f32, tag::ab);
   dnnl::post_ops ops;
@@ -69,12 +118,33 @@ dnnl::matmul::primitive_desc make_primitive_desc(const Shape &s, const memory::d
   attr.set_post_ops(ops);
   auto desc = !int8 && s.has_bias ? dnnl::matmul::desc(src, weights, row, dst)
                                   : dnnl::matmul::desc(src, weights, dst);
-  return dnnl::matmul::primitive_desc(desc, attr, ctx.engine);
+  dnnl::matmul::primitive_desc pd;
+  try {
+    pd = dnnl::matmul::primitive_desc(desc, attr, ctx.engine);
+  } catch (const dnnl::error &) {
+    if (s.type != ComputeType::bfloat16)
+      throw;
+    pd = {};
+  }
+  // oneDNN falls back to its reference kernels (hundreds of times slower) or
+  // to none for bfloat16 where the processor lacks it: refuse rather than run
+  // them silently. Model loading checks the processor first (cpu_isa.h); this
+  // catches any shape the optimized kernels would still leave out.
+  if (s.type == ComputeType::bfloat16 &&
+      (!pd || std::string(pd.impl_info_str()).rfind("ref", 0) == 0))
+    throw OptionError("compute type bfloat16: oneDNN has no optimized kernel for a " +
+                      std::to_string(s.M) + "x" + std::to_string(s.K) + " by " +
+                      std::to_string(s.K) + "x" + std::to_string(s.N) + " matmul here (" +
+                      (pd ? std::string(pd.impl_info_str()) : std::string("none")) + "; " +
+                      (has_bfloat16_kernels() ? "oneDNN reports " + cpu_isa_name()
+                                              : bfloat16_unavailable_reason()) +
+                      ")");
+  return pd;
 }
 
 // Memory objects are handles: rebinding a data pointer updates `args` too.
 struct PackedPrimitive {
-  dnnl::matmul matmul;
+  dnnl::primitive primitive; // matmul or convolution
   memory src, weights, dst, bias, column_scales;
   std::unordered_map<int, memory> args;
 };
@@ -82,14 +152,22 @@ struct PackedPrimitive {
 PackedPrimitive make_primitive(const Shape &s, const memory::desc &weights) {
   auto &ctx = context();
   const auto pd = make_primitive_desc(s, weights);
+  // The weights were packed once for kPackingRows rows; a primitive that
+  // wanted them in another layout would read them wrongly.
+  if (pd.weights_desc(0) != weights)
+    throw std::logic_error("ops::linear: oneDNN (" + std::string(pd.impl_info_str()) +
+                           ") wants another weight layout for " + std::to_string(s.M) +
+                           " rows than the one packed at load");
   PackedPrimitive p;
-  p.matmul = dnnl::matmul(pd);
-  p.src = memory(pd.src_desc(), ctx.engine, DNNL_MEMORY_NONE);
-  p.weights = memory(pd.weights_desc(), ctx.engine, DNNL_MEMORY_NONE);
-  p.dst = memory(pd.dst_desc(), ctx.engine, DNNL_MEMORY_NONE);
+  p.primitive = dnnl::primitive(pd);
+  p.src = memory(pd.src_desc(0), ctx.engine, DNNL_MEMORY_NONE);
+  p.weights = memory(pd.weights_desc(0), ctx.engine, DNNL_MEMORY_NONE);
+  p.dst = memory(pd.dst_desc(0), ctx.engine, DNNL_MEMORY_NONE);
   p.args = {{DNNL_ARG_SRC, p.src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, p.dst}};
   const memory::desc row({1, s.N}, dt::f32, tag::ab);
-  if (s.type == ComputeType::int8) {
+  // The convolution takes no further arguments: its column scales come in
+  // finish_int8().
+  if (s.type == ComputeType::int8 && !s.convolution) {
     p.column_scales = memory(row, ctx.engine, DNNL_MEMORY_NONE);
     p.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, p.column_scales);
   } else if (s.has_bias) {
@@ -104,27 +182,38 @@ PrimitiveCache<PackedPrimitive> &primitive_cache() {
   return cache;
 }
 
-// Per-thread buffers reused across calls: quantized activations, their row
-// scales and the scaled product. They only grow, so a warm decoding loop
-// allocates nothing.
-struct Int8Scratch {
+// Per-thread buffers reused across calls: quantized (int8) or converted
+// (bfloat16) activations, their row scales and the scaled product. They only
+// grow, so a warm decoding loop allocates nothing.
+struct Scratch {
   std::vector<int8_t> quantized;
+  std::vector<uint16_t> bfloat16;
   std::vector<float> row_scales;
-  std::vector<float> product;
+  std::vector<float> product; // int8 matmul
+  std::vector<int32_t> sums;  // int8 convolution
 };
-Int8Scratch &int8_scratch() {
-  thread_local Int8Scratch scratch;
+Scratch &scratch_buffers() {
+  thread_local Scratch scratch;
   return scratch;
 }
 
-// The int8 matmul itself always writes a dense product without bias or
-// activation (see make_primitive_desc).
+template <typename T> void grow(std::vector<T> &v, int64_t n) {
+  if (v.size() < static_cast<size_t>(n))
+    v.resize(static_cast<size_t>(n));
+}
+
+// The int8 product itself is always dense, without bias or activation (see
+// make_primitive_desc); int8 and bfloat16 read a dense copy of the
+// activations.
 Shape shape_of(const PackedWeights &w, int64_t M, int64_t ldx, int64_t ldy, bool has_bias,
                Activation act, bool accumulate) {
+  const PackedWeights::Impl &impl = w.impl();
   if (w.type() == ComputeType::int8)
     return Shape{w.type(),    M,     w.inputs(),       w.outputs(), w.inputs(),
-                 w.outputs(), false, Activation::none, false};
-  return Shape{w.type(), M, w.inputs(), w.outputs(), ldx, ldy, has_bias, act, accumulate};
+                 w.outputs(), false, Activation::none, false,       impl.convolution};
+  if (w.type() == ComputeType::bfloat16)
+    ldx = w.inputs();
+  return Shape{w.type(), M, w.inputs(), w.outputs(), ldx, ldy, has_bias, act, accumulate, false};
 }
 
 struct EltwisePrimitive {
@@ -151,46 +240,110 @@ void activate_in_place(float *y, int64_t M, int64_t N, int64_t ldy, Activation a
   ctx.stream.wait();
 }
 
+// Where finish_int8() reads the int8 product from (when not in place, in y).
+struct Int8Product {
+  // The matmul's float32 product, already scaled per column (binary post-op)...
+  const float *scaled = nullptr;
+  // ...or the convolution's int32 sums over u8 activations (q + 128), from
+  // which 128 x the weight row sums are taken, then scaled per column.
+  bool convolution = false;
+  const int32_t *sums = nullptr;
+  const int32_t *shift_compensation = nullptr;
+  const float *column_scales = nullptr;
+};
+
+// One row of finish_int8(): out = product · s + bias, or out += product · s +
+// bias. The flags are compile-time so that each loop vectorizes without
+// branches; in place (the product in `out` itself) it reads through that one
+// pointer, without an overlap check. int32 sums in place are read with
+// memcpy (the same bytes as float and as int32).
+template <bool kInPlace, bool kInt32, bool kAccumulate, bool kBias>
+void finish_row(const Int8Product &product, int64_t m, float s, const float *bias, float *out,
+                int64_t N) {
+  for (int64_t n = 0; n < N; ++n) {
+    float v;
+    if constexpr (kInt32) {
+      int32_t sum;
+      if constexpr (kInPlace)
+        std::memcpy(&sum, out + n, sizeof sum);
+      else
+        sum = product.sums[m * N + n];
+      v = static_cast<float>(sum - product.shift_compensation[n]) * product.column_scales[n];
+    } else {
+      v = kInPlace ? out[n] : product.scaled[m * N + n];
+    }
+    v = v * s;
+    if constexpr (kBias)
+      v = v + bias[n];
+    if constexpr (kAccumulate)
+      out[n] += v;
+    else
+      out[n] = v;
+  }
+}
+
+template <bool kInPlace, bool kAccumulate>
+void finish_row(const Int8Product &product, int64_t m, float s, const float *bias, float *out,
+                int64_t N) {
+  if (product.convolution)
+    bias ? finish_row<kInPlace, true, kAccumulate, true>(product, m, s, bias, out, N)
+         : finish_row<kInPlace, true, kAccumulate, false>(product, m, s, bias, out, N);
+  else
+    bias ? finish_row<kInPlace, false, kAccumulate, true>(product, m, s, bias, out, N)
+         : finish_row<kInPlace, false, kAccumulate, false>(product, m, s, bias, out, N);
+}
+
 // y = act(product · row scale + bias), or y += product · row scale + bias.
-// product may be y itself (dense, without accumulation).
-void finish_int8(const float *product, const float *row_scales, const float *bias, float *y,
-                 int64_t M, int64_t N, int64_t ldy, Activation act, bool accumulate) {
-  const bool in_place = product == y;
+// The product may be in y itself (dense, without accumulation).
+void finish_int8(const Int8Product &product, bool in_place, const float *row_scales,
+                 const float *bias, float *y, int64_t M, int64_t N, int64_t ldy, Activation act,
+                 bool accumulate) {
   const bool parallel = M * N >= (int64_t{1} << 16);
 #pragma omp parallel for if (parallel) schedule(static)
   for (int64_t m = 0; m < M; ++m) {
-    const float s = row_scales[m];
-    const float *p = product + m * N;
     float *out = y + m * ldy;
-    if (in_place) {
-      // One pointer, so that the loops vectorize without an overlap check.
-      if (bias)
-        for (int64_t n = 0; n < N; ++n)
-          out[n] = out[n] * s + bias[n];
-      else
-        for (int64_t n = 0; n < N; ++n)
-          out[n] *= s;
-    } else if (accumulate) {
-      if (bias)
-        for (int64_t n = 0; n < N; ++n)
-          out[n] += p[n] * s + bias[n];
-      else
-        for (int64_t n = 0; n < N; ++n)
-          out[n] += p[n] * s;
-    } else {
-      if (bias)
-        for (int64_t n = 0; n < N; ++n)
-          out[n] = p[n] * s + bias[n];
-      else
-        for (int64_t n = 0; n < N; ++n)
-          out[n] = p[n] * s;
-    }
+    if (in_place)
+      finish_row<true, false>(product, m, row_scales[m], bias, out, N);
+    else if (accumulate)
+      finish_row<false, true>(product, m, row_scales[m], bias, out, N);
+    else
+      finish_row<false, false>(product, m, row_scales[m], bias, out, N);
   }
   if (act != Activation::none)
     activate_in_place(y, M, N, ldy, act);
 }
 
+// s8 -> u8 by adding 128 (flipping the sign bit), in place.
+void shift_to_unsigned(int8_t *q, int64_t n) {
+  auto *bytes = reinterpret_cast<uint8_t *>(q);
+  for (int64_t i = 0; i < n; ++i)
+    bytes[i] ^= 0x80u;
+}
+
 } // namespace
+
+void quantize_int8_weights(const float *w, int64_t N, int64_t K, int levels, int8_t *q,
+                           float *scales) {
+  if (levels < 1 || levels > kInt8Levels)
+    throw std::logic_error("quantize_int8_weights: levels must be in [1, 127]");
+  quantize_rows(w, N, K, K, q, scales, kInt8Levels);
+  // Narrower weights come from the 8-bit ones, exactly as a model converted
+  // to int8 is narrowed: its 8-bit values are read back as q x scale and
+  // quantized again. (On the shipped model, narrowing and quantizing straight
+  // to 7 bits score alike: see README.md.)
+  if (levels == kInt8Levels)
+    return;
+#pragma omp parallel
+  {
+    std::vector<float> row(static_cast<size_t>(K));
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < N; ++n) {
+      for (int64_t k = 0; k < K; ++k)
+        row[k] = static_cast<float>(q[n * K + k]) * scales[n];
+      quantize_rows(row.data(), 1, K, K, q + n * K, scales + n, levels);
+    }
+  }
+}
 
 PackedWeights::PackedWeights(const float *w, int64_t N, int64_t K, ComputeType type) {
   auto impl = std::make_shared<Impl>();
@@ -202,15 +355,32 @@ PackedWeights::PackedWeights(const float *w, int64_t N, int64_t K, ComputeType t
   if (type == ComputeType::int8) {
     quantized.resize(static_cast<size_t>(N * K));
     impl->scales.resize(static_cast<size_t>(N));
-    quantize_rows(w, N, K, K, quantized.data(), impl->scales.data());
+    impl->weight_levels = int8_kernels().weight_levels;
+    impl->convolution = !int8_kernels().vnni;
+    quantize_int8_weights(w, N, K, impl->weight_levels, quantized.data(), impl->scales.data());
     plain = quantized.data();
+    if (impl->convolution) {
+      impl->shift_compensation.resize(static_cast<size_t>(N));
+#pragma omp parallel for schedule(static)
+      for (int64_t n = 0; n < N; ++n) {
+        int32_t sum = 0;
+        for (int64_t k = 0; k < K; ++k)
+          sum += quantized[static_cast<size_t>(n * K + k)];
+        impl->shift_compensation[static_cast<size_t>(n)] = 128 * sum;
+      }
+    }
   }
   auto &ctx = context();
-  const memory::desc any({K, N}, weight_type(type), tag::any);
-  const Shape reference{type, kPackingRows, K, N, K, N, true, Activation::none, false};
-  const memory::desc packed_desc = make_primitive_desc(reference, any).weights_desc();
+  const memory::desc any = impl->convolution ? convolution_weights_desc(N, K, tag::any)
+                                             : memory::desc({K, N}, weight_type(type), tag::any);
+  const Shape reference{type,  kPackingRows,     K, N, K, N, true, Activation::none,
+                        false, impl->convolution};
+  const memory::desc packed_desc = make_primitive_desc(reference, any).weights_desc(0);
   impl->packed = memory(packed_desc, ctx.engine);
-  memory source(plain_weights_desc(type, K, N), ctx.engine, const_cast<void *>(plain));
+  // W[N,K] row-major is also the N x K x 1 x 1 convolution weight in oihw.
+  memory source(impl->convolution ? convolution_weights_desc(N, K, tag::oihw)
+                                  : plain_weights_desc(type, K, N),
+                ctx.engine, const_cast<void *>(plain));
   dnnl::reorder(source, impl->packed).execute(ctx.stream, source, impl->packed);
   ctx.stream.wait();
   impl_ = std::move(impl);
@@ -220,9 +390,11 @@ ComputeType PackedWeights::type() const { return impl_->type; }
 int64_t PackedWeights::outputs() const { return impl_->N; }
 int64_t PackedWeights::inputs() const { return impl_->K; }
 size_t PackedWeights::bytes() const {
-  return impl_->packed.get_desc().get_size() + impl_->scales.size() * sizeof(float);
+  return impl_->packed.get_desc().get_size() + impl_->scales.size() * sizeof(float) +
+         impl_->shift_compensation.size() * sizeof(int32_t);
 }
 const std::vector<float> &PackedWeights::scales() const { return impl_->scales; }
+int PackedWeights::weight_levels() const { return impl_->weight_levels; }
 
 void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bias, float *y,
             int64_t ldy, int64_t M, Activation act, bool accumulate) {
@@ -234,42 +406,69 @@ void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bi
   const bool int8 = impl.type == ComputeType::int8;
   const bool has_bias = bias != nullptr;
   const Shape s = shape_of(w, M, ldx, ldy, has_bias, act, accumulate);
-  const PrimitiveKey key{
-      static_cast<int64_t>(s.type), M,           s.K, s.N, s.ldx, s.ldy, s.has_bias,
-      static_cast<int64_t>(s.act),  s.accumulate};
+  const PrimitiveKey key{static_cast<int64_t>(s.type),
+                         M,
+                         s.K,
+                         s.N,
+                         s.ldx,
+                         s.ldy,
+                         s.has_bias,
+                         static_cast<int64_t>(s.act),
+                         s.accumulate,
+                         s.convolution};
   auto &p = primitive_cache().get(key, [&] { return make_primitive(s, impl.packed.get_desc()); });
   p.weights.set_data_handle(impl.packed.get_data_handle());
   auto &ctx = context();
+  Scratch &scratch = scratch_buffers();
   if (!int8) {
-    p.src.set_data_handle(const_cast<float *>(x));
+    if (impl.type == ComputeType::bfloat16) {
+      grow(scratch.bfloat16, M * impl.K);
+      to_bfloat16_rows(x, M, impl.K, ldx, scratch.bfloat16.data());
+      p.src.set_data_handle(scratch.bfloat16.data());
+    } else {
+      p.src.set_data_handle(const_cast<float *>(x));
+    }
     p.dst.set_data_handle(y);
     if (has_bias)
       p.bias.set_data_handle(const_cast<float *>(bias));
-    p.matmul.execute(ctx.stream, p.args);
+    p.primitive.execute(ctx.stream, p.args);
     ctx.stream.wait();
     return;
   }
-  Int8Scratch &scratch = int8_scratch();
-  auto grow = [](auto &v, int64_t n) {
-    if (v.size() < static_cast<size_t>(n))
-      v.resize(static_cast<size_t>(n));
-  };
   grow(scratch.quantized, M * impl.K);
   grow(scratch.row_scales, M);
   // A dense output without a residual to add takes the product directly and
   // is finished in place: no scratch as large as the logits or the encoder's
   // FFN activations, and one pass less over them.
   const bool in_place = !accumulate && ldy == impl.N;
-  if (!in_place)
-    grow(scratch.product, M * impl.N);
-  float *product = in_place ? y : scratch.product.data();
+  Int8Product product;
+  void *destination = y;
+  if (impl.convolution) {
+    if (!in_place) {
+      grow(scratch.sums, M * impl.N);
+      destination = scratch.sums.data();
+    }
+    product.convolution = true;
+    product.sums = scratch.sums.data();
+    product.shift_compensation = impl.shift_compensation.data();
+    product.column_scales = impl.scales.data();
+  } else {
+    if (!in_place) {
+      grow(scratch.product, M * impl.N);
+      destination = scratch.product.data();
+    }
+    product.scaled = scratch.product.data();
+    p.column_scales.set_data_handle(const_cast<float *>(impl.scales.data()));
+  }
   quantize_rows(x, M, impl.K, ldx, scratch.quantized.data(), scratch.row_scales.data());
+  if (impl.convolution)
+    shift_to_unsigned(scratch.quantized.data(), M * impl.K);
   p.src.set_data_handle(scratch.quantized.data());
-  p.column_scales.set_data_handle(const_cast<float *>(impl.scales.data()));
-  p.dst.set_data_handle(product);
-  p.matmul.execute(ctx.stream, p.args);
+  p.dst.set_data_handle(destination);
+  p.primitive.execute(ctx.stream, p.args);
   ctx.stream.wait();
-  finish_int8(product, scratch.row_scales.data(), bias, y, M, impl.N, ldy, act, accumulate);
+  finish_int8(product, in_place, scratch.row_scales.data(), bias, y, M, impl.N, ldy, act,
+              accumulate);
 }
 
 std::string linear_implementation(const PackedWeights &w, int64_t M, bool has_bias, Activation act,

@@ -1,7 +1,9 @@
-// Weights of a dense layer prepared once, at load, for oneDNN's matmul: float32
-// or int8 (symmetric, one scale per output channel), reordered into the blocked
-// layout the matmul implementation asks for (format_tag::any), so that no
-// decoding step re-packs a weight matrix.
+// Weights of a dense layer prepared once, at load, for oneDNN's matmul: float32,
+// int8 (symmetric, one scale per output channel, 8 or 7 bits: cpu_isa.h) or
+// bfloat16 (rounded to nearest even), reordered into the blocked layout the
+// matmul implementation asks for (format_tag::any), so that no decoding step
+// re-packs a weight matrix. bfloat16 is refused (OptionError) where oneDNN has
+// only reference kernels for it.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +29,9 @@ public:
   size_t bytes() const;    // packed storage, scales included
   // int8: the per-output-channel scales (empty for float32).
   const std::vector<float> &scales() const;
+  // int8: the largest |quantized weight| (int8_kernels().weight_levels when
+  // packed); 0 for other types.
+  int weight_levels() const;
 
   struct Impl;
   const Impl &impl() const { return *impl_; }
@@ -35,10 +40,18 @@ private:
   std::shared_ptr<const Impl> impl_;
 };
 
+// The int8 weights PackedWeights computes with: W[N, K] quantized per row to
+// 8 bits and, where levels < 127, those 8-bit values narrowed to `levels`
+// (requantized from q x scale, as loading a model converted to int8 does, so
+// that both give the same weights).
+void quantize_int8_weights(const float *w, int64_t N, int64_t K, int levels, int8_t *q,
+                           float *scales);
+
 // y[M,N] (row stride ldy) = act(x[M,K] (row stride ldx) · Wᵀ + bias), or with
 // `accumulate` y += x · Wᵀ + bias. With int8 weights x is quantized on the fly
 // (symmetric, one scale per row of x, i.e. per token) and the product rescaled
-// to float32 by that row's scale times each output channel's weight scale.
+// to float32 by that row's scale times each output channel's weight scale; with
+// bfloat16 weights x is rounded to bfloat16 and the products summed in float32.
 void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bias, float *y,
             int64_t ldy, int64_t M, Activation act = Activation::none, bool accumulate = false);
 

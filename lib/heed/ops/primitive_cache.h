@@ -1,12 +1,14 @@
 // A map from a shape key to a ready-to-run oneDNN primitive (with its memory
 // objects). Creating a primitive descriptor costs tens of microseconds, far more
-// than running a small decoding-step matmul, so each shape is built only once.
+// than running a small decoding-step matmul, so each shape is built once and
+// kept while it is in use.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <list>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -48,12 +50,20 @@ struct PrimitiveKeyHash {
   size_t operator()(const PrimitiveKey &key) const { return key.hash(); }
 };
 
+// The most recently used primitives, at most `capacity` of them: a long run
+// meets a new shape with almost every batch (sentence counts, lengths and
+// decoding steps all vary), and a cache that only grows would make memory grow
+// with the number of shapes seen, not with the batch. Least recently used
+// entries are dropped first; the shapes of one batch's steps are reused
+// step after step, so they stay.
 template <typename Entry> class PrimitiveCache {
 public:
-  // Bound on entries: corpora with many distinct lengths would otherwise grow the
-  // cache without limit. Past it the cache starts over (rare, and cheap to refill).
-  static constexpr size_t kMaxEntries = 8192;
+  static constexpr size_t kDefaultCapacity = 256;
 
+  explicit PrimitiveCache(size_t capacity = kDefaultCapacity) : capacity_(capacity) {}
+
+  // The entry for `key`, made by `make()` when absent. The reference stays
+  // valid until `capacity` other keys have been looked up.
   template <typename Make> Entry &get(const PrimitiveKey &key, Make &&make) {
     // oneDNN fixes a primitive's thread partitioning when it creates it: one
     // created for 1 thread keeps running on 1 thread after set_num_threads(2).
@@ -61,20 +71,31 @@ public:
     // therefore starts the cache over.
     const int threads = num_threads();
     if (threads != threads_) {
+      index_.clear();
       entries_.clear();
       threads_ = threads;
     }
-    auto it = entries_.find(key);
-    if (it != entries_.end())
-      return it->second;
-    if (entries_.size() >= kMaxEntries)
-      entries_.clear();
-    return entries_.emplace(key, make()).first->second;
+    auto it = index_.find(key);
+    if (it != index_.end()) {
+      entries_.splice(entries_.begin(), entries_, it->second);
+      return it->second->second;
+    }
+    if (entries_.size() >= capacity_) {
+      index_.erase(entries_.back().first);
+      entries_.pop_back();
+    }
+    entries_.emplace_front(key, make());
+    index_.emplace(key, entries_.begin());
+    return entries_.front().second;
   }
   size_t size() const { return entries_.size(); }
+  size_t capacity() const { return capacity_; }
 
 private:
-  std::unordered_map<PrimitiveKey, Entry, PrimitiveKeyHash> entries_;
+  using List = std::list<std::pair<PrimitiveKey, Entry>>;
+  size_t capacity_;
+  List entries_; // most recently used first
+  std::unordered_map<PrimitiveKey, typename List::iterator, PrimitiveKeyHash> index_;
   int threads_ = 0;
 };
 

@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-#define HEED_HAVE_AVX512_KERNELS 1
+#define HEED_HAVE_X86_KERNELS 1
 #endif
 
 namespace heed::ops {
@@ -15,8 +16,9 @@ namespace {
 // million values per decoding step of a 32-sentence batch. Written portably,
 // GCC keeps them scalar (the selects and the float-to-int conversion do not
 // vectorize without -ffast-math), which made quantization cost as much as the
-// VNNI matmuls it feeds; hence explicit AVX-512 kernels, picked at run time so
-// that the binary stays portable, with the portable loops as the fallback.
+// VNNI matmuls it feeds; hence explicit AVX-512 and AVX2 kernels, picked at
+// run time so that the binary stays portable, with the portable loops as the
+// fallback.
 // Both compute the same values bit for bit (a unit test checks it).
 
 // Rounding half away from zero, exactly: trunc(v + 0.5) would round
@@ -35,14 +37,14 @@ float max_abs_portable(const float *x, int64_t n) {
 
 // The clamp keeps -128 out and guards against values above the scale's
 // maximum.
-void quantize_portable(const float *x, int64_t n, float inverse_scale, int8_t *q) {
+void quantize_portable(const float *x, int64_t n, float inverse_scale, float levels, int8_t *q) {
   for (int64_t i = 0; i < n; ++i) {
-    const float v = std::fmin(std::fmax(x[i] * inverse_scale, -127.f), 127.f);
+    const float v = std::fmin(std::fmax(x[i] * inverse_scale, -levels), levels);
     q[i] = static_cast<int8_t>(round_half_away(v));
   }
 }
 
-#ifdef HEED_HAVE_AVX512_KERNELS
+#ifdef HEED_HAVE_X86_KERNELS
 
 // GCC 12's intrinsics start vectors from _mm512_undefined_*() and then warn
 // about them (GCC bug 105593).
@@ -64,10 +66,10 @@ __attribute__((target("avx512f"))) float max_abs_avx512(const float *x, int64_t 
   return _mm512_reduce_max_ps(m);
 }
 
-__attribute__((target("avx512f"))) void quantize_avx512(const float *x, int64_t n,
-                                                        float inverse_scale, int8_t *q) {
+__attribute__((target("avx512f"))) void
+quantize_avx512(const float *x, int64_t n, float inverse_scale, float levels, int8_t *q) {
   const __m512 scale = _mm512_set1_ps(inverse_scale);
-  const __m512 low = _mm512_set1_ps(-127.f), high = _mm512_set1_ps(127.f);
+  const __m512 low = _mm512_set1_ps(-levels), high = _mm512_set1_ps(levels);
   const __m512 half = _mm512_set1_ps(0.5f);
   const __m512i sign_bit = _mm512_set1_epi32(static_cast<int>(0x80000000u));
   const __m512i one = _mm512_castps_si512(_mm512_set1_ps(1.f));
@@ -85,25 +87,71 @@ __attribute__((target("avx512f"))) void quantize_avx512(const float *x, int64_t 
   }
 }
 
+// AVX2 (Zen 2/3, Haswell to Coffee Lake): 8 lanes, the tails through the
+// portable loops, which compute the same values.
+
+__attribute__((target("avx2"))) float max_abs_avx2(const float *x, int64_t n) {
+  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  __m256 m = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    m = _mm256_max_ps(m, _mm256_and_ps(_mm256_loadu_ps(x + i), magnitude));
+  __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+  return std::max(_mm_cvtss_f32(h), max_abs_portable(x + i, n - i));
+}
+
+__attribute__((target("avx2"))) void quantize_avx2(const float *x, int64_t n, float inverse_scale,
+                                                   float levels, int8_t *q) {
+  const __m256 scale = _mm256_set1_ps(inverse_scale);
+  const __m256 low = _mm256_set1_ps(-levels), high = _mm256_set1_ps(levels);
+  const __m256 half = _mm256_set1_ps(0.5f);
+  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  const __m256 sign_bit = _mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(0x80000000u)));
+  const __m256 one = _mm256_set1_ps(1.f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + i), scale);
+    v = _mm256_min_ps(_mm256_max_ps(v, low), high);
+    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 round_up =
+        _mm256_cmp_ps(_mm256_and_ps(_mm256_sub_ps(v, t), magnitude), half, _CMP_GE_OQ);
+    const __m256 signed_one = _mm256_or_ps(_mm256_and_ps(v, sign_bit), one);
+    const __m256 r = _mm256_add_ps(t, _mm256_and_ps(round_up, signed_one));
+    const __m256i w = _mm256_cvttps_epi32(r);
+    // |values| <= 127: the saturating packs keep them as they are, in order.
+    const __m128i words =
+        _mm_packs_epi32(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i *>(q + i), _mm_packs_epi16(words, words));
+  }
+  quantize_portable(x + i, n - i, inverse_scale, levels, q + i);
+}
+
 #pragma GCC diagnostic pop
 
 #endif
 
 struct Kernels {
   float (*max_abs)(const float *, int64_t);
-  void (*quantize)(const float *, int64_t, float, int8_t *);
+  void (*quantize)(const float *, int64_t, float, float, int8_t *);
 };
 
 Kernels select_kernels() {
-#ifdef HEED_HAVE_AVX512_KERNELS
+#ifdef HEED_HAVE_X86_KERNELS
   if (__builtin_cpu_supports("avx512f"))
     return {max_abs_avx512, quantize_avx512};
+  if (__builtin_cpu_supports("avx2"))
+    return {max_abs_avx2, quantize_avx2};
 #endif
   return {max_abs_portable, quantize_portable};
 }
 
 void quantize_rows_with(const Kernels &k, const float *x, int64_t rows, int64_t cols, int64_t ld,
-                        int8_t *q, float *scales) {
+                        int8_t *q, float *scales, int levels) {
+  if (levels < 1 || levels > 127)
+    throw std::logic_error("quantize_rows: levels must be in [1, 127]");
+  const float top = static_cast<float>(levels);
   // Every weight of a model quantized at load, and encoder batches of millions
   // of activations per matmul, run on all threads. Small (decoding-step)
   // matrices stay on the calling thread, below the cost of a parallel region.
@@ -111,23 +159,23 @@ void quantize_rows_with(const Kernels &k, const float *x, int64_t rows, int64_t 
 #pragma omp parallel for if (parallel) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float m = k.max_abs(x + r * ld, cols);
-    const float scale = m > 0.f ? m / 127.f : 1.f;
+    const float scale = m > 0.f ? m / top : 1.f;
     scales[r] = scale;
-    k.quantize(x + r * ld, cols, 1.f / scale, q + r * cols);
+    k.quantize(x + r * ld, cols, 1.f / scale, top, q + r * cols);
   }
 }
 
 } // namespace
 
-void quantize_rows(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q,
-                   float *scales) {
+void quantize_rows(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q, float *scales,
+                   int levels) {
   static const Kernels kernels = select_kernels();
-  quantize_rows_with(kernels, x, rows, cols, ld, q, scales);
+  quantize_rows_with(kernels, x, rows, cols, ld, q, scales, levels);
 }
 
 void quantize_rows_portable(const float *x, int64_t rows, int64_t cols, int64_t ld, int8_t *q,
-                            float *scales) {
-  quantize_rows_with({max_abs_portable, quantize_portable}, x, rows, cols, ld, q, scales);
+                            float *scales, int levels) {
+  quantize_rows_with({max_abs_portable, quantize_portable}, x, rows, cols, ld, q, scales, levels);
 }
 
 } // namespace heed::ops

@@ -1,9 +1,7 @@
 #include "heed/outputs/attention_html.h"
 
-#include <fstream>
-
 #include "heed/core/error.h"
-#include "heed/io/os_error.h"
+#include "heed/io/output_file.h"
 #include "heed/outputs/attention_page_template.h"
 #include "heed/outputs/float_json.h"
 #include "heed/outputs/writers.h"
@@ -71,13 +69,9 @@ std::string attention_html(const std::vector<SentenceAttention> &sentences) {
 void write_attention_html(const std::string &path,
                           const std::vector<SentenceAttention> &sentences) {
   const std::string page = attention_html(sentences);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out)
-    throw IoError(io::os_error(path, "cannot create"));
-  out.write(page.data(), static_cast<std::streamsize>(page.size()));
+  io::OutputFile out(path, io::OutputFile::Mode::truncate);
+  out.write(page);
   out.close();
-  if (!out)
-    throw IoError(io::os_error(path, "write error"));
 }
 
 } // namespace heed

@@ -2,11 +2,10 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 
 #include "heed/core/error.h"
-#include "heed/io/os_error.h"
+#include "heed/io/output_file.h"
 #include "heed/outputs/float_json.h"
 #include "heed/outputs/npy.h"
 #include "heed/outputs/temporary_file.h"
@@ -79,28 +78,9 @@ private:
   bool first_ = true;
 };
 
-// Opens `path` for writing; IoError naming it when it cannot.
-std::ofstream create_file(const std::string &path) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out)
-    throw IoError(io::os_error(path, "cannot create"));
-  return out;
-}
-
-// A sink writing to `out`; IoError naming `path` when a write fails.
-IndexStream::Sink file_sink(std::ofstream &out, const std::string &path) {
-  return [&out, path](std::string_view bytes) {
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out)
-      throw IoError("cannot write " + path);
-  };
-}
-
-// Closes `out`; IoError naming `path` when buffered data cannot be written.
-void close_file(std::ofstream &out, const std::string &path) {
-  out.close();
-  if (!out)
-    throw IoError("cannot write " + path);
+// A sink writing to `out` (IoError naming its path when a write fails).
+IndexStream::Sink file_sink(io::OutputFile &out) {
+  return [&out](std::string_view bytes) { out.write(bytes); };
 }
 
 class DirectoryWriter : public AttentionWriter {
@@ -115,8 +95,8 @@ public:
     // Written under a temporary name so an interrupted run leaves no index.json
     // that looks complete.
     partial_path_ = (dir_ / kIndexName).string() + ".partial";
-    index_file_ = create_file(partial_path_);
-    index_ = std::make_unique<IndexStream>(file_sink(index_file_, partial_path_));
+    index_file_ = std::make_unique<io::OutputFile>(partial_path_, io::OutputFile::Mode::truncate);
+    index_ = std::make_unique<IndexStream>(file_sink(*index_file_));
   }
   ~DirectoryWriter() override {
     try {
@@ -139,18 +119,19 @@ public:
       return;
     closed_ = true;
     index_->finish();
-    close_file(index_file_, partial_path_);
+    index_file_->close();
     const fs::path final_path = dir_ / kIndexName;
     std::error_code error;
     fs::rename(partial_path_, final_path, error);
     if (error)
-      throw IoError("cannot write " + final_path.string() + ": " + error.message());
+      throw IoError(final_path.string() + ": cannot rename " + partial_path_ +
+                    " into place: " + error.message());
   }
 
 private:
   fs::path dir_;
   std::string partial_path_;
-  std::ofstream index_file_;
+  std::unique_ptr<io::OutputFile> index_file_;
   std::unique_ptr<IndexStream> index_;
   bool closed_ = false;
 };
@@ -198,7 +179,7 @@ private:
 class JsonWriter : public AttentionWriter {
 public:
   explicit JsonWriter(const std::string &path)
-      : path_(path), out_(create_file(path)), index_(file_sink(out_, path_)) {}
+      : out_(path, io::OutputFile::Mode::truncate), index_(file_sink(out_)) {}
   ~JsonWriter() override {
     try {
       close();
@@ -230,12 +211,11 @@ public:
       return;
     closed_ = true;
     index_.finish();
-    close_file(out_, path_);
+    out_.close();
   }
 
 private:
-  std::string path_;
-  std::ofstream out_;
+  io::OutputFile out_;
   IndexStream index_;
   bool closed_ = false;
 };

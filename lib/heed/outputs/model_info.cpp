@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "heed/ops/cpu_isa.h"
+
 namespace heed {
 
 nlohmann::json model_info(const MarianModel &m) {
@@ -50,6 +52,15 @@ nlohmann::json model_info(const MarianModel &m) {
     gen["not_implemented"] = g.unsupported; // set, but heed ignores them
   j["generation"] = gen;
   j["load_seconds"] = m.load_seconds;
+  // What this processor gives each compute type (oneDNN's effective
+  // instruction set honours ONEDNN_MAX_CPU_ISA).
+  const ops::Int8Kernels &int8 = ops::int8_kernels();
+  j["processor"] = {{"onednn_isa", ops::cpu_isa_name()},
+                    {"int8_kernels", int8.description},
+                    {"int8_weight_bits", int8.weight_levels == 127 ? 8 : 7},
+                    {"bfloat16", ops::has_bfloat16_kernels()
+                                     ? "available (AVX512-BF16 or AMX)"
+                                     : "unavailable: " + ops::bfloat16_unavailable_reason()}};
   return j;
 }
 

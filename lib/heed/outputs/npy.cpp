@@ -2,10 +2,9 @@
 
 #include <bit>
 #include <cstring>
-#include <fstream>
 
 #include "heed/core/error.h"
-#include "heed/io/os_error.h"
+#include "heed/io/output_file.h"
 
 namespace heed {
 
@@ -67,13 +66,9 @@ std::string npy_bytes(const float *data, const std::vector<int64_t> &shape) {
 
 void write_npy(const std::string &path, const float *data, const std::vector<int64_t> &shape) {
   const std::string bytes = npy_bytes(data, shape);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out)
-    throw IoError(io::os_error(path, "cannot create"));
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  io::OutputFile out(path, io::OutputFile::Mode::truncate);
+  out.write(bytes);
   out.close();
-  if (!out)
-    throw IoError(io::os_error(path, "write error"));
 }
 
 } // namespace heed

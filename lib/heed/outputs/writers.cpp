@@ -21,6 +21,12 @@ std::string json_dump(const nlohmann::json &value) {
 
 namespace {
 
+// A score in JSON: null for a hypothesis that has none (its "error" says
+// why), never a placeholder number.
+nlohmann::json score_json(const TranslationHypothesis &h) {
+  return h.valid() ? nlohmann::json(h.score) : nlohmann::json(nullptr);
+}
+
 // A translation never spans lines: one output line per input line, always.
 std::string one_line(std::string text) {
   for (char &c : text)
@@ -58,6 +64,8 @@ public:
       out_ << '\n';
       return;
     }
+    // An invalid hypothesis (Translation::error) keeps its line, empty, with
+    // the score of an impossible one: -inf.
     for (size_t r = 0; r < t.hypotheses.size(); ++r) {
       const auto &h = t.hypotheses[r];
       const std::string alignment = alignment_ ? alignment_(t, r) : std::string();
@@ -78,15 +86,20 @@ public:
     const TranslationHypothesis empty;
     const auto &best = t.hypotheses.empty() ? empty : t.hypotheses[0];
     j["translation"] = best.text;
-    j["score"] = best.score;
+    j["score"] = score_json(best);
     j["tokens"] = best.tokens;
+    if (!best.valid())
+      j["error"] = best.error;
     if (alignment_)
       j["alignment"] = t.hypotheses.empty() ? std::string() : alignment_(t, 0);
     if (n_best_ > 1) {
       auto list = nlohmann::json::array();
       for (size_t r = 0; r < t.hypotheses.size(); ++r) {
         const auto &h = t.hypotheses[r];
-        nlohmann::json entry{{"translation", h.text}, {"score", h.score}, {"tokens", h.tokens}};
+        nlohmann::json entry{
+            {"translation", h.text}, {"score", score_json(h)}, {"tokens", h.tokens}};
+        if (!h.valid())
+          entry["error"] = h.error;
         if (alignment_)
           entry["alignment"] = alignment_(t, r);
         list.push_back(std::move(entry));
@@ -109,17 +122,25 @@ std::unique_ptr<TranslationSink> make_translation_writer(OutputFormat format, st
 
 void write_score(OutputFormat format, std::ostream &out, int64_t index, const std::string &source,
                  const std::string &target, const ScoredPair &scored) {
+  // Without a score (ScoredPair::error), text says "nan" (never a sign-bit
+  // "-nan") and JSON null with the error.
   if (format == OutputFormat::text) {
-    out << format_score(scored.score.total) << '\n';
+    out << (scored.error.empty() ? format_score(scored.score.total) : "nan") << '\n';
     return;
   }
   nlohmann::json j;
   j["index"] = index;
   j["source"] = source;
   j["target"] = target;
-  j["score"] = scored.score.total;
   j["tokens"] = scored.target_ids;
-  j["token_scores"] = scored.score.token_log_probs;
+  if (scored.error.empty()) {
+    j["score"] = scored.score.total;
+    j["token_scores"] = scored.score.token_log_probs;
+  } else {
+    j["score"] = nullptr;
+    j["token_scores"] = nullptr;
+    j["error"] = scored.error;
+  }
   out << json_dump(j) << '\n';
 }
 

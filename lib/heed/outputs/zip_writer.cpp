@@ -41,9 +41,7 @@ void put64(std::string &s, uint64_t v) {
 
 ZipWriter::ZipWriter(std::string path, uint64_t zip64_from)
     : path_(std::move(path)), zip64_from_(zip64_from) {
-  out_.open(path_, std::ios::binary | std::ios::trunc);
-  if (!out_)
-    throw IoError(io::os_error(path_, "cannot create"));
+  out_ = std::make_unique<io::OutputFile>(path_, io::OutputFile::Mode::truncate);
   directory_ = std::make_unique<TemporaryFile>("the zip directory of " + path_);
 }
 
@@ -56,9 +54,7 @@ ZipWriter::~ZipWriter() {
 }
 
 void ZipWriter::write(std::string_view bytes) {
-  out_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out_)
-    throw IoError("cannot write " + path_);
+  out_->write(bytes);
   offset_ += bytes.size();
 }
 
@@ -176,11 +172,7 @@ void ZipWriter::end_member() {
   put32(fields, m.crc);
   put32(fields, m.size);
   put32(fields, m.size);
-  out_.seekp(static_cast<std::streamoff>(m.header_offset + kCrcOffsetInLocalHeader));
-  out_.write(fields.data(), static_cast<std::streamsize>(fields.size()));
-  out_.seekp(static_cast<std::streamoff>(offset_));
-  if (!out_)
-    throw IoError("cannot write " + path_);
+  out_->write_at(m.header_offset + kCrcOffsetInLocalHeader, fields);
   directory_->write(central_header(m));
   ++members_;
 }
@@ -194,9 +186,7 @@ void ZipWriter::close() {
   const uint64_t directory_offset = offset_;
   directory_->read_all([this](std::string_view bytes) { write(bytes); });
   write(end_of_directory(directory_offset, directory_->size()));
-  out_.close();
-  if (!out_)
-    throw IoError("cannot write " + path_);
+  out_->close();
 }
 
 } // namespace heed

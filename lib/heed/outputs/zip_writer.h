@@ -9,11 +9,11 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "heed/io/output_file.h"
 #include "heed/outputs/temporary_file.h"
 
 namespace heed {
@@ -63,7 +63,7 @@ private:
 
   std::string path_;
   uint64_t zip64_from_;
-  std::ofstream out_;
+  std::unique_ptr<io::OutputFile> out_;
   uint64_t offset_ = 0;
   Member current_;
   uint64_t members_ = 0;

@@ -96,6 +96,12 @@ void prepare_input_line(std::string &line, int64_t line_number, const InputLineP
     return;
   }
   const LineRepairs r = repair_line(line);
+  if (policy.warn && !policy.carriage_return_reported && line.find('\r') != std::string::npos) {
+    policy.carriage_return_reported = true;
+    policy.warn(where + "holds a carriage return (\\r) that ends no line; heed ends lines at "
+                        "\\n only, so the text around it is translated as one line (convert old "
+                        "Mac line ends with tr '\\r' '\\n'); further such lines are not reported");
+  }
   if (!r.any() || !policy.warn)
     return;
   std::string what;

@@ -34,13 +34,20 @@ struct InputLinePolicy {
   std::string source;
   // Receives one line per repaired or cropped input line; may be empty.
   std::function<void(const std::string &)> warn;
+  // Set once a line holding a carriage return that ends no line has been
+  // reported: that is said once per input, not once per line.
+  mutable bool carriage_return_reported = false;
 };
 
 // Applies `policy` to `line`, the 1-based `line_number` of its input:
 // repairs it (warning "line N: 2 invalid UTF-8 byte(s) and 1 NUL byte(s)
 // replaced by U+FFFD") or, when strict, throws IoError ("line N: invalid UTF-8
 // or NUL byte (strict)"). `cropped_at` > 0 says that the reader cropped the line
-// at that many bytes (warning "line N: longer than B bytes; cropped").
+// at that many bytes (warning "line N: longer than B bytes; cropped"). heed
+// ends lines at "\n" only (CRLF accepted): a "\r" left inside a line means old
+// Mac line ends or stray carriage returns, whose "lines" are translated as one;
+// the first such line of an input is reported ("line N: holds a carriage
+// return ...").
 void prepare_input_line(std::string &line, int64_t line_number, const InputLinePolicy &policy,
                         size_t cropped_at = 0);
 

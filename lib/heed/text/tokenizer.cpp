@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "heed/core/error.h"
+#include "heed/io/regular_file.h"
 
 namespace heed {
 namespace fs = std::filesystem;
@@ -12,11 +13,14 @@ namespace fs = std::filesystem;
 namespace {
 
 std::unique_ptr<sentencepiece::SentencePieceProcessor> load_spm(const fs::path &path) {
-  if (!fs::exists(path))
+  if (io::model_path_kind(path.string()) == io::PathKind::missing)
     throw ModelError(path.string() + ": missing (a Marian model directory has source.spm and "
                                      "target.spm)");
+  // Read through the checks of io/regular_file.h (SentencePiece's own loader
+  // would block on a FIFO and read /dev/zero until memory runs out).
+  const std::string bytes = io::read_regular_file(path.string(), io::kMaxSentencePieceFileBytes);
   auto spm = std::make_unique<sentencepiece::SentencePieceProcessor>();
-  const auto status = spm->Load(path.string());
+  const auto status = spm->LoadFromSerializedProto(bytes);
   if (!status.ok())
     throw ModelError(path.string() + ": not a SentencePiece model: " + status.ToString());
   return spm;
@@ -60,11 +64,12 @@ Tokenizer::Tokenizer(const std::string &model_dir, const TokenizerSpec &spec)
   source_spm_ = load_spm(dir / "source.spm");
   target_spm_ = load_spm(dir / "target.spm");
   const fs::path vocab_path = dir / "vocab.json";
-  if (!fs::exists(vocab_path))
+  if (io::model_path_kind(vocab_path.string()) == io::PathKind::missing)
     throw ModelError(vocab_path.string() + ": missing");
   source_vocab_ = Vocabulary::load(vocab_path.string(), spec.vocab_size);
   const fs::path target_path = dir / "target_vocab.json";
-  if (!spec.shared_vocab && fs::exists(target_path)) {
+  if (!spec.shared_vocab &&
+      io::model_path_kind(target_path.string()) != io::PathKind::missing) {
     separate_target_vocab_ = std::make_unique<Vocabulary>(
         Vocabulary::load(target_path.string(), spec.decoder_vocab_size));
     target_vocab_ = separate_target_vocab_.get();

@@ -7,7 +7,7 @@
 namespace heed {
 
 Vocabulary Vocabulary::load(const std::string &path, int64_t max_size) {
-  return from_json(io::read_json_file(path), path, max_size);
+  return from_json(io::read_json_file(path, io::kMaxVocabularyFileBytes), path, max_size);
 }
 
 Vocabulary Vocabulary::from_json(const nlohmann::json &json, const std::string &path,

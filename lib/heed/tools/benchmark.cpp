@@ -101,6 +101,21 @@ double batch1_step_seconds(const MarianModel &model, const std::vector<int64_t> 
   return seconds_since(started) / static_cast<double>(steps);
 }
 
+std::string describe_shape(const MarianModel &model) {
+  const MarianConfig &c = model.config;
+  char line[320];
+  std::snprintf(
+      line, sizeof line,
+      "d_model %lld, %lld+%lld layers, %lld heads, ffn %lld, %s, vocabulary %lld%s, "
+      "weights %s",
+      static_cast<long long>(c.d_model), static_cast<long long>(c.encoder_layers),
+      static_cast<long long>(c.decoder_layers), static_cast<long long>(c.encoder_attention_heads),
+      static_cast<long long>(c.encoder_ffn_dim), c.activation_function.c_str(),
+      static_cast<long long>(c.decoder_vocab_size),
+      c.share_encoder_decoder_embeddings ? " (joint)" : " (target)", model.weights_dtype.c_str());
+  return line;
+}
+
 BenchmarkRun translate_once(const std::shared_ptr<const MarianModel> &model,
                             const std::vector<std::string> &lines, const TranslationOptions &o) {
   BenchmarkRun run;
@@ -146,6 +161,21 @@ std::string BenchmarkSetting::name() const {
   return n;
 }
 
+namespace {
+
+TranslationOptions translation_options(const BenchmarkSetting &setting,
+                                       const BenchmarkOptions &options) {
+  TranslationOptions o;
+  o.batch_size = setting.batch_size;
+  o.batch_type = setting.batch_type;
+  o.beam_size = setting.beam_size;
+  o.max_new_tokens = options.max_new_tokens;
+  o.max_length_ratio = options.max_length_ratio;
+  return o;
+}
+
+} // namespace
+
 BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<std::string> &lines,
                               const BenchmarkOptions &options) {
   BenchmarkReport report;
@@ -157,6 +187,11 @@ BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<st
     if (ops::physical_cores() > 1)
       thread_counts.push_back(ops::physical_cores());
   }
+  // Every setting is checked before the first model is loaded.
+  for (int threads : thread_counts)
+    ops::check_num_threads(threads);
+  for (const auto &setting : options.settings)
+    check_ranges(translation_options(setting, options));
   auto note = [&](const std::string &line) {
     if (options.progress)
       options.progress(line);
@@ -164,9 +199,18 @@ BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<st
   for (auto type : options.compute_types) {
     LoadOptions load;
     load.compute_type = type;
-    std::shared_ptr<const MarianModel> model = MarianModel::load(model_dir, load);
+    // Load `runs` times for the load time's spread; each model is released
+    // before the next load, and the last one is measured.
+    std::vector<double> load_seconds;
+    std::shared_ptr<const MarianModel> model;
+    for (int r = 0; r < options.runs; ++r) {
+      model.reset();
+      model = MarianModel::load(model_dir, load);
+      load_seconds.push_back(model->load_seconds);
+    }
     // Right after the load, before anything of this compute type has run.
     const int64_t rss_after_load = current_rss_bytes();
+    report.shape = describe_shape(*model);
     const auto ids = tokenize(model, lines);
     report.parameters = model->parameter_count;
     report.source_tokens = 0;
@@ -177,7 +221,7 @@ BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<st
       BenchmarkFigures f;
       f.compute_type = type;
       f.threads = threads;
-      f.load_seconds = model->load_seconds;
+      f.load_seconds = load_seconds;
       f.packed_weight_bytes = model->packed_weight_bytes;
       f.rss_after_load = rss_after_load;
       f.read_bandwidth = measure_read_bandwidth();
@@ -190,12 +234,7 @@ BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<st
       }
       note(label + ": encoder and decoder step measured");
       for (const auto &setting : options.settings) {
-        TranslationOptions o;
-        o.batch_size = setting.batch_size;
-        o.batch_type = setting.batch_type;
-        o.beam_size = setting.beam_size;
-        o.max_new_tokens = options.max_new_tokens;
-        o.max_length_ratio = options.max_length_ratio;
+        const TranslationOptions o = translation_options(setting, options);
         BenchmarkResult result;
         result.setting = setting;
         // Warm-up on a few lines: primitives and buffers for the common shapes.
@@ -217,25 +256,26 @@ std::string format_benchmark(const BenchmarkReport &r) {
   std::ostringstream out;
   char line[320];
   std::snprintf(line, sizeof line,
-                "model: %s (%lld parameters)\ninput: %lld lines, %lld source tokens\n",
-                r.model_dir.c_str(), static_cast<long long>(r.parameters),
+                "model: %s (%lld parameters)\nshape: %s\ninput: %lld lines, %lld source tokens\n",
+                r.model_dir.c_str(), static_cast<long long>(r.parameters), r.shape.c_str(),
                 static_cast<long long>(r.lines), static_cast<long long>(r.source_tokens));
   out << line << "medians of the runs, [min, max] in brackets\n\n";
 
-  std::snprintf(line, sizeof line, "%-8s %3s %7s %9s %8s %9s %19s %17s %10s %7s\n", "compute",
+  std::snprintf(line, sizeof line, "%-8s %3s %19s %9s %8s %9s %19s %17s %10s %7s\n", "compute",
                 "thr", "load s", "packed MB", "RSS MB", "read GB/s", "encoder tok/s",
                 "dec step b1 ms", "bound ms", "ratio");
   out << line;
   for (const auto &f : r.figures) {
     const Summary enc = summarise(f.encoder_tokens_s), step = summarise(f.step_seconds);
+    const Summary load = summarise(f.load_seconds);
     const double bound = static_cast<double>(f.step_weight_bytes) / f.read_bandwidth;
     std::snprintf(line, sizeof line,
-                  "%-8s %3d %7.2f %9.1f %8.0f %9.1f %8.0f [%4.0f,%4.0f] %6.2f [%4.2f,%4.2f] %10.2f "
-                  "%7.2f\n",
-                  ops::compute_type_name(f.compute_type), f.threads, f.load_seconds,
-                  f.packed_weight_bytes / 1e6, f.rss_after_load / 1e6, f.read_bandwidth / 1e9,
-                  enc.median, enc.min, enc.max, step.median * 1e3, step.min * 1e3, step.max * 1e3,
-                  bound * 1e3, step.median / bound);
+                  "%-8s %3d %5.2f [%4.2f,%4.2f] %9.1f %8.0f %9.1f %8.0f [%4.0f,%4.0f] %6.2f "
+                  "[%4.2f,%4.2f] %10.2f %7.2f\n",
+                  ops::compute_type_name(f.compute_type), f.threads, load.median, load.min,
+                  load.max, f.packed_weight_bytes / 1e6, f.rss_after_load / 1e6,
+                  f.read_bandwidth / 1e9, enc.median, enc.min, enc.max, step.median * 1e3,
+                  step.min * 1e3, step.max * 1e3, bound * 1e3, step.median / bound);
     out << line;
   }
   out << "(RSS MB: the process right after loading the model of that compute type; after the "

@@ -1,6 +1,6 @@
 // `heed bench`: how fast a model translates here, and how far from the memory
-// bandwidth bound. For each compute type (float32, int8) and thread count:
-// model load time and memory, encoder tokens/s, the batch-1 decoder step time
+// bandwidth bound. For each compute type (float32, int8, bfloat16) and thread
+// count: model load time and memory, encoder tokens/s, the batch-1 decoder step time
 // against the time needed just to read its weights, and end-to-end
 // sentences/s and target tokens/s for several batch/beam settings, each the
 // median (and range) of repeated runs.
@@ -56,7 +56,7 @@ struct BenchmarkResult {
 struct BenchmarkFigures {
   ops::ComputeType compute_type = ops::ComputeType::float32;
   int threads = 1;
-  double load_seconds = 0;
+  std::vector<double> load_seconds; // per run
   int64_t packed_weight_bytes = 0;
   int64_t rss_after_load = 0;
   double read_bandwidth = 0;            // bytes/s with this many threads
@@ -68,6 +68,9 @@ struct BenchmarkFigures {
 
 struct BenchmarkReport {
   std::string model_dir;
+  // The model's shape in one line (d_model, layers, heads, ffn, activation,
+  // vocabulary, weight dtype), e.g. to tell base and tc-big results apart.
+  std::string shape;
   int64_t parameters = 0;
   int64_t lines = 0;
   int64_t source_tokens = 0;

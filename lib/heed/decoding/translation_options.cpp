@@ -1,0 +1,49 @@
+#include "heed/decoding/translation_options.h"
+
+#include <cmath>
+
+#include "heed/core/error.h"
+
+namespace heed {
+namespace {
+
+std::string number_text(double x) {
+  if (std::isnan(x))
+    return "nan";
+  if (std::isinf(x))
+    return x > 0 ? "inf" : "-inf";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", x);
+  return buffer;
+}
+
+void check_integer(const char *field, int64_t value, int64_t min, int64_t max) {
+  if (value < min || value > max)
+    throw OptionError(field, "must be in [" + std::to_string(min) + ", " + std::to_string(max) +
+                                 "], got " + std::to_string(value));
+}
+
+void check_real(const char *field, double value, double min, double max) {
+  if (!std::isfinite(value) || value < min || value > max)
+    throw OptionError(field, "must be a finite number in [" + number_text(min) + ", " +
+                                 number_text(max) + "], got " + number_text(value));
+}
+
+} // namespace
+
+void check_ranges(const TranslationOptions &o) {
+  using R = OptionRanges;
+  if (o.beam_size)
+    check_integer("beam_size", *o.beam_size, 1, R::kMaxBeamSize);
+  check_integer("n_best", o.n_best, 1, R::kMaxBeamSize);
+  if (o.length_penalty)
+    check_real("length_penalty", *o.length_penalty, -R::kMaxLengthPenalty, R::kMaxLengthPenalty);
+  if (o.max_length)
+    check_integer("max_length", *o.max_length, 1, R::kMaxLength);
+  if (o.max_new_tokens)
+    check_integer("max_new_tokens", *o.max_new_tokens, 1, R::kMaxLength);
+  check_real("max_length_ratio", o.max_length_ratio, 0, R::kMaxLengthRatio);
+  check_integer("batch_size", o.batch_size, 1, R::kMaxBatchSize);
+}
+
+} // namespace heed

@@ -1,0 +1,308 @@
+// Converted models end to end: heed convert --quantize int8|bfloat16 writes a
+// model heed loads directly, with the same results as quantizing at load; a
+// bfloat16 one loads as its exact rounded weights, and --compute-type bfloat16
+// runs only where oneDNN has bfloat16 kernels (exit 2 elsewhere).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "heed/core/bfloat16.h"
+#include "heed/core/error.h"
+#include "heed/model/marian_model.h"
+#include "heed/ops/cpu_isa.h"
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+using heed::test::run_heed;
+
+namespace {
+
+const std::string kFixture = std::string(HEED_TEST_DATA) + "/tiny-joint";
+const std::string kSentences =
+    "'Two dogs play in the snow.' 'Hello world' 'A man in a blue shirt is standing on a ladder.'";
+
+// kFixture converted to `type` (int8 or bfloat16) in a fresh directory.
+fs::path converted(const std::string &name, const std::string &type = "int8") {
+  const fs::path out = heed::test::temp_dir() / name;
+  fs::remove_all(out);
+  const auto r =
+      run_heed("convert -m '" + kFixture + "' --quantize " + type + " -o '" + out.string() + "'");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find((type == "int8" ? "quantized to " : "converted to ") + type) !=
+        std::string::npos);
+  return out;
+}
+
+// What convert turns into BF16: the weight matrices (not final_logits_bias
+// [1, V], nor the position tables).
+bool is_weight_matrix(const std::string &name, const nlohmann::json &entry) {
+  return entry["shape"].size() == 2 && name.size() > 7 &&
+         name.compare(name.size() - 7, 7, ".weight") == 0 &&
+         name.find("embed_positions") == std::string::npos;
+}
+
+float f32_at(const heed::test::SafetensorsParts &parts, const std::string &name, size_t i) {
+  const size_t begin = parts.header[name]["data_offsets"][0].get<size_t>();
+  float v;
+  std::memcpy(&v, parts.data.data() + begin + 4 * i, 4);
+  return v;
+}
+
+uint16_t bf16_at(const heed::test::SafetensorsParts &parts, const std::string &name, size_t i) {
+  const size_t begin = parts.header[name]["data_offsets"][0].get<size_t>();
+  uint16_t v;
+  std::memcpy(&v, parts.data.data() + begin + 2 * i, 2);
+  return v;
+}
+
+// ONEDNN_MAX_CPU_ISA=AVX2 takes bfloat16 kernels away on every processor.
+const std::string kAvx2 = "export ONEDNN_MAX_CPU_ISA=AVX2;";
+
+} // namespace
+
+TEST_CASE("heed convert writes I8 matrices with scales, and a marked config", "[int8][cli]") {
+  const fs::path out = converted("q8");
+  for (const char *file : {"config.json", "generation_config.json", "model.safetensors",
+                           "source.spm", "target.spm", "vocab.json"})
+    CHECK(fs::exists(out / file));
+  const auto config = nlohmann::json::parse(std::ifstream(out / "config.json"));
+  CHECK(config["heed_quantization"]["weights"] == "int8");
+  const auto parts = heed::test::read_safetensors(out / "model.safetensors");
+  const auto &h = parts.header;
+  const std::string fc1 = "model.encoder.layers.0.fc1.weight";
+  CHECK(h[fc1]["dtype"] == "I8");
+  CHECK(h[fc1 + "_scale"]["dtype"] == "F32");
+  CHECK(h[fc1 + "_scale"]["shape"] == nlohmann::json::array({h[fc1]["shape"][0]}));
+  CHECK(h["model.encoder.layers.0.fc1.bias"]["dtype"] == "F32");
+  CHECK(h["model.shared.weight"]["dtype"] == "I8");
+  // Float32 matrices are 4 bytes a value, int8 1 (+ a scale per row).
+  CHECK(fs::file_size(out / "model.safetensors") <
+        0.45 * fs::file_size(fs::path(kFixture) / "model.safetensors"));
+
+  auto model = heed::MarianModel::load(out.string());
+  CHECK(model->compute_type == heed::ops::ComputeType::int8);
+  auto as_float = heed::MarianModel::load(out.string(), {heed::ops::ComputeType::float32});
+  CHECK(as_float->compute_type == heed::ops::ComputeType::float32);
+}
+
+TEST_CASE("a converted model translates as quantizing at load does", "[int8][cli]") {
+  const fs::path out = converted("q8-same");
+  const auto at_load =
+      run_heed("translate -m '" + kFixture + "' --compute-type int8 --format jsonl " + kSentences);
+  const auto loaded = run_heed("translate -m '" + out.string() + "' --format jsonl " + kSentences);
+  REQUIRE(at_load.exit_code == 0);
+  REQUIRE(loaded.exit_code == 0);
+  CHECK(loaded.out == at_load.out);
+
+  // Scores of the same translations: int8 stays close to float32.
+  const auto dir = heed::test::temp_dir();
+  std::ofstream(dir / "src.txt") << "Two dogs play in the snow.\nHello world\n";
+  std::ofstream(dir / "tgt.txt") << "Zwei Hunde spielen im Schnee.\nHallo Welt\n";
+  const std::string files = " --source '" + (dir / "src.txt").string() + "' --target '" +
+                            (dir / "tgt.txt").string() + "'";
+  const auto f32 = run_heed("score -m '" + kFixture + "'" + files);
+  const auto i8 = run_heed("score -m '" + out.string() + "'" + files);
+  REQUIRE(f32.exit_code == 0);
+  REQUIRE(i8.exit_code == 0);
+  std::istringstream a(f32.out), b(i8.out);
+  double x = 0, y = 0;
+  int lines = 0;
+  while (a >> x && b >> y) {
+    CHECK(std::fabs(x - y) < 0.02 * std::fabs(x));
+    std::string rest;
+    std::getline(a, rest);
+    std::getline(b, rest);
+    ++lines;
+  }
+  CHECK(lines == 2);
+}
+
+TEST_CASE("convert refuses what it cannot do", "[int8][cli]") {
+  const fs::path out = converted("q8-again");
+  auto again = run_heed("convert -m '" + out.string() + "' --quantize int8 -o '" +
+                        (heed::test::temp_dir() / "q8-twice").string() + "'");
+  CHECK(again.exit_code == 3);
+  CHECK(again.err.find("already converted to int8 (config.json heed_quantization)") !=
+        std::string::npos);
+
+  auto busy = run_heed("convert -m '" + kFixture + "' --quantize int8 -o '" + out.string() + "'");
+  CHECK(busy.exit_code == 4);
+  CHECK(busy.err ==
+        "heed: error: " + out.string() + ": exists and is not empty; choose a new directory\n");
+
+  auto bad_type = run_heed("convert -m '" + kFixture + "' --quantize int4 -o /tmp/x");
+  CHECK(bad_type.exit_code == 2);
+
+  // An I8 matrix whose scales are missing is a model error, not garbage output.
+  const fs::path broken = heed::test::temp_dir() / "q8-broken";
+  fs::remove_all(broken);
+  fs::copy(out, broken);
+  auto parts = heed::test::read_safetensors(broken / "model.safetensors");
+  parts.header.erase("model.encoder.layers.0.fc1.weight_scale");
+  heed::test::write_safetensors(broken / "model.safetensors", parts.header.dump(), parts.data);
+  auto missing = run_heed("translate -m '" + broken.string() + "' 'Hello'");
+  CHECK(missing.exit_code == 3);
+  CHECK(missing.err.find("tensor 'model.encoder.layers.0.fc1.weight' is I8 but its scales "
+                         "'model.encoder.layers.0.fc1.weight_scale' are missing") !=
+        std::string::npos);
+}
+
+TEST_CASE("heed convert --quantize bfloat16 rounds the weight matrices to nearest even",
+          "[bf16][cli]") {
+  const fs::path out = converted("bf16", "bfloat16");
+  const auto config = nlohmann::json::parse(std::ifstream(out / "config.json"));
+  CHECK(config["heed_quantization"]["weights"] == "bfloat16");
+  const auto original = heed::test::read_safetensors(fs::path(kFixture) / "model.safetensors");
+  const auto parts = heed::test::read_safetensors(out / "model.safetensors");
+  int64_t matrices = 0, compared = 0, wrong = 0;
+  for (const auto &[name, entry] : original.header.items()) {
+    if (name == "__metadata__")
+      continue;
+    const bool matrix = is_weight_matrix(name, entry);
+    INFO(name);
+    CHECK(parts.header[name]["shape"] == entry["shape"]);
+    if (!matrix) {
+      CHECK(parts.header[name]["dtype"] == entry["dtype"]); // vectors and positions kept
+      continue;
+    }
+    REQUIRE(parts.header[name]["dtype"] == "BF16");
+    REQUIRE(entry["dtype"] == "F32");
+    ++matrices;
+    const size_t n = entry["shape"][0].get<size_t>() * entry["shape"][1].get<size_t>();
+    for (size_t i = 0; i < n; ++i, ++compared)
+      wrong += bf16_at(parts, name, i) != heed::to_bfloat16(f32_at(original, name, i));
+  }
+  CHECK(matrices > 10);
+  CHECK(compared > 10000);
+  CHECK(wrong == 0);
+  CHECK(fs::file_size(out / "model.safetensors") <
+        0.6 * fs::file_size(fs::path(kFixture) / "model.safetensors"));
+
+  // Where bfloat16 cannot be computed, `auto` computes the model's bfloat16
+  // weights in float32.
+  auto model = heed::MarianModel::load(out.string());
+  CHECK(model->compute_type == (heed::ops::has_bfloat16_kernels()
+                                    ? heed::ops::ComputeType::bfloat16
+                                    : heed::ops::ComputeType::float32));
+  const auto info = run_heed("info --json -m '" + out.string() + "'", "", kAvx2);
+  REQUIRE(info.exit_code == 0);
+  CHECK(nlohmann::json::parse(info.out)["weights"]["compute_type"] == "float32");
+}
+
+TEST_CASE("a bfloat16 model loaded as float32 computes with the rounded weights", "[bf16][cli]") {
+  const fs::path out = converted("bf16-as-f32", "bfloat16");
+  // The same model with the rounding done here, stored as F32.
+  const fs::path rounded = heed::test::copy_fixture("tiny-joint", "bf16-rounded-f32");
+  auto parts = heed::test::read_safetensors(rounded / "model.safetensors");
+  for (const auto &[name, entry] : parts.header.items()) {
+    if (name == "__metadata__" || !is_weight_matrix(name, entry))
+      continue;
+    const size_t begin = entry["data_offsets"][0].get<size_t>();
+    const size_t end = entry["data_offsets"][1].get<size_t>();
+    for (size_t at = begin; at < end; at += 4) {
+      float v;
+      std::memcpy(&v, parts.data.data() + at, 4);
+      v = heed::from_bfloat16(heed::to_bfloat16(v));
+      std::memcpy(parts.data.data() + at, &v, 4);
+    }
+  }
+  heed::test::write_safetensors(rounded / "model.safetensors", parts.header.dump(), parts.data);
+
+  const std::string args = " --compute-type float32 --format jsonl " + kSentences;
+  const auto from_bf16 = run_heed("translate -m '" + out.string() + "'" + args);
+  const auto from_rounded = run_heed("translate -m '" + rounded.string() + "'" + args);
+  const auto from_original = run_heed("translate -m '" + kFixture + "'" + args);
+  REQUIRE(from_bf16.exit_code == 0);
+  REQUIRE(from_rounded.exit_code == 0);
+  REQUIRE(from_original.exit_code == 0);
+  CHECK(from_bf16.out == from_rounded.out);
+  // (and the rounding is visible: scores move)
+  CHECK(from_bf16.out != from_original.out);
+}
+
+TEST_CASE("heed --compute-type bfloat16 is refused without AVX512-BF16 or AMX", "[bf16][cli]") {
+  // Forced on every processor with ONEDNN_MAX_CPU_ISA=AVX2.
+  for (const char *command :
+       {"translate 'Hello world'", "score --source /dev/null --target /dev/null", "info"}) {
+    INFO(command);
+    const auto r = run_heed(std::string(command) + " -m '" + kFixture + "' --compute-type bfloat16",
+                            "", kAvx2);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err == "heed: error: --compute-type bfloat16: bfloat16 needs a processor with "
+                   "AVX512-BF16 or AMX, and oneDNN reports avx2 here (its bfloat16 fallbacks "
+                   "are slow reference kernels)\n");
+  }
+  const auto bench =
+      run_heed("bench -m '" + kFixture + "' -i /dev/null --compute-type bfloat16", "", kAvx2);
+  CHECK(bench.exit_code == 2);
+  CHECK(bench.err.find("--compute-type bfloat16: bfloat16 needs a processor with AVX512-BF16") !=
+        std::string::npos);
+
+  // The library refuses on its own too, before reading any weight.
+  if (!heed::ops::has_bfloat16_kernels()) {
+    heed::LoadOptions bf16;
+    bf16.compute_type = heed::ops::ComputeType::bfloat16;
+    CHECK_THROWS_AS(heed::MarianModel::load(kFixture, bf16), heed::OptionError);
+  }
+}
+
+TEST_CASE("heed --compute-type bfloat16 translates close to float32 where it runs", "[bf16][cli]") {
+  if (!heed::ops::has_bfloat16_kernels()) {
+    WARN("skipped: oneDNN reports " << heed::ops::cpu_isa_name()
+                                    << " here; bfloat16 needs AVX512-BF16 or AMX");
+    return;
+  }
+  const fs::path out = converted("bf16-run", "bfloat16");
+  const auto at_load = run_heed("translate -m '" + kFixture +
+                                "' --compute-type bfloat16 --format jsonl " + kSentences);
+  const auto loaded = run_heed("translate -m '" + out.string() + "' --format jsonl " + kSentences);
+  const auto f32 = run_heed("translate -m '" + kFixture + "' --format jsonl " + kSentences);
+  REQUIRE(at_load.exit_code == 0);
+  REQUIRE(loaded.exit_code == 0);
+  // Rounding at load and loading the rounded weights give the same model.
+  CHECK(loaded.out == at_load.out);
+  std::istringstream a(at_load.out), b(f32.out);
+  std::string x, y;
+  while (std::getline(a, x) && std::getline(b, y)) {
+    const auto jx = nlohmann::json::parse(x), jy = nlohmann::json::parse(y);
+    CHECK(std::fabs(jx["score"].get<double>() - jy["score"].get<double>()) <
+          0.02 * std::fabs(jy["score"].get<double>()) + 0.02);
+  }
+}
+
+TEST_CASE("heed info names the int8 kernel path and bfloat16 support", "[int8][bf16][cli]") {
+  const auto here = run_heed("info --json -m '" + kFixture + "'");
+  REQUIRE(here.exit_code == 0);
+  const auto processor = nlohmann::json::parse(here.out)["processor"];
+  CHECK(processor["onednn_isa"] == heed::ops::cpu_isa_name());
+  CHECK(processor["int8_kernels"] == heed::ops::int8_kernels().description);
+  const auto avx2 = run_heed("info --json -m '" + kFixture + "'", "", kAvx2);
+  REQUIRE(avx2.exit_code == 0);
+  const auto forced = nlohmann::json::parse(avx2.out)["processor"];
+  CHECK(forced["onednn_isa"] == "avx2");
+  CHECK(forced["int8_weight_bits"] == 7);
+  CHECK(forced["int8_kernels"].get<std::string>().rfind("no VNNI (avx2): 7-bit weights", 0) == 0);
+  CHECK(forced["bfloat16"].get<std::string>().rfind("unavailable: ", 0) == 0);
+  const auto text = run_heed("info -m '" + kFixture + "'", "", kAvx2);
+  CHECK(text.out.find("processor.int8_kernels: no VNNI (avx2)") != std::string::npos);
+}
+
+TEST_CASE("convert refuses a converted model and float32", "[bf16][cli]") {
+  const fs::path out = converted("bf16-again", "bfloat16");
+  for (const char *type : {"int8", "bfloat16"}) {
+    auto again = run_heed("convert -m '" + out.string() + "' --quantize " + type + " -o '" +
+                          (heed::test::temp_dir() / "bf16-twice").string() + "'");
+    CHECK(again.exit_code == 3);
+    CHECK(again.err.find("already converted to bfloat16 (config.json heed_quantization); convert "
+                         "the original model") != std::string::npos);
+  }
+  auto to_f32 = run_heed("convert -m '" + kFixture + "' --quantize float32 -o /tmp/x");
+  CHECK(to_f32.exit_code == 2);
+}
