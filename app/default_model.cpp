@@ -47,8 +47,8 @@ std::string resolve_model_dir(const std::string &flag_value) {
   if (const char *env = std::getenv(kModelEnvironmentVariable); env && *env) {
     std::error_code error;
     if (!fs::is_directory(env, error))
-      throw OptionError(std::string(kModelEnvironmentVariable) + "=" + env +
-                        " is not a directory (unset it to use the shipped model, or pass -m DIR)");
+      throw ModelError(std::string(kModelEnvironmentVariable) + "=" + env +
+                       " is not a directory (unset it to use the shipped model, or pass -m DIR)");
     return env;
   }
   const fs::path exe = current_executable();

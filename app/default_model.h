@@ -36,8 +36,9 @@ std::filesystem::path current_executable();
 
 // The model directory to load: `flag_value` when given, else $HEED_MODEL when
 // set and non-empty, else the first candidate holding a config.json. Throws
-// OptionError when HEED_MODEL names no directory, and ModelError listing the
-// places searched when there is no default model.
+// ModelError when HEED_MODEL names no directory (as loading `-m` with no such
+// directory does: the same mistake, the same exit code), and ModelError
+// listing the places searched when there is no default model.
 std::string resolve_model_dir(const std::string &flag_value);
 
 } // namespace heed::app

@@ -1,10 +1,7 @@
 #include "app/options.h"
 
-#include <iostream>
-
 #include "heed/core/error.h"
 #include "heed/core/parse_number.h"
-#include "heed/io/printable.h"
 #include "heed/ops/context.h"
 #include "heed/ops/cpu_isa.h"
 
@@ -38,9 +35,20 @@ CLI::Validator non_negative_number() {
       "NONNEGATIVE");
 }
 
-void warn(const std::string &message) {
-  std::cerr << "heed: warning: " << io::printable(message, 4096) << '\n';
+namespace {
+
+// A real number, or nothing at all (a flag whose value is optional).
+CLI::Validator optional_number() {
+  return CLI::Validator(
+      [](std::string &value) -> std::string {
+        if (!value.empty() && !parse_real(value))
+          return "must be a number, got '" + value + "'";
+        return "";
+      },
+      "[NUMBER]");
 }
+
+} // namespace
 
 void add_model_option(CLI::App *cmd, std::string &model_dir) {
   cmd->add_option("-m,--model", model_dir,
@@ -72,24 +80,42 @@ LoadOptions load_options(const std::string &compute_type) {
 
 void add_decoding_options(CLI::App *cmd, TranslationOptions &o, DecodingFlags &flags) {
   cmd->add_option("--beam-size,-b", o.beam_size,
-                  "Beam size; 1 = greedy (default: num_beams of the model's generation config)")
+                  "Beam size; 1 = greedy (default: num_beams of the model's generation config, "
+                  "else 1)")
       ->check(at_least(1));
-  cmd->add_option("--n-best", o.n_best, "Hypotheses per sentence (at most the beam size)")
+  cmd->add_option("--n-best,--num-hypotheses", o.n_best,
+                  "Hypotheses per sentence, at most the beam size (default 1). Unlike Marian's "
+                  "--n-best switch, it takes the count")
       ->check(at_least(1));
-  cmd->add_option("--length-penalty", o.length_penalty,
-                  "Exponent of the beam score length normalisation (default: the model's)");
+  auto *penalty = cmd->add_option(
+      "--length-penalty", o.length_penalty,
+      "Exponent of the beam score length normalisation: score = sum of log-probs / length^X "
+      "(default: length_penalty of the model's generation config, else 1)");
+  auto *normalize =
+      cmd->add_option("--normalize", flags.normalize,
+                      "Marian's spelling of --length-penalty; without a value, 1 as in Marian "
+                      "(default: --length-penalty's)")
+          ->expected(0, 1)
+          ->check(optional_number());
+  penalty->excludes(normalize);
   cmd->add_option("--early-stopping", flags.early_stopping,
-                  "Beam stopping rule as in transformers: false (heuristic), true, never")
+                  "Beam stopping rule as in transformers: false (heuristic), true, never "
+                  "(default: early_stopping of the model's generation config, else false)")
       ->check(CLI::IsMember({"false", "true", "never"}));
-  cmd->add_option("--max-length", o.max_length,
-                  "Decoder length limit, start token included (default: the model's)")
-      ->check(at_least(1));
-  cmd->add_option("--max-new-tokens", o.max_new_tokens,
-                  "Limit on generated tokens, EOS included; overrides --max-length")
-      ->check(at_least(1));
-  cmd->add_option("--max-length-ratio", o.max_length_ratio,
+  auto *max_length = cmd->add_option("--max-length", o.max_length,
+                                     "Decoder length limit, start token included, as "
+                                     "transformers' max_length (default: the model's; not "
+                                     "Marian's --max-length, which limits the source)")
+                         ->check(at_least(1));
+  auto *max_new =
+      cmd->add_option("--max-new-tokens,--max-decoding-length", o.max_new_tokens,
+                      "Limit on generated tokens, EOS included, instead of --max-length "
+                      "(default: none; CTranslate2's --max-decoding-length)")
+          ->check(at_least(1));
+  max_new->excludes(max_length);
+  cmd->add_option("--max-length-ratio,--max-length-factor", o.max_length_ratio,
                   "Also cap each batch's generated tokens at RATIO x its longest source, in "
-                  "tokens (default 0: off)")
+                  "tokens, as Marian's --max-length-factor (default 0: off)")
       ->check(non_negative_number());
 }
 
@@ -103,33 +129,56 @@ void apply_decoding_flags(const DecodingFlags &flags, TranslationOptions &o) {
     o.early_stopping = *flags.early_stopping == "true"    ? EarlyStopping::always
                        : *flags.early_stopping == "never" ? EarlyStopping::never
                                                           : EarlyStopping::heuristic;
+  if (flags.normalize)
+    o.length_penalty = flags.normalize->empty() ? 1.0 : *parse_real(*flags.normalize);
 }
 
 void add_compute_options(CLI::App *cmd, TranslationOptions &o, ComputeFlags &flags) {
-  cmd->add_option("--batch-size", o.batch_size,
+  cmd->add_option("--batch-size,--mini-batch", flags.batch_size,
                   "Sentences per batch, or padded source tokens with --batch-type tokens "
-                  "(default 32)")
+                  "(default: " +
+                      std::to_string(kSentenceBatch) + " sentences, " +
+                      std::to_string(kTokenBatch) + " tokens; Marian: --mini-batch)")
       ->check(at_least(1));
-  cmd->add_option("--batch-type", flags.batch_type, "Batch by sentences or by tokens")
+  cmd->add_option("--batch-type", flags.batch_type,
+                  "Batch by sentences or by tokens (default: sentences)")
       ->check(CLI::IsMember({"sentences", "tokens"}));
-  cmd->add_option("--threads", flags.threads,
-                  "Compute threads, at most 4 x the CPUs available (default: physical cores)")
+  cmd->add_option("--threads,--cpu-threads", flags.threads,
+                  "Compute threads; 0 = one per physical core, at most 4 x the CPUs available "
+                  "(default 0; Marian: --cpu-threads)")
       ->check(at_least(0));
 }
 
 void apply_compute_flags(const ComputeFlags &flags, TranslationOptions &o) {
   o.batch_type = parse_batch_type(flags.batch_type, "--batch-type");
+  o.batch_size =
+      flags.batch_size.value_or(o.batch_type == BatchType::tokens ? kTokenBatch : kSentenceBatch);
   ops::set_num_threads(flags.threads);
 }
 
-void add_attention_options(CLI::App *cmd, AttentionFlags &flags) {
+std::string AttentionFlags::first_given() const {
+  if (!kinds.empty())
+    return "--attention-kind";
+  if (!layers.empty())
+    return "--attention-layers";
+  if (!heads.empty())
+    return "--attention-heads";
+  return "";
+}
+
+void add_attention_options(CLI::App *cmd, AttentionFlags &flags, const std::string &default_kinds,
+                           bool alignment) {
+  const std::string for_alignment = alignment ? "; with --alignment alone: " : "";
   cmd->add_option("--attention-kind", flags.kinds,
-                  "Attention to record: cross (default), encoder, decoder or all; "
-                  "comma lists allowed");
+                  "Attention to record: cross, encoder, decoder or all; comma lists allowed "
+                  "(default: " +
+                      default_kinds + ")");
   cmd->add_option("--attention-layers", flags.layers,
-                  "Layers to keep: all (default), mean, max or indices like 0,-1");
+                  "Layers to keep: all, mean, max or indices like 0,-1 (default: all" +
+                      (alignment ? for_alignment + "-1, the last" : "") + ")");
   cmd->add_option("--attention-heads", flags.heads,
-                  "Heads to keep: all (default), mean, max or indices like 0,3");
+                  "Heads to keep: all, mean, max or indices like 0,3 (default: all" +
+                      (alignment ? for_alignment + "mean" : "") + ")");
 }
 
 void apply_attention_flags(const AttentionFlags &flags, AttentionRequest &request) {
@@ -151,8 +200,14 @@ void add_sentence_options(CLI::App *cmd, TranslationOptions &o) {
 }
 
 void add_format_option(CLI::App *cmd, std::string &format) {
-  cmd->add_option("--format", format, "Output format: text or jsonl")
+  cmd->add_option("--format", format, "Output format: text or jsonl (default: text)")
       ->check(CLI::IsMember({"text", "jsonl"}));
+}
+
+void add_quiet_option(CLI::App *cmd, bool &quiet) {
+  cmd->add_flag("-q,--quiet,--quiet-translation", quiet,
+                "Only errors on stderr: no progress bar, summary or warnings "
+                "(Marian: --quiet-translation)");
 }
 
 } // namespace heed::app

@@ -1,6 +1,9 @@
 // The flag groups several subcommands share, and the validators of flag
 // values. The command line checks each value once, here, naming the flag;
 // the library's own checks name the field (heed/decoding/translation_options.h).
+// Every option's help states its default. Where Marian or CTranslate2 spell
+// an option differently and mean the same, their spelling is an alias (README
+// "Usage" lists them with the differences).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -9,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "app/warnings.h"
 #include "heed/decoding/translation_options.h"
 #include "heed/model/marian_model.h"
 
@@ -21,9 +25,6 @@ CLI::Validator at_least(int64_t min);
 // Non-negative real numbers, with a message to match at_least().
 CLI::Validator non_negative_number();
 
-// Prints "heed: warning: MESSAGE" on one line of stderr.
-void warn(const std::string &message);
-
 // -m is optional everywhere: heed falls back to $HEED_MODEL, then to the model
 // shipped beside the binary (default_model.h).
 void add_model_option(CLI::App *cmd, std::string &model_dir);
@@ -33,21 +34,31 @@ void add_compute_type_option(CLI::App *cmd, std::string &value);
 // The load options for a --compute-type value.
 LoadOptions load_options(const std::string &compute_type);
 
-// Search flags: --beam-size, --n-best, --length-penalty, --early-stopping,
-// --max-length, --max-new-tokens, --max-length-ratio.
+// Search flags: --beam-size, --n-best, --length-penalty (Marian: --normalize),
+// --early-stopping, --max-length, --max-new-tokens (CTranslate2:
+// --max-decoding-length), --max-length-ratio (Marian: --max-length-factor).
 struct DecodingFlags {
   std::optional<std::string> early_stopping;
+  // Marian's --normalize [X]: the length penalty, 1 when given without a value.
+  std::optional<std::string> normalize;
 };
 void add_decoding_options(CLI::App *cmd, TranslationOptions &o, DecodingFlags &flags);
-// Checks what the flags say together (--n-best within --beam-size) and maps
-// them onto `o`.
+// Checks what the flags say together (--n-best within --beam-size, one length
+// limit, one length penalty) and maps them onto `o`.
 void apply_decoding_flags(const DecodingFlags &flags, TranslationOptions &o);
 
-// Batching and compute flags: --batch-size, --batch-type, --threads.
+// Batching and compute flags: --batch-size (Marian: --mini-batch),
+// --batch-type, --threads (Marian: --cpu-threads).
 struct ComputeFlags {
   std::string batch_type = "sentences";
-  int threads = 0; // 0 = physical cores
+  std::optional<int64_t> batch_size; // default: kSentenceBatch or kTokenBatch
+  int threads = 0;                   // 0 = physical cores
 };
+// The default batch sizes: 32 sentences, or 4096 padded source tokens (about
+// 32 sentences of 128 tokens: heed's sentence default on long lines, more
+// sentences on short ones).
+constexpr int64_t kSentenceBatch = 32;
+constexpr int64_t kTokenBatch = 4096;
 void add_compute_options(CLI::App *cmd, TranslationOptions &o, ComputeFlags &flags);
 // Maps the flags onto `o` and sets the process's compute threads.
 void apply_compute_flags(const ComputeFlags &flags, TranslationOptions &o);
@@ -55,8 +66,13 @@ void apply_compute_flags(const ComputeFlags &flags, TranslationOptions &o);
 // --attention-kind, --attention-layers, --attention-heads.
 struct AttentionFlags {
   std::string kinds, layers, heads;
+  // The first of these flags given ("--attention-layers"), or "" when none is.
+  std::string first_given() const;
 };
-void add_attention_options(CLI::App *cmd, AttentionFlags &flags);
+// `default_kinds` is what is recorded without --attention-kind, for the help;
+// `alignment`: the command has --alignment, which has defaults of its own.
+void add_attention_options(CLI::App *cmd, AttentionFlags &flags, const std::string &default_kinds,
+                           bool alignment);
 void apply_attention_flags(const AttentionFlags &flags, AttentionRequest &request);
 
 // Sentence splitting (heed/decoding/line_inputs.h): --split-sentences,
@@ -65,5 +81,8 @@ void add_sentence_options(CLI::App *cmd, TranslationOptions &o);
 
 // --format: text or jsonl.
 void add_format_option(CLI::App *cmd, std::string &format);
+
+// -q/--quiet (Marian: --quiet-translation): only errors on stderr.
+void add_quiet_option(CLI::App *cmd, bool &quiet);
 
 } // namespace heed::app

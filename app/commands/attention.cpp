@@ -17,11 +17,14 @@ struct AttentionPageFlags {
   DecodingFlags decoding;
   AttentionFlags attention;
   std::string compute_type = "auto";
+  bool quiet = false;
 };
 
 void run(AttentionPageFlags &f) {
   AttentionPageJob &job = f.job;
   apply_decoding_flags(f.decoding, job.options);
+  if (f.quiet)
+    silence_warnings();
   job.options.warn = warn;
   ops::set_num_threads(0); // no --threads here: all physical cores
   job.model_dir = resolve_model_dir(job.model_dir);
@@ -38,15 +41,18 @@ Command add_attention_command(CLI::App &app) {
   auto *cmd = app.add_subcommand(
       "attention", "Translate a few sentences and write their attention maps as a web page");
   add_model_option(cmd, job.model_dir);
-  cmd->add_option("text", job.texts, "Sentences (else --input)");
-  cmd->add_option("-i,--input", job.input, "File of sentences (at most 200)");
-  cmd->add_option("--html", job.html_path, "The page to write")->required();
+  cmd->add_option("text", job.texts, "Sentences (default: --input)");
+  cmd->add_option("-i,--input", job.input,
+                  "File of sentences, at most 200 (default: standard input)");
+  cmd->add_option("--html", job.html_path, "The page to write; its directory must exist")
+      ->required();
   cmd->add_option("--attention", job.attention_path,
-                  "Also write the arrays (directory, .npz or .json)");
-  add_attention_options(cmd, f->attention);
+                  "Also write the arrays: directory, .npz or .json (default: none)");
+  add_attention_options(cmd, f->attention, "all", false);
   add_decoding_options(cmd, job.options, f->decoding);
   add_sentence_options(cmd, job.options);
   add_compute_type_option(cmd, f->compute_type);
+  add_quiet_option(cmd, f->quiet);
   return {cmd, [f] { run(*f); }};
 }
 

@@ -34,7 +34,9 @@ Command add_convert_command(CLI::App &app) {
   cmd->add_option("--quantize", f->quantize, "Weight type to write: int8 or bfloat16")
       ->required()
       ->check(CLI::IsMember({"int8", "bfloat16"}));
-  cmd->add_option("-o,--output", f->job.output_dir, "New model directory")->required();
+  cmd->add_option("-o,--output", f->job.output_dir,
+                  "New model directory, created in an existing parent (or an empty one)")
+      ->required();
   return {cmd, [f] { run(*f); }};
 }
 

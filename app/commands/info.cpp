@@ -40,7 +40,7 @@ Command add_info_command(CLI::App &app) {
   auto f = std::make_shared<InfoFlags>();
   auto *cmd = app.add_subcommand("info", "Describe a model");
   add_model_option(cmd, f->model_dir);
-  cmd->add_flag("--json", f->json, "Print JSON");
+  cmd->add_flag("--json", f->json, "Print JSON instead of text");
   add_compute_type_option(cmd, f->compute_type);
   return {cmd, [f] { run(*f); }};
 }

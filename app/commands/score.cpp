@@ -16,6 +16,7 @@ struct ScoreFlags {
   ComputeFlags compute;
   std::string format = "text", compute_type = "auto";
   bool split_sentences = false; // refused: see run()
+  bool quiet = false;
 };
 
 void run(ScoreFlags &f) {
@@ -25,6 +26,8 @@ void run(ScoreFlags &f) {
                       "the translation of its whole source line, and the sentences of two "
                       "languages need not pair up; split both files into sentence pairs first");
   apply_compute_flags(f.compute, job.options);
+  if (f.quiet)
+    silence_warnings();
   job.options.warn = warn;
   job.model_dir = resolve_model_dir(job.model_dir);
   job.load = load_options(f.compute_type);
@@ -41,13 +44,15 @@ Command add_score_command(CLI::App &app) {
   add_model_option(cmd, job.model_dir);
   cmd->add_option("--source", job.source, "Source sentences, one per line")->required();
   cmd->add_option("--target", job.target, "Target sentences, one per line")->required();
-  cmd->add_option("-o,--output", job.output, "Output file (default: stdout)");
+  cmd->add_option("-o,--output", job.output,
+                  "Output file; its directory must exist (default: standard output)");
   add_format_option(cmd, f->format);
   add_compute_options(cmd, job.options, f->compute);
   add_compute_type_option(cmd, f->compute_type);
   cmd->add_flag("--split-sentences", f->split_sentences,
                 "Refused: a score is of a whole line pair (split both files into sentence "
                 "pairs first)");
+  add_quiet_option(cmd, f->quiet);
   return {cmd, [f] { run(*f); }};
 }
 

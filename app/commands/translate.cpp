@@ -1,10 +1,12 @@
 // heed translate: sentences, a file or standard input through the translate
 // loop (heed/jobs/translate_job.h).
+#include <iostream>
 #include <memory>
 #include <string>
 
 #include "app/commands/commands.h"
 #include "app/default_model.h"
+#include "app/interrupt_policy.h"
 #include "app/options.h"
 #include "heed/core/error.h"
 #include "heed/io/input_file.h"
@@ -21,7 +23,9 @@ struct TranslateFlags {
   ComputeFlags compute;
   AttentionFlags attention;
   std::string format = "text", compute_type = "auto", shard, alignment;
+  std::optional<int64_t> maxi_batch;
   bool progress = false, no_progress = false;
+  bool word_scores = false; // Marian's flag, refused: heed has no per-token scores
 };
 
 void run(TranslateFlags &f) {
@@ -32,10 +36,32 @@ void run(TranslateFlags &f) {
     throw OptionError("--resume needs an output file (-o FILE)");
   if (job.resume && !job.texts.empty())
     throw OptionError("--resume applies to an input file or standard input, not to arguments");
+  if (f.word_scores)
+    throw OptionError("--word-scores (Marian's per-subword scores) is not implemented by heed; "
+                      "--format jsonl gives each hypothesis's tokens and sentence score");
   if (f.progress && f.no_progress)
     throw OptionError("--progress and --no-progress contradict each other");
+  if (f.progress && job.quiet)
+    throw OptionError("--progress and --quiet contradict each other");
+  // Attention flags choose what --attention or --alignment records; alone
+  // they would record nothing.
+  if (job.attention_path.empty() && f.alignment.empty() && !f.attention.first_given().empty())
+    throw OptionError(f.attention.first_given() + " applies only with --attention or --alignment");
+  if (job.attention_path.empty() && !f.attention.kinds.empty())
+    throw OptionError("--attention-kind applies only with --attention (--alignment always uses "
+                      "cross-attention)");
   apply_decoding_flags(f.decoding, job.options);
   apply_compute_flags(f.compute, job.options);
+  if (f.maxi_batch) {
+    if (job.options.batch_type == BatchType::tokens)
+      throw OptionError("--maxi-batch counts batches of sentences; with --batch-type tokens give "
+                        "--window LINES");
+    if (job.window > 0)
+      throw OptionError("--maxi-batch and --window set the same thing: give one");
+    job.window = *f.maxi_batch * job.options.batch_size;
+  }
+  if (job.quiet)
+    silence_warnings();
   job.options.warn = warn;
   job.model_dir = resolve_model_dir(job.model_dir);
   job.load = load_options(f.compute_type);
@@ -49,7 +75,21 @@ void run(TranslateFlags &f) {
     attention_file_format(job.attention_path, "--attention");
   if (!f.alignment.empty())
     job.alignment = AlignmentFormat::parse(f.alignment, "--alignment");
-  run_translate(job);
+  job.interrupted = interrupt_flag();
+  const TranslateResult result = run_translate(job);
+  if (result.interrupted) {
+    // Every output line of the lines counted here is complete (the translate
+    // loop writes whole windows): say so, and how to go on.
+    const bool file = !io::is_standard_stream(job.output);
+    std::cerr << "heed: interrupted: " << (file ? job.output : std::string("standard output"))
+              << " holds the complete outputs of " << result.complete << " input line"
+              << (result.complete == 1 ? "" : "s") << (job.shard.count > 1 ? " of the shard" : "")
+              << (file                ? "; the same command with --resume translates the rest"
+                  : job.texts.empty() ? "; with -o FILE --resume, a run can be continued"
+                                      : "")
+              << '\n';
+    throw Interrupted();
+  }
 }
 
 } // namespace
@@ -60,37 +100,50 @@ Command add_translate_command(CLI::App &app) {
   auto *cmd = app.add_subcommand("translate", "Translate text, a file or standard input");
   add_model_option(cmd, job.model_dir);
   cmd->add_option("text", job.texts,
-                  "Sentences to translate (else the input file or standard input)");
-  cmd->add_option("-i,--input", job.input, "Input file, one sentence per line (- = stdin)");
-  cmd->add_option("-o,--output", job.output, "Output file (default: stdout)");
+                  "Sentences to translate (default: the input file or standard input)");
+  cmd->add_option("-i,--input", job.input,
+                  "Input file, one sentence per line (default: standard input; - = stdin)");
+  cmd->add_option("-o,--output", job.output,
+                  "Output file; its directory must exist (default: standard output)");
   add_format_option(cmd, f->format);
   add_decoding_options(cmd, job.options, f->decoding);
   add_sentence_options(cmd, job.options);
   add_compute_options(cmd, job.options, f->compute);
   add_compute_type_option(cmd, f->compute_type);
-  cmd->add_option("--window", job.window,
-                  "Lines read ahead and sorted by length before batching (default: "
-                  "max(256, 8 x batch size); 1024 with --batch-type tokens)")
-      ->check(at_least(1));
+  auto *window = cmd->add_option("--window", job.window,
+                                 "Lines read ahead and sorted by length before batching "
+                                 "(default: max(256, 8 x batch size); 1024 with --batch-type "
+                                 "tokens)")
+                     ->check(at_least(1));
+  cmd->add_option("--maxi-batch", f->maxi_batch,
+                  "Marian's spelling of the window, counted in batches: --window N x "
+                  "--batch-size (default: see --window)")
+      ->check(at_least(1))
+      ->excludes(window);
   cmd->add_flag("--resume", job.resume,
                 "Continue an interrupted run: keep the complete outputs in -o FILE and "
                 "translate the rest");
   cmd->add_option("--shard", f->shard,
-                  "Translate shard K/N of the input: lines K, K+N, K+2N, ... (0-based); "
-                  "merge outputs with `heed merge-shards`");
-  cmd->add_flag("--strict", job.strict, "Reject invalid UTF-8 instead of replacing it");
+                  "Translate shard K/N of the input lines (or of the sentences given as "
+                  "arguments): lines K, K+N, K+2N, ... (0-based); merge outputs with `heed "
+                  "merge-shards` (default: all lines)");
+  cmd->add_flag("--strict", job.strict,
+                "Reject invalid UTF-8 and NUL bytes instead of replacing them");
   cmd->add_flag("--progress", f->progress,
-                "Show the progress bar even when stderr is no "
-                "terminal");
+                "Show the progress bar even when stderr is no terminal (default: on a terminal, "
+                "unless a person types the input there)");
   cmd->add_flag("--no-progress", f->no_progress, "Never show the progress bar");
-  cmd->add_flag("-q,--quiet", job.quiet, "No summary line at the end");
+  // Not in the help: heed has no such scores, and a Marian user who types the
+  // flag gets a line saying so (README "Spellings from Marian"), not "unknown".
+  cmd->add_flag("--word-scores", f->word_scores)->group("");
+  add_quiet_option(cmd, job.quiet);
   cmd->add_option("--attention", job.attention_path,
                   "Write attention maps: a directory (.npy files + index.json), a .npz "
-                  "archive or a .json file");
-  add_attention_options(cmd, f->attention);
+                  "archive or a .json file (default: none)");
+  add_attention_options(cmd, f->attention, "cross", true);
   cmd->add_option("--alignment", f->alignment,
                   "Append word alignments after ' ||| ': hard, soft, or a threshold in "
-                  "(0, 1]");
+                  "(0, 1] (default: none)");
   return {cmd, [f] { run(*f); }};
 }
 

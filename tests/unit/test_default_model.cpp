@@ -55,9 +55,10 @@ TEST_CASE("HEED_MODEL stands in for -m and -m overrides it", "[default-model][cl
   CHECK(both.out == with_flag.out);
 
   const auto bad = run_heed("translate 'Hello'", "", "export HEED_MODEL=/nonexistent/dir;");
-  CHECK(bad.exit_code == 2);
-  CHECK(bad.err == "heed: error: HEED_MODEL=/nonexistent/dir is not a directory (unset it to use "
-                   "the shipped model, or pass -m DIR)\n");
+  CHECK(bad.exit_code == 3); // as -m /nonexistent/dir: a model that is not there
+  CHECK(bad.err ==
+        "heed: model error: HEED_MODEL=/nonexistent/dir is not a directory (unset it to use "
+        "the shipped model, or pass -m DIR)\n");
 
   const auto info = run_heed("info", "", "export HEED_MODEL='" + kFixture + "';");
   CHECK(info.exit_code == 0);

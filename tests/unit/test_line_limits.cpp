@@ -69,8 +69,8 @@ TEST_CASE("a line longer than the limit gives one cropped translation line", "[l
   const std::string huge = "Two dogs play." + std::string(LineReader::kDefaultMaxLineBytes, ' ');
   std::ofstream(dir / "huge-line.txt", std::ios::binary) << "Hello\n" << huge << " dogs\nBye";
   const std::string model = std::string("-m '") + HEED_TEST_DATA + "/tiny-joint'";
-  const auto r = heed::test::run_heed("translate " + model + " -q -i '" +
-                                      (dir / "huge-line.txt").string() + "'");
+  const auto r =
+      heed::test::run_heed("translate " + model + " -i '" + (dir / "huge-line.txt").string() + "'");
   REQUIRE(r.exit_code == 0);
   CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 3);
   CHECK_THAT(r.err, Catch::Contains("heed: warning: line 2: longer than " +

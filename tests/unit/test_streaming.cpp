@@ -23,48 +23,19 @@
 #include "test_support.h"
 
 using namespace heed;
+using test::make_corpus;
+using test::read_file;
 using test::run_heed;
+using test::split_lines;
 namespace fs = std::filesystem;
 
 namespace {
 
 const std::string kModel = std::string("-m '") + HEED_TEST_DATA + "/tiny-joint'";
 
-std::string read_file(const fs::path &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> split_lines(const std::string &text) {
-  std::vector<std::string> lines;
-  std::stringstream in(text);
-  std::string line;
-  while (std::getline(in, line))
-    lines.push_back(line);
-  return lines;
-}
-
-// A corpus of `count` generated sentences (deterministic).
-std::string make_corpus(int count, unsigned seed) {
-  const char *words[] = {"a",   "dog",  "cat",  "man", "woman", "runs", "plays", "in",
-                         "the", "snow", "park", "red", "ball",  "with", "two",   "girls"};
-  std::mt19937 gen(seed);
-  std::string text;
-  for (int i = 0; i < count; ++i) {
-    const int n = 3 + static_cast<int>(gen() % 10);
-    for (int w = 0; w < n; ++w)
-      text += std::string(w ? " " : "") + words[gen() % 16];
-    text += '\n';
-  }
-  return text;
-}
-
-} // namespace
-
-TEST_CASE("hostile corpus: one output line per input line, in order, as one by one",
-          "[streaming]") {
+// Lines that break naive readers, then `count` ordinary sentences, written to
+// `path`; returns the number of inputs.
+int write_hostile_corpus(const fs::path &path, int count, unsigned seed) {
   std::string corpus;
   corpus += "\n";                                        // empty
   corpus += "   \t  \n";                                 // whitespace only
@@ -80,17 +51,51 @@ TEST_CASE("hostile corpus: one output line per input line, in order, as one by o
   for (int i = 0; i < 30; ++i)
     corpus += "The cat sat on the mat number " + std::to_string(i) + ". ";
   corpus += "\n";
-  corpus += make_corpus(1000, 7);
+  corpus += make_corpus(count, seed);
   corpus += "last line without newline";
-  const fs::path dir = test::temp_dir();
-  std::ofstream(dir / "hostile.txt", std::ios::binary) << corpus;
-  const int inputs = 1000 + 8;
+  std::ofstream(path, std::ios::binary) << corpus;
+  return count + 8;
+}
 
+// The corpus translated in batches (the default): the reference the other
+// ways of batching are compared with.
+std::vector<std::string> translate_batched(const fs::path &path, int inputs) {
   const auto batched =
-      run_heed("translate " + kModel + " --beam-size 2 -i '" + (dir / "hostile.txt").string() +
-               "' -o '" + (dir / "hostile.out").string() + "'");
+      run_heed("translate " + kModel + " --beam-size 2 -q -i '" + path.string() + "'");
   REQUIRE(batched.exit_code == 0);
-  const auto out = split_lines(read_file(dir / "hostile.out"));
+  const auto out = split_lines(batched.out);
+  REQUIRE(out.size() == static_cast<size_t>(inputs));
+  return out;
+}
+
+// A hostile corpus of 500 sentences translated one at a time (batch size 1,
+// window 1) gives the lines of the batched run.
+void check_one_by_one(const std::string &name, unsigned seed) {
+  const fs::path path = test::temp_dir() / name;
+  const int inputs = write_hostile_corpus(path, 500, seed);
+  const auto out = translate_batched(path, inputs);
+  const auto single =
+      run_heed("translate " + kModel + " --beam-size 2 --batch-size 1 --window 1 -q -i '" +
+               path.string() + "'");
+  REQUIRE(single.exit_code == 0);
+  CHECK(split_lines(single.out) == out);
+}
+
+} // namespace
+
+// The hostile corpus is checked in independent parts so that ctest runs them
+// in parallel: warnings and line accounting, then the same lines from other
+// batchings (one by one in two halves, token batches).
+
+TEST_CASE("hostile corpus: one output line per input line, warnings naming the lines",
+          "[streaming]") {
+  const fs::path path = test::temp_dir() / "hostile.txt";
+  const int inputs = write_hostile_corpus(path, 1000, 7);
+  const fs::path out_path = test::temp_dir() / "hostile.out";
+  const auto batched = run_heed("translate " + kModel + " --beam-size 2 -i '" + path.string() +
+                                "' -o '" + out_path.string() + "'");
+  REQUIRE(batched.exit_code == 0);
+  const auto out = split_lines(read_file(out_path));
   REQUIRE(out.size() == static_cast<size_t>(inputs));
   CHECK(out[0].empty());
   CHECK(out[1].empty());
@@ -103,27 +108,29 @@ TEST_CASE("hostile corpus: one output line per input line, in order, as one by o
                          "sentence boundaries") != std::string::npos);
   CHECK(!out[6].empty());
 
-  // The same lines one at a time (batch size 1, window 1) give the same lines.
-  const auto single = run_heed("translate " + kModel +
-                               " --beam-size 2 --batch-size 1 --window 1 "
-                               "-q -i '" +
-                               (dir / "hostile.txt").string() + "'");
-  REQUIRE(single.exit_code == 0);
-  CHECK(split_lines(single.out) == out);
-
-  // Token batches give the same lines too.
-  const auto tokens = run_heed("translate " + kModel +
-                               " --beam-size 2 --batch-type tokens "
-                               "--batch-size 300 -q -i '" +
-                               (dir / "hostile.txt").string() + "'");
-  REQUIRE(tokens.exit_code == 0);
-  CHECK(split_lines(tokens.out) == out);
-
   // --strict refuses the invalid line, naming it.
-  const auto strict =
-      run_heed("translate " + kModel + " --strict -q -i '" + (dir / "hostile.txt").string() + "'");
+  const auto strict = run_heed("translate " + kModel + " --strict -q -i '" + path.string() + "'");
   CHECK(strict.exit_code == 4);
   CHECK(strict.err == "heed: error: line 4: invalid UTF-8 or NUL byte (strict)\n");
+}
+
+TEST_CASE("hostile corpus: one by one gives the batched lines (first half)", "[streaming]") {
+  check_one_by_one("hostile-a.txt", 7);
+}
+
+TEST_CASE("hostile corpus: one by one gives the batched lines (second half)", "[streaming]") {
+  check_one_by_one("hostile-b.txt", 8);
+}
+
+TEST_CASE("hostile corpus: token batches give the batched lines", "[streaming]") {
+  const fs::path path = test::temp_dir() / "hostile-tokens.txt";
+  const int inputs = write_hostile_corpus(path, 1000, 7);
+  const auto out = translate_batched(path, inputs);
+  const auto tokens =
+      run_heed("translate " + kModel +
+               " --beam-size 2 --batch-type tokens --batch-size 300 -q -i '" + path.string() + "'");
+  REQUIRE(tokens.exit_code == 0);
+  CHECK(split_lines(tokens.out) == out);
 }
 
 TEST_CASE("token batches never exceed the budget and a long sentence stands alone", "[streaming]") {
@@ -160,9 +167,16 @@ TEST_CASE("line repair: CRLF, invalid UTF-8, NUL", "[streaming]") {
   CHECK(s.rfind("\xe2\x82\xac ok ", 0) == 0);
 }
 
-TEST_CASE("resume after SIGKILL gives a byte-identical output", "[streaming]") {
-  const fs::path dir = test::temp_dir();
-  std::ofstream(dir / "corpus.txt") << make_corpus(3000, 11);
+namespace {
+
+// Kills a run twice at random moments (each resuming the last), then
+// lets one finish: the output must be byte-identical to an uninterrupted run.
+// Split in two independent cases (different corpora and kill times) so that
+// ctest runs them in parallel.
+void check_resume_after_kills(const std::string &name, unsigned seed) {
+  const fs::path dir = test::temp_dir() / name;
+  fs::create_directories(dir);
+  std::ofstream(dir / "corpus.txt") << make_corpus(1500, seed);
   const std::string args = "translate " + kModel +
                            " --beam-size 2 --format jsonl -q --window 64 "
                            "-i '" +
@@ -172,8 +186,8 @@ TEST_CASE("resume after SIGKILL gives a byte-identical output", "[streaming]") {
 
   const fs::path partial = dir / "partial.jsonl";
   fs::remove(partial);
-  std::mt19937 gen(3);
-  for (int kill_round = 0; kill_round < 4; ++kill_round) {
+  std::mt19937 gen(seed);
+  for (int kill_round = 0; kill_round < 2; ++kill_round) {
     const pid_t pid = fork();
     if (pid == 0) {
       const std::string command = std::string("exec '") + HEED_BINARY + "' " + args + "'" +
@@ -189,6 +203,16 @@ TEST_CASE("resume after SIGKILL gives a byte-identical output", "[streaming]") {
   const auto finished = run_heed(args + "'" + partial.string() + "' --resume");
   REQUIRE(finished.exit_code == 0);
   CHECK(read_file(partial) == full);
+}
+
+} // namespace
+
+TEST_CASE("resume after SIGKILL gives a byte-identical output (corpus A)", "[streaming]") {
+  check_resume_after_kills("resume-a", 11);
+}
+
+TEST_CASE("resume after SIGKILL gives a byte-identical output (corpus B)", "[streaming]") {
+  check_resume_after_kills("resume-b", 3);
 }
 
 TEST_CASE("truncate_to_complete_outputs cuts a partial last line", "[streaming]") {

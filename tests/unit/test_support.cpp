@@ -1,6 +1,11 @@
 #include "test_support.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <fstream>
@@ -40,14 +45,35 @@ fs::path copy_fixture(const std::string &name, const std::string &copy_name) {
   return target;
 }
 
-namespace {
 std::string read_file(const fs::path &path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
 }
-} // namespace
+
+std::vector<std::string> split_lines(const std::string &text) {
+  std::vector<std::string> lines;
+  std::stringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    lines.push_back(line);
+  return lines;
+}
+
+std::string make_corpus(int count, unsigned seed) {
+  const char *words[] = {"a",   "dog",  "cat",  "man", "woman", "runs", "plays", "in",
+                         "the", "snow", "park", "red", "ball",  "with", "two",   "girls"};
+  std::mt19937 gen(seed);
+  std::string text;
+  for (int i = 0; i < count; ++i) {
+    const int n = 3 + static_cast<int>(gen() % 10);
+    for (int w = 0; w < n; ++w)
+      text += std::string(w ? " " : "") + words[gen() % 16];
+    text += '\n';
+  }
+  return text;
+}
 
 void replace_in_file(const fs::path &path, const std::string &from, const std::string &to) {
   std::string text = read_file(path);
@@ -76,6 +102,95 @@ CommandResult run_program(const std::string &program, const std::string &args,
   r.out = read_file(out);
   r.err = read_file(err);
   return r;
+}
+
+TerminalResult run_heed_on_terminal(const std::vector<std::string> &args, TerminalStreams on,
+                                    const std::string &input) {
+  const fs::path dir = temp_dir();
+  const fs::path in = dir / "tty-stdin.txt", out = dir / "tty-stdout.txt",
+                 err = dir / "tty-stderr.txt";
+  std::ofstream(in, std::ios::binary | std::ios::trunc) << (on.in ? "" : input);
+  int master = -1, slave = -1;
+  if (openpty(&master, &slave, nullptr, nullptr, nullptr) != 0)
+    throw std::runtime_error("openpty failed");
+  std::vector<std::string> argv_text = {HEED_BINARY};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char *> argv;
+  for (auto &a : argv_text)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setsid();
+    ioctl(slave, TIOCSCTTY, 0);
+    auto attach = [&](bool tty, int fd, const fs::path &file, int flags) {
+      const int source = tty ? slave : ::open(file.c_str(), flags, 0644);
+      dup2(source, fd);
+    };
+    attach(on.in, 0, in, O_RDONLY);
+    attach(on.out, 1, out, O_WRONLY | O_CREAT | O_TRUNC);
+    attach(on.err, 2, err, O_WRONLY | O_CREAT | O_TRUNC);
+    close(master);
+    close(slave);
+    execv(HEED_BINARY, argv.data());
+    _exit(127);
+  }
+  close(slave);
+  if (on.in) {
+    // Canonical mode: lines reach heed as they are "typed"; Ctrl-D at the
+    // start of a line ends the input.
+    std::string typed = input;
+    if (!typed.empty() && typed.back() != '\n')
+      typed += '\n';
+    typed += '\x04';
+    (void)!write(master, typed.data(), typed.size());
+  }
+  TerminalResult r;
+  char buffer[4096];
+  for (;;) {
+    pollfd p{master, POLLIN, 0};
+    if (poll(&p, 1, 120'000) <= 0)
+      break; // no output for two minutes: give up, the checks will fail
+    const ssize_t n = read(master, buffer, sizeof buffer);
+    if (n <= 0)
+      break; // EIO once heed (every holder of the terminal) has exited
+    r.screen.append(buffer, static_cast<size_t>(n));
+  }
+  close(master);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
+}
+
+std::vector<std::string> visible_lines(const std::string &screen) {
+  std::vector<std::string> lines;
+  std::string line;
+  size_t column = 0;
+  for (size_t i = 0; i < screen.size(); ++i) {
+    const char c = screen[i];
+    if (c == '\r') {
+      column = 0;
+    } else if (c == '\n') {
+      lines.push_back(line);
+      line.clear();
+      column = 0;
+    } else if (c == '\033' && screen.compare(i, 3, "\033[K") == 0) {
+      line.resize(std::min(line.size(), column));
+      i += 2;
+    } else {
+      if (column < line.size())
+        line[column] = c;
+      else
+        line.push_back(c);
+      ++column;
+    }
+  }
+  if (!line.empty())
+    lines.push_back(line);
+  return lines;
 }
 
 void write_safetensors(const fs::path &path, const std::string &header,

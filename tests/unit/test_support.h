@@ -25,6 +25,15 @@ inline constexpr bool kAddressSanitizer = false;
 // A fresh copy of tests/data/NAME in a temporary directory.
 std::filesystem::path copy_fixture(const std::string &name, const std::string &copy_name);
 
+// The bytes of a file ("" when it cannot be read).
+std::string read_file(const std::filesystem::path &path);
+
+// The lines of `text`, without their "\n".
+std::vector<std::string> split_lines(const std::string &text);
+
+// `count` generated English-like sentences, one per line (deterministic by seed).
+std::string make_corpus(int count, unsigned seed);
+
 // Replaces the first occurrence of `from` with `to` in a text file.
 void replace_in_file(const std::filesystem::path &path, const std::string &from,
                      const std::string &to);
@@ -43,6 +52,29 @@ CommandResult run_heed(const std::string &args, const std::string &stdin_text = 
 // The same for another executable (e.g. a copy of heed in an install layout).
 CommandResult run_program(const std::string &program, const std::string &args,
                           const std::string &stdin_text = "", const std::string &shell_prefix = "");
+
+// Which of heed's standard streams are a terminal (one pseudo-terminal for all
+// of them); the others are files.
+struct TerminalStreams {
+  bool in = false, out = false, err = false;
+};
+
+struct TerminalResult {
+  int exit_code = -1;
+  std::string screen; // what the terminal received: echoed input, output, bar...
+  std::string out;    // standard output when it is no terminal
+  std::string err;    // standard error when it is no terminal
+};
+
+// Runs heed with `args` (not through a shell) and the streams `on` names
+// on a pseudo-terminal. `input` is typed at the terminal, followed by Ctrl-D
+// (end of input), when stdin is on it; else it is stdin's content.
+TerminalResult run_heed_on_terminal(const std::vector<std::string> &args, TerminalStreams on,
+                                    const std::string &input = "");
+
+// What a terminal shows after `screen`: its lines, each with carriage returns
+// and "clear to end of line" (ESC [ K) applied, as a person sees them.
+std::vector<std::string> visible_lines(const std::string &screen);
 
 // Writes a safetensors file: the 8-byte little-endian header length
 // (`claimed_length` when not negative, else the header's), the header, `data`.

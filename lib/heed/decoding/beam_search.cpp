@@ -23,6 +23,7 @@ struct Slot {
   std::vector<int64_t> tokens;
   std::vector<int64_t> rows;
   float score = kPenalty;
+  float log_prob = kPenalty; // the score before length normalisation
   bool finished = false;
 };
 
@@ -141,6 +142,7 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
         score += just_finished ? 0.f : kPenalty;
         Slot slot;
         slot.score = score;
+        slot.log_prob = candidates[c].score;
         slot.finished = just_finished;
         if (just_finished || score > kPenalty * 2) {
           slot.tokens = s.running[candidates[c].beam];
@@ -221,6 +223,7 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
       h.tokens.assign(slot.tokens.begin() + (slot.tokens.empty() ? 0 : 1), slot.tokens.end());
       h.rows = slot.rows;
       h.score = slot.score;
+      h.log_prob = slot.log_prob;
       // A slot still holding its initial penalty (or a -inf score) was never
       // filled by a completed hypothesis.
       h.non_finite = all[i].non_finite;

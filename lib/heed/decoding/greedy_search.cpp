@@ -41,6 +41,7 @@ std::vector<std::vector<Hypothesis>> greedy_search(const Decoder &decoder, Decod
       h.tokens.push_back(token);
       h.rows.push_back(i);
       h.score += row[token];
+      h.log_prob = h.score;
       history[s].push_back(token);
       const bool finished = token == options.eos_token_id || cur_len + 1 >= options.max_length;
       if (!finished) {

@@ -157,7 +157,7 @@ std::vector<TranslationHypothesis> join_sentences(const std::vector<SentenceTran
   std::vector<TranslationHypothesis> joined;
   for (auto &ranks : best_combinations(scores, static_cast<size_t>(n_best))) {
     TranslationHypothesis h;
-    double score = 0;
+    double score = 0, log_prob = 0;
     for (size_t k = 0; k < sentences.size(); ++k) {
       const TranslationHypothesis &part = sentences[k].hypotheses[static_cast<size_t>(ranks[k])];
       if (!part.valid() && h.valid())
@@ -167,14 +167,17 @@ std::vector<TranslationHypothesis> join_sentences(const std::vector<SentenceTran
         h.text += (h.text.empty() ? "" : " ") + part.text;
       h.tokens.insert(h.tokens.end(), part.tokens.begin(), part.tokens.end());
       score += part.score;
+      log_prob += part.log_prob;
     }
     h.score = static_cast<float>(score);
+    h.log_prob = static_cast<float>(log_prob);
     if (!h.valid()) {
       // As for an invalid hypothesis of a whole line (decoding/translation.h):
       // no text, no tokens, score -inf; the sentences keep theirs.
       h.text.clear();
       h.tokens.clear();
       h.score = -std::numeric_limits<float>::infinity();
+      h.log_prob = h.score;
     }
     h.sentence_ranks = std::move(ranks);
     joined.push_back(std::move(h));

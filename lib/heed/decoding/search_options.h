@@ -28,6 +28,7 @@ struct SearchOptions {
 struct Hypothesis {
   std::vector<int64_t> tokens; // generated ids after the start token, EOS included if produced
   float score = 0;             // beam: length-normalised sum of log-probs; greedy: the sum
+  float log_prob = 0;          // the sum of the tokens' log-probs, not normalised
   // For each token, the decoder-state row whose step produced it (rows are
   // renumbered at every step as beams reorder and sentences leave): the key to
   // that token's attention weights.

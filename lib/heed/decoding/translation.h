@@ -20,6 +20,9 @@ struct TranslationHypothesis {
   // With beam search, the length-normalised sum of the token log-probabilities
   // (transformers' sequences_scores); with greedy search, the plain sum.
   float score = 0;
+  // The plain sum of the tokens' log-probabilities, never length-normalised
+  // (Marian's n-best F0= field).
+  float log_prob = 0;
   std::optional<AttentionMaps> attention; // when TranslationOptions::attention asks
   // Empty for a result; else why the search has none (the model produced
   // non-finite scores, or every continuation was banned): text and tokens are

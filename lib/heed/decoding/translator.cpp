@@ -215,12 +215,14 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
         if (!h.valid) {
           hypothesis.error = h.non_finite ? kNonFiniteScores : kNoHypothesis;
           hypothesis.score = -std::numeric_limits<float>::infinity();
+          hypothesis.log_prob = hypothesis.score;
           out.push_back(std::move(hypothesis));
           continue;
         }
         hypothesis.text = model_->tokenizer->decode(h.tokens);
         hypothesis.tokens = std::move(h.tokens);
         hypothesis.score = h.score;
+        hypothesis.log_prob = h.log_prob;
         if (recorder_)
           hypothesis.attention = recorder_->extract(b, lengths_[b], h.rows);
         out.push_back(std::move(hypothesis));

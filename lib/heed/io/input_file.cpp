@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "heed/core/error.h"
+#include "heed/io/os_error.h"
 
 namespace heed::io {
 
@@ -19,7 +20,7 @@ InputFile::InputFile(const std::string &path)
     return;
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0)
-    throw IoError(path + ": cannot open for reading: " + std::strerror(errno));
+    throw IoError(os_error(path, "cannot open for reading"));
   struct stat st {};
   if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
     ::close(fd_);

@@ -10,6 +10,7 @@
 
 #include "heed/core/error.h"
 #include "heed/io/input_file.h"
+#include "heed/io/os_error.h"
 
 namespace heed::io {
 
@@ -99,7 +100,7 @@ OutputFile::~OutputFile() {
 }
 
 void OutputFile::fail(const char *what, int error) const {
-  throw IoError(name_ + ": " + what + ": " + std::strerror(error));
+  throw IoError(os_error(name_, what, error));
 }
 
 void OutputFile::write(std::string_view bytes) {

@@ -4,9 +4,7 @@
 #pragma once
 
 #include <cstdint>
-#include <ostream>
 #include <string>
-#include <vector>
 
 namespace heed::io {
 
@@ -19,11 +17,5 @@ struct Shard {
 // Parses "K/N" with 0 <= K < N; OptionError naming `what` (the flag, for the
 // command line) otherwise.
 Shard parse_shard(const std::string &text, const std::string &what = "shard");
-
-// Interleaves shard outputs (paths in shard order) into `out`; `lines_per_input`
-// lines form one input's output. IoError when the files cannot come from one
-// sharded run (line counts inconsistent).
-int64_t merge_shards(const std::vector<std::string> &paths, std::ostream &out,
-                     int64_t lines_per_input = 1);
 
 } // namespace heed::io

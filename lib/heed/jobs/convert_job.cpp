@@ -2,16 +2,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <set>
 
 #include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
 #include "heed/io/json_fields.h"
 #include "heed/io/output_file.h"
+#include "heed/io/output_path.h"
 #include "heed/io/safetensors.h"
 #include "heed/io/safetensors_writer.h"
 #include "heed/model/marian_model.h"
@@ -36,12 +37,61 @@ bool is_quantized(const io::TensorEntry &t) {
          t.name.find("embed_positions") == std::string::npos;
 }
 
-// Weight files of other frameworks are not copied: they would still hold the
-// float weights.
-bool is_other_weights_file(const fs::path &p) {
-  static const std::set<std::string> kExtensions = {".bin", ".safetensors", ".h5",   ".msgpack",
-                                                    ".ot",  ".pt",          ".index"};
-  return kExtensions.count(p.extension().string()) != 0;
+// The files copied as they are: how to tokenize and generate (JSON settings
+// and vocabularies, SentencePiece models), and the license terms, which travel
+// with the weights. Everything else describes the float model and would be
+// wrong about the copy, or is no part of it: the model card (README.md, with
+// its scores and sizes), training logs, weight files of other frameworks
+// (still float). config.json is rewritten.
+bool is_copied(const fs::path &name) {
+  const std::string n = name.string(), extension = name.extension().string();
+  if (n == "config.json" || n == "README.md" || n.find(".index.json") != std::string::npos)
+    return false;
+  if (extension == ".json" || extension == ".spm" || extension == ".model")
+    return true;
+  for (const char *prefix : {"LICENSE", "LICENCE", "COPYING", "NOTICE"})
+    if (n.rfind(prefix, 0) == 0)
+      return true;
+  return false;
+}
+
+// The converted model's README.md: the original card's YAML front matter
+// (license, languages, tags: facts that hold for the copy too), then what the
+// copy is and why the original card is not there.
+std::string converted_model_card(const fs::path &in, ops::ComputeType quantize) {
+  std::string front_matter;
+  std::ifstream card(in / "README.md");
+  std::string line;
+  if (card && std::getline(card, line) && line == "---") {
+    std::string block = line + "\n";
+    while (std::getline(card, line)) {
+      block += line + "\n";
+      if (line == "---") {
+        front_matter = block + "\n";
+        break;
+      }
+    }
+  }
+  const std::string source = fs::absolute(in).lexically_normal().string();
+  const bool int8 = quantize == ops::ComputeType::int8;
+  const std::string type = ops::compute_type_name(quantize);
+  return front_matter + "# " + type + " copy of " +
+         fs::absolute(in).lexically_normal().filename().string() +
+         "\n\n"
+         "Written by `heed convert --quantize " +
+         type + "` from `" + source + "`: " +
+         (int8 ? "every weight matrix is stored as int8 (I8) with one float32 scale per output "
+                 "row (`NAME_scale`)"
+               : "every weight matrix is stored as bfloat16 (BF16), rounded to nearest even") +
+         "; the other tensors, the vocabularies, the SentencePiece models and the generation "
+         "settings are the original's. `config.json` records the conversion as "
+         "`heed_quantization`, and heed computes this model in " +
+         type +
+         ".\n\n"
+         "The original model card and training files were not copied: their figures (scores, "
+         "speed, sizes) were measured with the float weights, not with this copy. Measure the "
+         "copy before relying on it; the original card is `" +
+         source + "/README.md`.\n";
 }
 
 template <typename T> std::vector<uint8_t> as_bytes(const std::vector<T> &values) {
@@ -61,7 +111,8 @@ void prepare_output_directory(const fs::path &in, const fs::path &out) {
     if (!fs::is_empty(out, error))
       throw IoError(out.string() + ": exists and is not empty; choose a new directory");
   }
-  fs::create_directories(out, error);
+  // The directory itself, not its parents (io/output_path.h).
+  fs::create_directory(out, error);
   if (error)
     throw IoError(out.string() + ": cannot create: " + error.message());
 }
@@ -92,6 +143,8 @@ ConvertReport run_convert(const ConvertJob &job) {
   if (job.quantize == ops::ComputeType::float32)
     throw OptionError("convert: the weights can be converted to int8 or bfloat16, not float32");
   const std::string target = ops::compute_type_name(job.quantize);
+  ConvertReport report;
+  io::check_output_directory(job.output_dir); // before the work of loading
   // Loading checks the whole model (shapes, vocabularies) before anything is written.
   LoadOptions float32;
   float32.compute_type = ops::ComputeType::float32;
@@ -103,7 +156,6 @@ ConvertReport run_convert(const ConvertJob &job) {
   const fs::path in(job.model_dir), out(job.output_dir);
   prepare_output_directory(in, out);
 
-  ConvertReport report;
   const io::SafetensorsFile weights((in / "model.safetensors").string());
   std::vector<io::TensorToWrite> tensors;
   for (const auto &[name, entry] : weights.tensors()) {
@@ -134,13 +186,25 @@ ConvertReport run_convert(const ConvertJob &job) {
 
   for (const auto &file : fs::directory_iterator(in)) {
     const fs::path name = file.path().filename();
-    if (!file.is_regular_file() || name == "config.json" || is_other_weights_file(name))
+    if (!file.is_regular_file() || name == "config.json" || name == "model.safetensors")
       continue;
+    if (!is_copied(name)) {
+      if (name != "README.md") // replaced below, not dropped
+        report.dropped.push_back(name.string());
+      continue;
+    }
     std::error_code error;
     fs::copy_file(file.path(), out / name, fs::copy_options::overwrite_existing, error);
     if (error)
       throw IoError((out / name).string() + ": cannot copy: " + error.message());
   }
+  {
+    const fs::path card_path = out / "README.md";
+    io::OutputFile card(card_path.string(), io::OutputFile::Mode::truncate);
+    card.write(converted_model_card(in, job.quantize));
+    card.close();
+  }
+  std::sort(report.dropped.begin(), report.dropped.end());
   report.input_bytes = static_cast<int64_t>(fs::file_size(in / "model.safetensors"));
   report.output_bytes = static_cast<int64_t>(fs::file_size(out / "model.safetensors"));
   return report;
@@ -150,7 +214,7 @@ std::string format_convert_report(const ConvertJob &job, const ConvertReport &re
   char line[512];
   std::snprintf(line, sizeof line,
                 "wrote %s: %lld weight matrices %s %s, %lld tensors kept; "
-                "model.safetensors %.1f MB -> %.1f MB (%.2fx smaller)\n",
+                "model.safetensors %.1f MB -> %.1f MB (%.2fx smaller)",
                 job.output_dir.c_str(), static_cast<long long>(report.quantized_tensors),
                 job.quantize == ops::ComputeType::int8 ? "quantized to" : "converted to",
                 ops::compute_type_name(job.quantize), static_cast<long long>(report.kept_tensors),
@@ -158,7 +222,13 @@ std::string format_convert_report(const ConvertJob &job, const ConvertReport &re
                 report.output_bytes > 0 ? static_cast<double>(report.input_bytes) /
                                               static_cast<double>(report.output_bytes)
                                         : 0.0);
-  return line;
+  std::string text = line;
+  if (!report.dropped.empty()) {
+    text += "; not copied (they describe the float model; see README.md there):";
+    for (const auto &name : report.dropped)
+      text += " " + name;
+  }
+  return text + "\n";
 }
 
 } // namespace heed

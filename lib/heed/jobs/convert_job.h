@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "heed/ops/compute_type.h"
 
@@ -14,7 +15,7 @@ namespace heed {
 
 struct ConvertJob {
   std::string model_dir;
-  std::string output_dir; // created; must not exist or be empty
+  std::string output_dir; // created in an existing parent; must not exist or be empty
   // What the weight matrices become: int8 or bfloat16.
   ops::ComputeType quantize = ops::ComputeType::int8;
 };
@@ -24,6 +25,9 @@ struct ConvertReport {
   int64_t kept_tensors = 0;
   int64_t input_bytes = 0;  // model.safetensors in
   int64_t output_bytes = 0; // model.safetensors out
+  // Files of the input directory not copied (the model card, training logs,
+  // weights of other frameworks), sorted. The copy gets a README.md of its own.
+  std::vector<std::string> dropped;
 };
 
 // Throws ModelError for an unreadable or already converted model, IoError for

@@ -5,6 +5,7 @@
 // are repaired, windowed and batched exactly like the lines of a file.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -41,10 +42,15 @@ public:
   // The path, or "standard input".
   const std::string &name() const { return file_.name(); }
   int fd() const { return file_.fd(); }
+  // While no line is ready, next() checks `stop` every 0.1 s and returns false
+  // (the end) once it holds a non-zero value: a run waiting for a person or a
+  // pipe to send the next line ends promptly on Ctrl-C.
+  void stop_on(const std::atomic<int> *stop) { stop_ = stop; }
 
 private:
   io::InputFile file_;
   io::LineReader reader_;
+  const std::atomic<int> *stop_ = nullptr;
 };
 
 // Lines held in memory, all ready at once.
@@ -61,9 +67,11 @@ private:
   int64_t bytes_ = 0;
 };
 
-// All lines of a file ("" or "-": standard input), repaired by the input line
-// policy (text/input_line.h) with warnings naming the file and line.
+// The lines of a file ("" or "-": standard input), repaired by the input line
+// policy (text/input_line.h) with warnings naming the file and line; only the
+// first `max_lines` when that is not negative (the rest is not read).
 std::vector<std::string> read_lines(const std::string &path,
-                                    const std::function<void(const std::string &)> &warn);
+                                    const std::function<void(const std::string &)> &warn,
+                                    int64_t max_lines = -1);
 
 } // namespace heed

@@ -4,6 +4,17 @@
 #include <vector>
 
 namespace heed {
+namespace {
+
+// Thrown from the batch callback to leave Translator::translate() when a stop
+// is requested; caught below.
+struct StopRequested {};
+
+bool stop_requested(const StreamOptions &options) {
+  return options.stop != nullptr && options.stop->load() != 0;
+}
+
+} // namespace
 
 StreamStats translate_stream(Translator &translator, LineSource &in, TranslationSink &sink,
                              const StreamOptions &options) {
@@ -16,6 +27,10 @@ StreamStats translate_stream(Translator &translator, LineSource &in, Translation
   int64_t shard_lines = 0; // lines of this shard read
   bool more = true;
   while (more) {
+    if (stop_requested(options)) {
+      stats.stopped = true;
+      break;
+    }
     lines.clear();
     numbers.clear();
     const int64_t window_start = shard_lines;
@@ -39,14 +54,24 @@ StreamStats translate_stream(Translator &translator, LineSource &in, Translation
     if (window_start + static_cast<int64_t>(lines.size()) <= options.already_written) {
       stats.lines += static_cast<int64_t>(lines.size());
       if (options.progress)
-        options.progress->advance(static_cast<int64_t>(lines.size()), 0, in.bytes_read());
+        options.progress->skip(static_cast<int64_t>(lines.size()), in.bytes_read());
       continue;
     }
     const auto on_batch = [&](int64_t sentences, int64_t tokens) {
       if (options.progress)
         options.progress->advance(sentences, tokens, in.bytes_read());
+      if (stop_requested(options))
+        throw StopRequested();
     };
-    const auto translations = translator.translate(lines, &numbers, on_batch);
+    std::vector<Translation> translations;
+    try {
+      translations = translator.translate(lines, &numbers, on_batch);
+    } catch (const StopRequested &) {
+      stats.stopped = true;
+      break;
+    }
+    if (options.progress)
+      options.progress->before_output();
     for (size_t i = 0; i < lines.size(); ++i) {
       const int64_t position = window_start + static_cast<int64_t>(i);
       if (!translations[i].hypotheses.empty())
@@ -54,6 +79,7 @@ StreamStats translate_stream(Translator &translator, LineSource &in, Translation
       if (position < options.already_written)
         continue;
       sink.write(numbers[i] - 1, lines[i], translations[i]);
+      ++stats.written;
     }
     sink.flush();
     stats.lines += static_cast<int64_t>(lines.size());

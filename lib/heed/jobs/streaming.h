@@ -6,6 +6,7 @@
 // at a time), the lines read so far are translated at once instead of waiting.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 #include "heed/decoding/translator.h"
@@ -23,11 +24,16 @@ struct StreamOptions {
   io::Shard shard;              // which input lines to translate
   int64_t already_written = 0;  // resume: outputs of this shard already in the output
   Progress *progress = nullptr; // receives counts after each batch
+  // When it holds a non-zero value, the loop stops after the batch in
+  // progress; the window being translated is not written.
+  const std::atomic<int> *stop = nullptr;
 };
 
 struct StreamStats {
   int64_t lines = 0;         // inputs of this shard translated (or skipped on resume)
+  int64_t written = 0;       // outputs handed to the sink by this run
   int64_t target_tokens = 0; // generated tokens of the best hypotheses
+  bool stopped = false;      // `stop` ended the run early
 };
 
 // Translates the selected lines of `in` and hands each result to `sink` in

@@ -8,8 +8,11 @@
 
 #include "heed/core/error.h"
 #include "heed/decoding/translator.h"
+#include "heed/io/deferred_output_file.h"
 #include "heed/io/input_file.h"
+#include "heed/io/os_error.h"
 #include "heed/io/output_file.h"
+#include "heed/io/output_path.h"
 #include "heed/io/output_resume.h"
 #include "heed/jobs/line_source.h"
 #include "heed/jobs/streaming.h"
@@ -25,18 +28,51 @@ namespace {
 
 bool is_standard(const std::string &path) { return io::is_standard_stream(path); }
 
-// The output file as the last link of the sinks: the writers format into its
-// stream, and this pushes the bytes to the file at each window's end, so that
-// a failure names the file and the system's reason (io/output_file.h).
-class OutputFileSink : public TranslationSink {
+// Where the text or JSON lines go: standard output, or a file opened only
+// when its first window is flushed (io/deferred_output_file.h), so that a run
+// that fails before it has anything to write leaves an existing file as it
+// was. First of the sinks: its flush sends the writers' bytes, and a failure
+// names the file and the system's reason.
+class OutputSink : public TranslationSink {
 public:
-  explicit OutputFileSink(io::OutputFile &file) : file_(file) {}
+  OutputSink(const std::string &path, bool append) {
+    if (is_standard(path)) {
+      standard_ = std::make_unique<io::OutputFile>(path, io::OutputFile::Mode::append);
+      out_ = &standard_->stream();
+      name_ = standard_->name();
+    } else {
+      file_ = std::make_unique<io::DeferredOutputFile>(path, append);
+      stream_ = std::make_unique<std::ostream>(file_.get());
+      out_ = stream_.get();
+      name_ = path;
+    }
+  }
+  std::ostream &stream() { return *out_; }
+  const std::string &name() const { return name_; }
   void write(int64_t, const std::string &, const Translation &) override {}
-  void flush() override { file_.flush(); }
-  void close() override { file_.close(); }
+  void flush() override {
+    if (standard_) {
+      standard_->flush();
+      return;
+    }
+    out_->flush();
+    if (file_->error() != 0)
+      throw IoError(io::os_error(name_, "write error", file_->error()));
+  }
+  void close() override {
+    flush();
+    if (standard_)
+      standard_->close();
+    else
+      file_->close();
+  }
 
 private:
-  io::OutputFile &file_;
+  std::unique_ptr<io::OutputFile> standard_;
+  std::unique_ptr<io::DeferredOutputFile> file_;
+  std::unique_ptr<std::ostream> stream_;
+  std::ostream *out_ = nullptr;
+  std::string name_;
 };
 
 // Lines (or bytes, for huge files) of a regular file, for the progress bar.
@@ -82,30 +118,82 @@ TranslationOptions with_recording(const TranslateJob &job) {
   return o;
 }
 
+// Settings that would change nothing, said once each so that none seems to
+// have been applied: what the model's generation config asks for and heed
+// does not implement (GenerationConfig::unsupported), and settings greedy
+// search has no use for given explicitly, such as a length penalty with beam
+// size 1 (transformers warns alike).
+void warn_ignored_settings(const MarianModel &model, const TranslationOptions &o,
+                           const SearchOptions &search) {
+  if (!o.warn)
+    return;
+  for (const auto &field : model.generation.unsupported)
+    o.warn(model.generation.source + ": " + field +
+           " is not implemented by heed and is ignored: translations may differ from "
+           "transformers' generate()");
+  if (search.num_beams != 1)
+    return;
+  if (o.length_penalty)
+    o.warn("length_penalty has no effect with greedy search (beam size 1)");
+  if (o.early_stopping)
+    o.warn("early_stopping has no effect with greedy search (beam size 1)");
+}
+
+// Checks where attention maps are to go, before any work.
+void check_attention_path(const std::string &path) {
+  if (attention_file_format(path) == AttentionFileFormat::directory)
+    io::check_output_directory(path);
+  else
+    io::check_output_file(path);
+}
+
 } // namespace
 
-void run_translate(const TranslateJob &job) {
+TranslateResult run_translate(const TranslateJob &job) {
   check_ranges(job.options); // before the model is loaded
   if (job.window < 0 || job.window > kMaxWindow)
     throw OptionError("window", "must be in [1, " + std::to_string(kMaxWindow) + "], got " +
                                     std::to_string(job.window));
   if (!job.attention_path.empty())
-    attention_file_format(job.attention_path); // refuse a bad path before any work
+    check_attention_path(job.attention_path);
   if (!job.texts.empty() && !is_standard(job.input))
     throw OptionError("give texts or an input file, not both");
   if (job.resume && is_standard(job.output))
     throw OptionError("resume needs an output file");
   if (job.resume && !job.texts.empty())
     throw OptionError("resume applies to an input file or standard input, not to texts");
+  if (!is_standard(job.output))
+    io::check_output_file(job.output);
+  // The input is opened before the model is loaded: a missing file fails at once.
+  std::unique_ptr<LineSource> source;
+  TextLineReader *file = nullptr;
+  if (!job.texts.empty()) {
+    source = std::make_unique<VectorLineReader>(job.texts);
+  } else {
+    auto reader = std::make_unique<TextLineReader>(job.input);
+    reader->stop_on(job.interrupted);
+    file = reader.get();
+    source = std::move(reader);
+  }
+
+  // Warnings erase the progress bar first, so that they never share its line.
+  Progress *bar = nullptr;
+  TranslationOptions options = with_recording(job);
+  if (job.options.warn)
+    options.warn = [&bar, warn = job.options.warn](const std::string &message) {
+      if (bar != nullptr)
+        bar->erase();
+      warn(message);
+    };
   auto model = MarianModel::load(job.model_dir, job.load);
-  Translator translator(model, with_recording(job));
+  Translator translator(model, options);
   const SearchOptions &search = translator.search_options();
+  warn_ignored_settings(*model, job.options, search);
   // Text n-best lists write n_best lines per input; everything else one.
   const int64_t lines_per_input = job.format == OutputFormat::text ? search.n_best : 1;
   const int64_t done =
       job.resume ? io::truncate_to_complete_outputs(job.output, lines_per_input) : 0;
-  io::OutputFile output(job.output,
-                        job.resume ? io::OutputFile::Mode::append : io::OutputFile::Mode::truncate);
+  OutputSink output(job.output, job.resume);
   std::ostream &out = output.stream();
   AlignmentText alignment;
   if (job.alignment)
@@ -115,9 +203,8 @@ void run_translate(const TranslateJob &job) {
       return a ? format_alignment(*a, format) : std::string();
     };
   auto writer = make_translation_writer(job.format, out, output.name(), search.n_best, alignment);
-  // The file first: its flush sends the writers' bytes with a precise error.
-  OutputFileSink file_sink(output);
-  std::vector<TranslationSink *> sinks = {&file_sink, writer.get()};
+  // The output first: its flush sends the writers' bytes with a precise error.
+  std::vector<TranslationSink *> sinks = {&output, writer.get()};
   std::unique_ptr<AttentionSink> attention;
   if (!job.attention_path.empty()) {
     attention = std::make_unique<AttentionSink>(AttentionWriter::open(job.attention_path),
@@ -127,23 +214,23 @@ void run_translate(const TranslateJob &job) {
   SinkList sink(std::move(sinks));
 
   // Sentences given as arguments go through the same loop as a file, without
-  // the progress bar or summary of a corpus run.
-  std::unique_ptr<LineSource> source;
-  std::optional<int64_t> total_lines, total_bytes;
-  bool bar = false, summary = false;
-  if (!job.texts.empty()) {
-    source = std::make_unique<VectorLineReader>(job.texts);
-  } else {
-    auto file = std::make_unique<TextLineReader>(job.input);
-    bar = job.progress.value_or(isatty(STDERR_FILENO) != 0);
-    summary = !job.quiet;
-    if (bar)
-      measure_input(file->fd(), total_lines, total_bytes);
-    if (total_lines && job.shard.count > 1)
-      total_lines = (*total_lines - job.shard.index + job.shard.count - 1) / job.shard.count;
-    source = std::move(file);
-  }
-  Progress progress(std::cerr, bar, summary, total_lines, total_bytes);
+  // the summary of a corpus run, and without the bar unless asked for. A
+  // person typing lines on a terminal gets no bar either: it would sit on
+  // the line being typed.
+  ProgressOptions shown;
+  const bool typed = file != nullptr && isatty(file->fd()) != 0;
+  shown.bar =
+      job.progress.value_or(file != nullptr && !typed && !job.quiet && isatty(STDERR_FILENO) != 0);
+  shown.summary = file != nullptr && !job.quiet;
+  shown.output_on_terminal = is_standard(job.output) && isatty(STDOUT_FILENO) != 0;
+  shown.kept = done;
+  if (shown.bar && file != nullptr)
+    measure_input(file->fd(), shown.total_lines, shown.total_bytes);
+  if (shown.total_lines && job.shard.count > 1)
+    shown.total_lines =
+        (*shown.total_lines - job.shard.index + job.shard.count - 1) / job.shard.count;
+  Progress progress(std::cerr, shown);
+  bar = &progress;
 
   StreamOptions stream;
   stream.window = job.window > 0 ? job.window
@@ -151,32 +238,48 @@ void run_translate(const TranslateJob &job) {
                       ? 1024
                       : std::max<int64_t>(256, 8 * job.options.batch_size);
   stream.input.strict = job.strict;
-  stream.input.warn = job.options.warn;
+  stream.input.warn = options.warn;
   stream.shard = job.shard;
   stream.already_written = done;
   stream.progress = &progress;
-  if (done > 0 && job.options.warn)
-    job.options.warn(job.output + ": resuming after " + std::to_string(done) + " complete inputs");
-  translate_stream(translator, *source, sink, stream);
+  stream.stop = job.interrupted;
+  if (done > 0 && stream.input.warn)
+    stream.input.warn(job.output + ": resuming after " + std::to_string(done) + " complete inputs");
+  const StreamStats stats = translate_stream(translator, *source, sink, stream);
   sink.close();
-  progress.finish();
+  if (stats.stopped)
+    progress.abandon();
+  else
+    progress.finish();
+  TranslateResult result;
+  result.interrupted = stats.stopped;
+  result.kept = done;
+  result.complete = done + stats.written;
+  return result;
 }
 
 void run_attention_page(const AttentionPageJob &job) {
+  if (!job.texts.empty() && !is_standard(job.input))
+    throw OptionError("give texts or an input file, not both");
+  io::check_output_file(job.html_path);
+  if (!job.attention_path.empty())
+    check_attention_path(job.attention_path);
+  constexpr size_t kMaxSentences = 200; // a page, not a corpus
   check_ranges(job.options);
   std::vector<std::string> texts = job.texts;
   if (texts.empty())
-    texts = read_lines(job.input, job.options.warn);
-  constexpr size_t kMaxSentences = 200; // a page, not a corpus
+    texts = read_lines(job.input, job.options.warn, kMaxSentences + 1);
   if (texts.size() > kMaxSentences)
     throw OptionError("heed attention makes a page for at most " + std::to_string(kMaxSentences) +
-                      " sentences, got " + std::to_string(texts.size()) +
+                      " sentences, got " +
+                      (job.texts.empty() ? std::string("more") : std::to_string(texts.size())) +
                       "; dump a corpus with `heed translate --attention`");
   auto model = MarianModel::load(job.model_dir, job.load);
   TranslationOptions o = job.options;
   if (!o.attention.any())
     o.attention.set_kinds("all");
   Translator translator(model, o);
+  warn_ignored_settings(*model, job.options, translator.search_options());
   const auto translations = translator.translate(texts);
   std::vector<SentenceAttention> sentences;
   for (size_t i = 0; i < texts.size(); ++i) {
@@ -197,6 +300,8 @@ void run_attention_page(const AttentionPageJob &job) {
 }
 
 void run_score(const ScoreJob &job) {
+  if (!is_standard(job.output))
+    io::check_output_file(job.output); // before any work
   check_ranges(job.options);
   const auto sources = read_lines(job.source, job.options.warn);
   const auto targets = read_lines(job.target, job.options.warn);

@@ -5,6 +5,7 @@
 // command line checks its flags before.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -32,11 +33,24 @@ struct TranslateJob {
   int64_t window = 0;  // lines read ahead and sorted, at most kMaxWindow; 0 = automatic
   bool resume = false; // continue an interrupted run into `output`
   io::Shard shard;
-  bool strict = false;                      // reject invalid UTF-8 instead of repairing it
-  std::optional<bool> progress;             // bar on stderr; default: when stderr is a terminal
-  bool quiet = false;                       // no summary line
+  bool strict = false; // reject invalid UTF-8 instead of repairing it
+  // The bar on stderr. Default: when stderr is a terminal and the input is not
+  // one (a person typing lines sees no bar) and lines come from `input`.
+  std::optional<bool> progress;
+  bool quiet = false;                       // no bar and no summary line
   std::string attention_path;               // dump attention maps (directory, .npz or .json)
   std::optional<AlignmentFormat> alignment; // append word alignments to the output
+  // When it holds a non-zero value (a signal's number), the run stops after the
+  // batch in progress, closes its outputs and returns.
+  const std::atomic<int> *interrupted = nullptr;
+};
+
+struct TranslateResult {
+  bool interrupted = false; // stopped early by `TranslateJob::interrupted`
+  // Inputs (of the shard) whose outputs are complete in the output: kept from
+  // an earlier run plus written by this one.
+  int64_t complete = 0;
+  int64_t kept = 0; // of which kept from an earlier run (resume)
 };
 
 // `heed attention`: translate a few sentences and write a page to look at.
@@ -53,9 +67,12 @@ struct AttentionPageJob {
 void run_attention_page(const AttentionPageJob &job);
 
 // Runs the job: sentences given as `texts` and lines of `input` go through the
-// same loop (windows, repair, shards). Throws heed errors (OptionError,
-// ModelError, IoError). Runs on the process's compute threads (ops/context.h).
-void run_translate(const TranslateJob &job);
+// same loop (windows, repair, shards). The output and attention paths are
+// checked before the model is loaded; an existing output file is replaced only
+// once the first window of translations is ready (io/deferred_output_file.h).
+// Throws heed errors (OptionError, ModelError, IoError). Runs on the process's
+// compute threads (ops/context.h).
+TranslateResult run_translate(const TranslateJob &job);
 
 struct ScoreJob {
   std::string model_dir;

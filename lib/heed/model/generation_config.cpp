@@ -7,6 +7,51 @@
 #include "heed/io/regular_file.h"
 
 namespace heed {
+namespace {
+
+// The GenerationConfig fields of transformers (generation/configuration_utils.py)
+// that change what generate() returns and that heed does not implement, each
+// with its default there: a file that sets one to another value asks for
+// something heed would not do. Output-only fields (output_scores, ...) and
+// those transformers itself ignores without sampling (temperature, top_k,
+// top_p, typical_p, epsilon_cutoff, eta_cutoff: do_sample covers them) are not
+// listed.
+struct UnsupportedField {
+  const char *name;
+  nlohmann::json no_effect; // the default, which changes nothing
+};
+const UnsupportedField kUnsupported[] = {
+    {"do_sample", false},
+    {"penalty_alpha", nullptr},
+    {"num_beam_groups", 1},
+    {"diversity_penalty", 0.0},
+    {"repetition_penalty", 1.0},
+    {"encoder_repetition_penalty", 1.0},
+    {"no_repeat_ngram_size", 0},
+    {"encoder_no_repeat_ngram_size", 0},
+    {"min_new_tokens", nullptr},
+    {"forced_bos_token_id", nullptr},
+    {"force_words_ids", nullptr},
+    {"constraints", nullptr},
+    {"exponential_decay_length_penalty", nullptr},
+    {"suppress_tokens", nullptr},
+    {"begin_suppress_tokens", nullptr},
+    {"sequence_bias", nullptr},
+    {"guidance_scale", nullptr},
+    {"watermarking_config", nullptr},
+};
+
+bool has_effect(const nlohmann::json &value, const nlohmann::json &no_effect) {
+  if (value.is_null())
+    return false;
+  if (value.is_array() && value.empty())
+    return false;
+  if (value.is_number() && no_effect.is_number())
+    return value.get<double>() != no_effect.get<double>();
+  return value != no_effect;
+}
+
+} // namespace
 
 const char *early_stopping_name(EarlyStopping e) {
   switch (e) {
@@ -75,6 +120,9 @@ GenerationConfig GenerationConfig::from_json(const nlohmann::json &json, const s
     const auto single = nlohmann::json::object({{"eos_token_id", v.is_array() ? v[0] : v}});
     g.eos_token_id = io::JsonFields(single, path).optional_integer("eos_token_id", 0, kMaxTokenId);
   }
+  for (const auto &field : kUnsupported)
+    if (f.has(field.name) && has_effect(f.raw(field.name), field.no_effect))
+      g.unsupported.push_back(std::string(field.name) + " (" + io::brief(f.raw(field.name)) + ")");
   return g;
 }
 

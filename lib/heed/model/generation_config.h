@@ -36,6 +36,12 @@ struct GenerationConfig {
   std::optional<int64_t> eos_token_id;
   std::optional<int64_t> pad_token_id;
   std::string source; // the file the values came from, for `heed info`
+  // Settings of the file that would change transformers' generate() output
+  // and that heed does not implement, as "FIELD (VALUE)":
+  // sampling (do_sample), repetition_penalty, no_repeat_ngram_size, ...
+  // Fields left at transformers' defaults (no effect there) are not listed.
+  // `heed translate` and `heed attention` warn about each (jobs/translate_job.h).
+  std::vector<std::string> unsupported;
 
   // generation_config.json if present in `model_dir`, else config.json.
   static GenerationConfig load(const std::string &model_dir);

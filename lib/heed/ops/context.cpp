@@ -71,4 +71,37 @@ void set_num_threads(int threads) {
 
 int num_threads() { return omp_get_max_threads(); }
 
+std::string onednn_version() {
+  const dnnl_version_t *v = dnnl_version();
+  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+         std::to_string(v->patch) + " (commit " + v->hash + ")";
+}
+
+std::string cpu_isa() {
+  switch (dnnl_get_effective_cpu_isa()) {
+  case dnnl_cpu_isa_sse41:
+    return "SSE4.1";
+  case dnnl_cpu_isa_avx:
+    return "AVX";
+  case dnnl_cpu_isa_avx2:
+    return "AVX2";
+  case dnnl_cpu_isa_avx2_vnni:
+    return "AVX2 VNNI";
+  case dnnl_cpu_isa_avx512_mic:
+  case dnnl_cpu_isa_avx512_mic_4ops:
+    return "AVX-512 (Xeon Phi)";
+  case dnnl_cpu_isa_avx512_core:
+    return "AVX-512";
+  case dnnl_cpu_isa_avx512_core_vnni:
+    return "AVX-512 VNNI";
+  case dnnl_cpu_isa_avx512_core_bf16:
+    return "AVX-512 BF16";
+  case dnnl_cpu_isa_avx512_core_amx:
+    return "AVX-512 AMX";
+  default:
+    return "unknown (oneDNN ISA code " +
+           std::to_string(static_cast<int>(dnnl_get_effective_cpu_isa())) + ")";
+  }
+}
+
 } // namespace heed::ops

@@ -3,6 +3,8 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <string>
+
 namespace heed::ops {
 
 struct Context {
@@ -26,5 +28,11 @@ int available_cpus();
 // that only slow matrix work down, and absurd counts crash libgomp or exhaust
 // the process table.
 int max_threads();
+
+// "2.6.3 (commit N/A)": the oneDNN library this process runs on.
+std::string onednn_version();
+// The instruction set oneDNN's kernels dispatch to on this CPU ("AVX2",
+// "AVX-512 VNNI", ...), as dnnl_get_effective_cpu_isa() reports it.
+std::string cpu_isa();
 
 } // namespace heed::ops

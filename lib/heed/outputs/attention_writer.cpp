@@ -29,6 +29,13 @@ const std::string kIndexOpening =
     "decoder: target x decoder_input pieces\",\n\"sentences\":[\n";
 const std::string kIndexClosing = "\n]}\n";
 
+// The encoder's self-attention depends on the source only: every hypothesis
+// of an n-best list has the same map, stored once, with the best one
+// (hypothesis 0); the others' index entries point there.
+bool stored_with_best(const SentenceAttention &s, const NamedAttentionMap &m) {
+  return m.kind == "encoder" && s.hypothesis > 0;
+}
+
 // The index entry of `s`: its description plus, per map, shape and labels
 // (and the file holding it, unless `with_files` is false).
 nlohmann::json index_entry(const SentenceAttention &s, const std::vector<NamedAttentionMap> &maps,
@@ -41,8 +48,11 @@ nlohmann::json index_entry(const SentenceAttention &s, const std::vector<NamedAt
                         {"heads", m.map->heads},
                         {"queries", m.queries},
                         {"keys", m.keys}};
+    const bool shared = stored_with_best(s, m);
+    if (shared)
+      d["stored_with_hypothesis"] = 0;
     if (with_files)
-      d["file"] = attention_file_name(s.index, s.hypothesis, m.kind, s.sentence);
+      d["file"] = attention_file_name(s.index, shared ? 0 : s.hypothesis, m.kind, s.sentence);
     described[m.kind] = std::move(d);
   }
   entry["maps"] = std::move(described);
@@ -76,8 +86,9 @@ IndexStream::Sink file_sink(io::OutputFile &out) {
 class DirectoryWriter : public AttentionWriter {
 public:
   explicit DirectoryWriter(const std::string &path) : dir_(path) {
+    // The directory itself, in an existing parent (io/output_path.h).
     std::error_code error;
-    fs::create_directories(dir_, error);
+    fs::create_directory(dir_, error);
     if (error || !fs::is_directory(dir_))
       throw IoError(path + ": cannot create the directory: " +
                     (error ? error.message() : "a file of that name exists"));
@@ -97,8 +108,9 @@ public:
   void write(const SentenceAttention &s) override {
     const auto maps = recorded_maps(s);
     for (const auto &m : maps)
-      write_npy((dir_ / attention_file_name(s.index, s.hypothesis, m.kind, s.sentence)).string(),
-                m.map->weights.data(), m.map->weights.shape());
+      if (!stored_with_best(s, m))
+        write_npy((dir_ / attention_file_name(s.index, s.hypothesis, m.kind, s.sentence)).string(),
+                  m.map->weights.data(), m.map->weights.shape());
     index_->add(json_dump(index_entry(s, maps, true)));
   }
 
@@ -139,8 +151,9 @@ public:
   void write(const SentenceAttention &s) override {
     const auto maps = recorded_maps(s);
     for (const auto &m : maps)
-      zip_.add(attention_file_name(s.index, s.hypothesis, m.kind, s.sentence),
-               npy_bytes(m.map->weights.data(), m.map->weights.shape()));
+      if (!stored_with_best(s, m))
+        zip_.add(attention_file_name(s.index, s.hypothesis, m.kind, s.sentence),
+                 npy_bytes(m.map->weights.data(), m.map->weights.shape()));
     index_.add(json_dump(index_entry(s, maps, true)));
   }
 
@@ -181,9 +194,13 @@ public:
     // appended as text after the entry's other keys instead.
     text.pop_back(); // the entry's closing '}'
     text += ",\"weights\":{";
-    for (size_t i = 0; i < maps.size(); ++i) {
-      text += (i ? ",\"" : "\"") + maps[i].kind + "\":";
-      append_nested_array_json(text, maps[i].map->weights.data(), maps[i].map->weights.shape());
+    bool first = true;
+    for (const auto &m : maps) {
+      if (stored_with_best(s, m))
+        continue;
+      text += (first ? "\"" : ",\"") + m.kind + "\":";
+      append_nested_array_json(text, m.map->weights.data(), m.map->weights.shape());
+      first = false;
     }
     text += "}}";
     index_.add(text);

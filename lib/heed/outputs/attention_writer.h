@@ -2,8 +2,8 @@
 // stays bounded on a corpus. The format follows the path:
 //
 // - a directory (a path ending in "/", an existing directory, or a path with
-//   no extension; created if missing): one NumPy .npy file per sentence and
-//   kind of attention, named
+//   no extension; created if missing, in an existing parent): one NumPy .npy
+//   file per sentence and kind of attention, named
 //       000000.cross.npy    000000.encoder.npy    000000.decoder.npy
 //   (input line, 6 digits or more; "000000-1.cross.npy" for n-best rank 1;
 //   "000000_2.cross.npy" for sentence 2 of a line translated sentence by
@@ -27,12 +27,16 @@
 //                              {"pieces", "words", "piece_word"}},
 //                   "maps": {"cross" | "encoder" | "decoder":
 //                            {"file" (not in .json), "shape", "layers", "heads",
-//                             "queries", "keys"}},
+//                             "queries", "keys"[, "stored_with_hypothesis": 0]}},
 //                   "weights": {KIND: nested arrays} (.json only)}, ...]}
 // where "sentence" and "span" (code points [begin, end) of the line) come
-// with the sentences of a line translated sentence by sentence, "layers"/"heads" label each stored
-// layer and head ("0", "5", "mean"), "queries"/"keys" name the token lists along the axes, and
-// piece_word maps each piece to its word (-1 for </s> and other special pieces).
+// with the sentences of a line translated sentence by sentence, "layers"/"heads"
+// label each stored layer and head ("0", "5", "mean"), "queries"/"keys" name the
+// token lists along the axes, and piece_word maps each piece to its word (-1 for
+// </s> and other special pieces). The encoder map is the same for every
+// hypothesis of an n-best list: it is stored once, with hypothesis 0, and the
+// other hypotheses' entries say "stored_with_hypothesis": 0 and name that file
+// (in .json, only hypothesis 0 has its weights).
 #pragma once
 
 #include <memory>

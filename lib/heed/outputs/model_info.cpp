@@ -52,6 +52,8 @@ nlohmann::json model_info(const MarianModel &m) {
     gen["max_new_tokens"] = *g.max_new_tokens;
   if (g.forced_eos_token_id)
     gen["forced_eos_token_id"] = *g.forced_eos_token_id;
+  if (!g.unsupported.empty())
+    gen["not_implemented"] = g.unsupported; // set, but heed ignores them
   j["generation"] = gen;
   j["load_seconds"] = m.load_seconds;
   // What this processor gives each compute type (oneDNN's effective

@@ -2,10 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
-
 #include "heed/core/error.h"
 #include "heed/text/sentence_splitter.h"
+#include "heed/outputs/nbest_line.h"
 
 namespace heed {
 
@@ -22,13 +21,6 @@ std::string json_dump(const nlohmann::json &value) {
 }
 
 namespace {
-
-// Shortest decimal that reads back as the same float.
-std::string format_score(float score) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.9g", static_cast<double>(score));
-  return buffer;
-}
 
 // A score in JSON: null for a hypothesis that has none (its "error" says
 // why), never a placeholder number.
@@ -76,10 +68,11 @@ public:
     // An invalid hypothesis (Translation::error) keeps its line, empty, with
     // the score of an impossible one: -inf.
     for (size_t r = 0; r < t.hypotheses.size(); ++r) {
-      out_ << index << " ||| " << one_line(t.hypotheses[r].text);
-      if (alignment_)
-        out_ << " ||| " << alignment_(source, t, r);
-      out_ << " ||| " << format_score(t.hypotheses[r].score) << '\n';
+      const auto &h = t.hypotheses[r];
+      const std::string alignment = alignment_ ? alignment_(source, t, r) : std::string();
+      out_ << format_nbest_line(index, one_line(h.text), alignment_ ? &alignment : nullptr,
+                                h.log_prob, h.score)
+           << '\n';
     }
   }
 };

@@ -25,10 +25,11 @@ OutputFormat parse_output_format(const std::string &name, const std::string &wha
 using AlignmentText =
     std::function<std::string(const std::string &source, const Translation &, size_t rank)>;
 
-// Text: the best translation per line; with n_best > 1, lines
-// "INDEX ||| TRANSLATION ||| SCORE" for each hypothesis (Marian's n-best format).
-// With `alignment`, it follows the translation as in Marian: "TRANSLATION |||
-// ALIGNMENT", and "INDEX ||| TRANSLATION ||| ALIGNMENT ||| SCORE" in n-best lists.
+// Text: the best translation per line; with n_best > 1, one line per
+// hypothesis in Marian's n-best format (nbest_line.h): "INDEX ||| TRANSLATION
+// ||| F0= LOG_PROB ||| SCORE". With `alignment`, it follows the translation as
+// in Marian: "TRANSLATION ||| ALIGNMENT", and "INDEX ||| TRANSLATION |||
+// ALIGNMENT ||| F0= LOG_PROB ||| SCORE" in n-best lists.
 // JSONL: {"index", "source", "translation", "score", "tokens"[, "alignment"]
 // [, "n_best": [{"translation", "score", "tokens"[, "alignment"]}, ...]]
 // [, "sentences": [{"source", "span", "translation", "score", "tokens"

@@ -1,6 +1,7 @@
 #include "heed/outputs/zip_writer.h"
 
 #include "heed/core/error.h"
+#include "heed/io/os_error.h"
 #include "heed/outputs/crc32.h"
 
 namespace heed {
