@@ -213,7 +213,8 @@ TEST_CASE("an over-long line is split with a warning naming it and no line is lo
   for (int i = 0; i < 400; ++i)
     sentence += "dog" + std::to_string(i) + " ";
   const std::string input = "Hello.\n" + long_line + "\n" + sentence + "\nBye.\n";
-  const auto got = run_heed("translate " + kTiny + " --max-new-tokens 4 -q", input);
+  // Not -q, which silences warnings.
+  const auto got = run_heed("translate " + kTiny + " --max-new-tokens 4 --no-progress", input);
   REQUIRE(got.exit_code == 0);
   CHECK(split_lines(got.out).size() == 4);
   CHECK(got.err.find("heed: warning: line 2: ") != std::string::npos);

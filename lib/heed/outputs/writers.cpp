@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "heed/core/error.h"
-#include "heed/text/sentence_splitter.h"
 #include "heed/outputs/nbest_line.h"
+#include "heed/text/sentence_splitter.h"
 
 namespace heed {
 
