@@ -8,6 +8,7 @@
 #include "app/commands/commands.h"
 #include "app/options.h"
 #include "heed/core/error.h"
+#include "heed/io/distinct_files.h"
 #include "heed/jobs/merge_shards.h"
 
 namespace heed::app {
@@ -18,6 +19,10 @@ struct MergeFlags {
 };
 
 void run(const MergeFlags &f) {
+  std::vector<io::NamedPath> shards;
+  for (const auto &file : f.files)
+    shards.push_back({"shard", file});
+  io::check_distinct_files(shards, {{"output", "-"}});
   merge_shards(f.files, std::cout);
   std::cout.flush();
   if (!std::cout)

@@ -81,10 +81,17 @@ void run(TranslateFlags &f) {
     // Every output line of the lines counted here is complete (the translate
     // loop writes whole windows): say so, and how to go on.
     const bool file = !io::is_standard_stream(job.output);
+    // Archives of attention maps are written whole at the end: such a run
+    // cannot be resumed (jobs/translate_job.h).
+    const bool archive = !job.attention_path.empty() && attention_file_format(job.attention_path) !=
+                                                            AttentionFileFormat::directory;
     std::cerr << "heed: interrupted: " << (file ? job.output : std::string("standard output"))
               << " holds the complete outputs of " << result.complete << " input line"
               << (result.complete == 1 ? "" : "s") << (job.shard.count > 1 ? " of the shard" : "")
-              << (file                ? "; the same command with --resume translates the rest"
+              << (archive ? "; " + job.attention_path +
+                                " is written whole at the end: run the command again (with "
+                                "--attention DIR/, a run can be resumed)"
+                  : file              ? "; the same command with --resume translates the rest"
                   : job.texts.empty() ? "; with -o FILE --resume, a run can be continued"
                                       : "")
               << '\n';

@@ -478,7 +478,16 @@ TEST_CASE("json output: one document with the weights inline", "[attention-outpu
     auto writer = AttentionWriter::open(path.string());
     for (const auto &s : f.sentences)
       writer->write(s);
-  } // closed by the destructor
+  } // not closed: an interrupted run leaves the document under its partial name
+  CHECK_FALSE(fs::exists(path));
+  REQUIRE(fs::exists(path.string() + ".partial"));
+  {
+    auto writer = AttentionWriter::open(path.string());
+    for (const auto &s : f.sentences)
+      writer->write(s);
+    writer->close();
+  }
+  CHECK_FALSE(fs::exists(path.string() + ".partial"));
   const json doc = json::parse(read_bytes(path));
   check_index(doc, f, false);
   const json &weights = doc["sentences"][0]["weights"];

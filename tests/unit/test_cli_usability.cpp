@@ -473,6 +473,10 @@ TEST_CASE("after --resume the summary counts this run's lines and the kept ones"
   CHECK_THAT(full.err, Catch::StartsWith("heed: 100 lines, "));
   const auto lines = split_lines(read_file(dir / "out.txt"));
   REQUIRE(lines.size() == 100);
+  // A run that fails on a full disk (RLIMIT_FSIZE: 1 KiB) leaves
+  // the record of the run, which --resume needs; the output then gets what a
+  // kill after 40 lines leaves.
+  REQUIRE(run_heed(args, "", "trap '' XFSZ; ulimit -f 2;").exit_code == 4);
   {
     std::ofstream cut(dir / "out.txt", std::ios::trunc);
     for (int i = 0; i < 40; ++i)

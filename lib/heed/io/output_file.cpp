@@ -84,6 +84,8 @@ OutputFile::OutputFile(const std::string &path, Mode mode)
     flags |= mode == Mode::truncate ? O_TRUNC
              : mode == Mode::append ? O_APPEND
                                     : O_EXCL | O_NOFOLLOW;
+    if (mode == Mode::replace && ::unlink(path.c_str()) != 0 && errno != ENOENT)
+      throw IoError(path + ": cannot replace: " + std::strerror(errno));
     fd_ = ::open(path.c_str(), flags, 0666);
     if (fd_ < 0)
       throw IoError(path + ": cannot open for writing: " + std::strerror(errno));

@@ -18,11 +18,12 @@ namespace heed::io {
 class OutputFile {
 public:
   enum class Mode {
-    truncate,   // create or empty the file
-    append,     // create or append (resume)
-    create_new, // create a file that must not exist yet, never following a
-                // symlink at that name (O_EXCL | O_NOFOLLOW): for files inside
-                // an output directory others may write to
+    truncate, // create or empty the file
+    append,   // create or append (resume)
+    replace,  // a new file: the entry of that name, if any, is unlinked first
+              // (a symlink planted there goes, not its target) and the file
+              // created with O_EXCL | O_NOFOLLOW, so the write never follows
+              // a link: for files inside output directories others may write to
   };
 
   // Opens `path`; IoError "PATH: cannot open for writing: <strerror>". "" and

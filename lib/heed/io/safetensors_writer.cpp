@@ -2,9 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
-
 #include "heed/core/error.h"
+#include "heed/io/atomic_file.h"
 #include "heed/io/output_file.h"
 
 namespace heed::io {
@@ -29,9 +28,7 @@ void write_safetensors(const std::string &path, const std::vector<TensorToWrite>
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
 
-  const std::string partial = path + ".partial";
-  {
-    OutputFile out(partial, OutputFile::Mode::truncate);
+  write_file_atomically(path, [&](OutputFile &out) {
     std::string length_bytes;
     for (int i = 0; i < 8; ++i)
       length_bytes += static_cast<char>((text.size() >> (8 * i)) & 0xff);
@@ -39,12 +36,7 @@ void write_safetensors(const std::string &path, const std::vector<TensorToWrite>
     out.write(text);
     for (const auto &t : tensors)
       out.write(std::string_view(reinterpret_cast<const char *>(t.bytes.data()), t.bytes.size()));
-    out.close();
-  }
-  std::error_code error;
-  std::filesystem::rename(partial, path, error);
-  if (error)
-    throw IoError(path + ": cannot rename " + partial + ": " + error.message());
+  });
 }
 
 } // namespace heed::io

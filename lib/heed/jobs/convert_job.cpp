@@ -10,6 +10,7 @@
 
 #include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
+#include "heed/io/distinct_files.h"
 #include "heed/io/json_fields.h"
 #include "heed/io/output_file.h"
 #include "heed/io/output_path.h"
@@ -144,6 +145,7 @@ ConvertReport run_convert(const ConvertJob &job) {
     throw OptionError("convert: the weights can be converted to int8 or bfloat16, not float32");
   const std::string target = ops::compute_type_name(job.quantize);
   ConvertReport report;
+  io::check_distinct_files({{"model", job.model_dir}}, {{"output directory", job.output_dir}});
   io::check_output_directory(job.output_dir); // before the work of loading
   // Loading checks the whole model (shapes, vocabularies) before anything is written.
   LoadOptions float32;
@@ -155,6 +157,17 @@ ConvertReport run_convert(const ConvertJob &job) {
 
   const fs::path in(job.model_dir), out(job.output_dir);
   prepare_output_directory(in, out);
+  // A conversion that fails leaves no directory that looks like a model (it
+  // was new or empty: prepare_output_directory).
+  struct RemoveOnFailure {
+    const fs::path &dir;
+    bool succeeded = false;
+    ~RemoveOnFailure() {
+      std::error_code ignored;
+      if (!succeeded)
+        fs::remove_all(dir, ignored);
+    }
+  } cleanup{out};
 
   const io::SafetensorsFile weights((in / "model.safetensors").string());
   std::vector<io::TensorToWrite> tensors;
@@ -207,6 +220,7 @@ ConvertReport run_convert(const ConvertJob &job) {
   std::sort(report.dropped.begin(), report.dropped.end());
   report.input_bytes = static_cast<int64_t>(fs::file_size(in / "model.safetensors"));
   report.output_bytes = static_cast<int64_t>(fs::file_size(out / "model.safetensors"));
+  cleanup.succeeded = true;
   return report;
 }
 

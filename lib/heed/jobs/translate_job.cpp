@@ -4,17 +4,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "heed/core/error.h"
 #include "heed/decoding/translator.h"
 #include "heed/io/deferred_output_file.h"
+#include "heed/io/distinct_files.h"
 #include "heed/io/input_file.h"
 #include "heed/io/os_error.h"
 #include "heed/io/output_file.h"
+#include "heed/io/output_lock.h"
 #include "heed/io/output_path.h"
 #include "heed/io/output_resume.h"
 #include "heed/jobs/line_source.h"
+#include "heed/jobs/resume_record.h"
 #include "heed/jobs/streaming.h"
 #include "heed/model/marian_model.h"
 #include "heed/outputs/attention_html.h"
@@ -139,6 +144,112 @@ void warn_ignored_settings(const MarianModel &model, const TranslationOptions &o
     o.warn("early_stopping has no effect with greedy search (beam size 1)");
 }
 
+std::string setting(const std::optional<int64_t> &value) {
+  return value ? std::to_string(*value) : "default";
+}
+
+std::string setting(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  return text;
+}
+
+std::string setting(const std::optional<double> &value) {
+  return value ? setting(*value) : "default";
+}
+
+std::string setting(const IndexSelection &selection) {
+  switch (selection.reduction) {
+  case Reduction::mean:
+    return "mean";
+  case Reduction::max:
+    return "max";
+  case Reduction::none:
+    break;
+  }
+  if (selection.indices.empty())
+    return "all";
+  std::string text;
+  for (int64_t i : selection.indices)
+    text += (text.empty() ? "" : ",") + std::to_string(i);
+  return text;
+}
+
+std::string setting(const AlignmentFormat &format) {
+  switch (format.kind) {
+  case AlignmentKind::hard:
+    return "hard";
+  case AlignmentKind::soft:
+    return "soft";
+  case AlignmentKind::threshold:
+    return setting(static_cast<double>(format.threshold));
+  }
+  return "";
+}
+
+// The record a resumed run must agree with: every setting that shapes the
+// output, by field name. Threads, batch sizes and the window change speed,
+// not the output, and may differ between the runs.
+ResumeRecord resume_record_of(const TranslateJob &job, const TranslationOptions &o) {
+  ResumeRecord record;
+  record_input(job.input, record);
+  auto &s = record.settings;
+  std::error_code error;
+  s["model"] = std::filesystem::weakly_canonical(job.model_dir, error).string();
+  s["compute_type"] =
+      job.load.compute_type ? ops::compute_type_name(*job.load.compute_type) : "default";
+  s["format"] = job.format == OutputFormat::jsonl ? "jsonl" : "text";
+  s["beam_size"] = setting(o.beam_size);
+  s["n_best"] = std::to_string(o.n_best);
+  s["length_penalty"] = setting(o.length_penalty);
+  s["early_stopping"] = o.early_stopping ? early_stopping_name(*o.early_stopping) : "default";
+  s["max_length"] = setting(o.max_length);
+  s["max_new_tokens"] = setting(o.max_new_tokens);
+  s["max_length_ratio"] = setting(o.max_length_ratio);
+  s["split_sentences"] = o.split_sentences ? "true" : "false";
+  s["source_language"] = o.source_language.empty() ? "default" : o.source_language;
+  s["shard"] = std::to_string(job.shard.index) + "/" + std::to_string(job.shard.count);
+  s["strict"] = job.strict ? "true" : "false";
+  s["alignment"] = job.alignment ? setting(*job.alignment) : "none";
+  s["attention"] = job.attention_path.empty() ? "none" : job.attention_path;
+  if (!job.attention_path.empty() || job.alignment) {
+    s["attention_kinds"] = std::string(o.attention.cross ? "cross " : "") +
+                           (o.attention.encoder ? "encoder " : "") +
+                           (o.attention.decoder ? "decoder" : "");
+    s["attention_layers"] = setting(o.attention.layers);
+    s["attention_heads"] = setting(o.attention.heads);
+  }
+  return record;
+}
+
+// Before a resumed run touches its output: the output must be what an
+// interrupted run with the same input and settings left (its record agrees),
+// or, with no record, complete already (a rerun of a finished job: nothing
+// to do). Anything else would append translations to a file that is not
+// their beginning.
+void check_resumable(const TranslateJob &job, const ResumeRecord &now, int64_t lines_per_input,
+                     const std::optional<int64_t> &input_outputs) {
+  const std::string record_path = resume_record_path(job.output);
+  if (const auto then = read_resume_record(record_path)) {
+    const auto differences = resume_differences(*then, now);
+    if (differences.empty())
+      return;
+    std::string list;
+    for (const auto &d : differences)
+      list += (list.empty() ? "" : "; ") + d;
+    throw OptionError("resume: " + job.output + " was written by a run with other settings or " +
+                      "another input (" + list + "): run it as it was, or without resume to " +
+                      "start over");
+  }
+  const int64_t done = io::count_complete_outputs(job.output, lines_per_input).inputs;
+  if (done == 0 || (input_outputs && done == *input_outputs))
+    return;
+  throw IoError(job.output + ": holds " + std::to_string(done) +
+                " complete outputs but no record of an interrupted heed run (" + record_path +
+                "): heed resumes only what it left unfinished; remove the file or run without "
+                "resume to replace it");
+}
+
 // Checks where attention maps are to go, before any work.
 void check_attention_path(const std::string &path) {
   if (attention_file_format(path) == AttentionFileFormat::directory)
@@ -151,6 +262,16 @@ void check_attention_path(const std::string &path) {
 
 TranslateResult run_translate(const TranslateJob &job) {
   check_ranges(job.options); // before the model is loaded
+  // Before anything is opened for writing: no output may be an input.
+  {
+    std::vector<io::NamedPath> inputs, outputs;
+    if (job.texts.empty())
+      inputs.push_back({"input", job.input});
+    outputs.push_back({"output", job.output});
+    if (!job.attention_path.empty())
+      outputs.push_back({"attention output", job.attention_path});
+    io::check_distinct_files(inputs, outputs);
+  }
   if (job.window < 0 || job.window > kMaxWindow)
     throw OptionError("window", "must be in [1, " + std::to_string(kMaxWindow) + "], got " +
                                     std::to_string(job.window));
@@ -164,6 +285,16 @@ TranslateResult run_translate(const TranslateJob &job) {
     throw OptionError("resume applies to an input file or standard input, not to texts");
   if (!is_standard(job.output))
     io::check_output_file(job.output);
+  if (job.resume && !job.attention_path.empty() &&
+      attention_file_format(job.attention_path) != AttentionFileFormat::directory)
+    throw OptionError("resume continues attention maps written to a directory; a .npz or .json "
+                      "file is written whole at the end: write the maps to a directory");
+  // Held for the whole run: a second run on the same output fails at once.
+  std::optional<io::OutputLock> output_lock, attention_lock;
+  if (!is_standard(job.output))
+    output_lock.emplace(job.output);
+  if (!job.attention_path.empty())
+    attention_lock.emplace(job.attention_path);
   // The input is opened before the model is loaded: a missing file fails at once.
   std::unique_ptr<LineSource> source;
   TextLineReader *file = nullptr;
@@ -191,6 +322,22 @@ TranslateResult run_translate(const TranslateJob &job) {
   warn_ignored_settings(*model, job.options, search);
   // Text n-best lists write n_best lines per input; everything else one.
   const int64_t lines_per_input = job.format == OutputFormat::text ? search.n_best : 1;
+  // A run into a file records what it is (jobs/resume_record.h) before it
+  // touches the file, so that it can be resumed, and only by the same run.
+  std::optional<ResumeRecord> record;
+  if (!is_standard(job.output)) {
+    record = resume_record_of(job, job.options);
+    if (job.resume) {
+      std::optional<int64_t> input_lines, input_bytes;
+      if (file != nullptr)
+        measure_input(file->fd(), input_lines, input_bytes);
+      std::optional<int64_t> input_outputs;
+      if (input_lines)
+        input_outputs = (*input_lines - job.shard.index + job.shard.count - 1) / job.shard.count;
+      check_resumable(job, *record, lines_per_input, input_outputs);
+    }
+    write_resume_record(resume_record_path(job.output), *record);
+  }
   const int64_t done =
       job.resume ? io::truncate_to_complete_outputs(job.output, lines_per_input) : 0;
   OutputSink output(job.output, job.resume);
@@ -203,14 +350,21 @@ TranslateResult run_translate(const TranslateJob &job) {
       return a ? format_alignment(*a, format) : std::string();
     };
   auto writer = make_translation_writer(job.format, out, output.name(), search.n_best, alignment);
-  // The output first: its flush sends the writers' bytes with a precise error.
-  std::vector<TranslationSink *> sinks = {&output, writer.get()};
+  // The attention maps first: flushed before the text output, a directory's
+  // partial index covers every line the output holds when a run is killed
+  // (what resuming it needs). Then the output: its flush sends the writers'
+  // bytes with a precise error.
+  std::vector<TranslationSink *> sinks;
   std::unique_ptr<AttentionSink> attention;
   if (!job.attention_path.empty()) {
-    attention = std::make_unique<AttentionSink>(AttentionWriter::open(job.attention_path),
-                                                *model->tokenizer, search.decoder_start_token_id);
+    const AttentionResume kept{job.shard.index + done * job.shard.count, done};
+    attention = std::make_unique<AttentionSink>(
+        AttentionWriter::open(job.attention_path, job.resume ? &kept : nullptr), *model->tokenizer,
+        search.decoder_start_token_id);
     sinks.push_back(attention.get());
   }
+  sinks.push_back(&output);
+  sinks.push_back(writer.get());
   SinkList sink(std::move(sinks));
 
   // Sentences given as arguments go through the same loop as a file, without
@@ -246,11 +400,23 @@ TranslateResult run_translate(const TranslateJob &job) {
   if (done > 0 && stream.input.warn)
     stream.input.warn(job.output + ": resuming after " + std::to_string(done) + " complete inputs");
   const StreamStats stats = translate_stream(translator, *source, sink, stream);
-  sink.close();
-  if (stats.stopped)
+  if (!stats.stopped && stats.lines < done)
+    throw IoError(job.output + ": holds " + std::to_string(done) + " complete outputs but the " +
+                  (job.shard.count > 1 ? "shard of the input" : "input") + " has only " +
+                  std::to_string(stats.lines) + " lines: it is not this input's output");
+  if (stats.stopped) {
+    // Everything written so far stays, under partial names where the output
+    // is not complete (outputs/attention_writer.h), for --resume.
+    sink.flush();
+    output.close();
     progress.abandon();
-  else
+  } else {
+    sink.close();
+    // Complete: nothing is left to resume.
+    if (record)
+      std::remove(resume_record_path(job.output).c_str());
     progress.finish();
+  }
   TranslateResult result;
   result.interrupted = stats.stopped;
   result.kept = done;
@@ -261,6 +427,14 @@ TranslateResult run_translate(const TranslateJob &job) {
 void run_attention_page(const AttentionPageJob &job) {
   if (!job.texts.empty() && !is_standard(job.input))
     throw OptionError("give texts or an input file, not both");
+  {
+    std::vector<io::NamedPath> inputs, outputs = {{"page", job.html_path}};
+    if (job.texts.empty())
+      inputs.push_back({"input", job.input});
+    if (!job.attention_path.empty())
+      outputs.push_back({"attention output", job.attention_path});
+    io::check_distinct_files(inputs, outputs);
+  }
   io::check_output_file(job.html_path);
   if (!job.attention_path.empty())
     check_attention_path(job.attention_path);
@@ -300,6 +474,8 @@ void run_attention_page(const AttentionPageJob &job) {
 }
 
 void run_score(const ScoreJob &job) {
+  io::check_distinct_files({{"source", job.source}, {"target", job.target}},
+                           {{"output", job.output}});
   if (!is_standard(job.output))
     io::check_output_file(job.output); // before any work
   check_ranges(job.options);

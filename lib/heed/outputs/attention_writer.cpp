@@ -1,10 +1,17 @@
 #include "heed/outputs/attention_writer.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <set>
 
 #include "heed/core/error.h"
+#include "heed/io/atomic_file.h"
+#include "heed/io/os_error.h"
 #include "heed/io/output_file.h"
 #include "heed/outputs/float_json.h"
 #include "heed/outputs/npy.h"
@@ -85,24 +92,31 @@ IndexStream::Sink file_sink(io::OutputFile &out) {
 
 class DirectoryWriter : public AttentionWriter {
 public:
-  explicit DirectoryWriter(const std::string &path) : dir_(path) {
+  DirectoryWriter(const std::string &path, const AttentionResume *resume) : dir_(path) {
     // The directory itself, in an existing parent (io/output_path.h).
     std::error_code error;
     fs::create_directory(dir_, error);
     if (error || !fs::is_directory(dir_))
       throw IoError(path + ": cannot create the directory: " +
                     (error ? error.message() : "a file of that name exists"));
-    // Written under a temporary name so an interrupted run leaves no index.json
-    // that looks complete.
-    partial_path_ = (dir_ / kIndexName).string() + ".partial";
-    index_file_ = std::make_unique<io::OutputFile>(partial_path_, io::OutputFile::Mode::truncate);
-    index_ = std::make_unique<IndexStream>(file_sink(*index_file_));
-  }
-  ~DirectoryWriter() override {
-    try {
-      close();
-    } catch (...) {
+    final_path_ = (dir_ / kIndexName).string();
+    partial_path_ = final_path_ + ".partial";
+    if (resume == nullptr) {
+      index_file_ = std::make_unique<io::OutputFile>(partial_path_, io::OutputFile::Mode::replace);
+      index_ = std::make_unique<IndexStream>(file_sink(*index_file_));
+    } else {
+      // The kept entries are copied into a new partial index, which then
+      // replaces the old one: whatever happens, one of them is whole.
+      const std::string copy = partial_path_ + ".new";
+      index_file_ = std::make_unique<io::OutputFile>(copy, io::OutputFile::Mode::replace);
+      index_ = std::make_unique<IndexStream>(file_sink(*index_file_));
+      keep_entries(*resume);
+      index_file_->flush();
+      io::rename_into_place(copy, partial_path_);
     }
+    // An index.json of an earlier run would describe files this run replaces.
+    if (::unlink(final_path_.c_str()) != 0 && errno != ENOENT)
+      throw IoError(io::os_error(final_path_, "cannot remove the index of an earlier run"));
   }
 
   void write(const SentenceAttention &s) override {
@@ -114,23 +128,56 @@ public:
     index_->add(json_dump(index_entry(s, maps, true)));
   }
 
+  void flush() override { index_file_->flush(); }
+
   void close() override {
     if (closed_)
       return;
     closed_ = true;
     index_->finish();
     index_file_->close();
-    const fs::path final_path = dir_ / kIndexName;
-    std::error_code error;
-    fs::rename(partial_path_, final_path, error);
-    if (error)
-      throw IoError(final_path.string() + ": cannot rename " + partial_path_ +
-                    " into place: " + error.message());
+    io::rename_into_place(partial_path_, final_path_);
   }
 
 private:
+  // Adds the entries of the lines kept from the index the interrupted run
+  // left (its partial index, or the complete one of a finished run).
+  void keep_entries(const AttentionResume &resume) {
+    std::string source = partial_path_;
+    if (!fs::exists(fs::symlink_status(source)))
+      source = final_path_;
+    std::set<int64_t> lines;
+    if (fs::exists(fs::symlink_status(source))) {
+      std::ifstream in(source);
+      if (!in)
+        throw IoError(io::os_error(source, "cannot open to resume"));
+      std::string line;
+      for (int opening_lines = 2; opening_lines > 0 && std::getline(in, line); --opening_lines) {
+      }
+      while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == ',')
+          line.pop_back();
+        // The closing bracket, or a line cut by the kill: the entries end.
+        const nlohmann::json entry = nlohmann::json::parse(line, nullptr, false);
+        if (entry.is_discarded() || !entry.is_object() || !entry.contains("index") ||
+            !entry["index"].is_number_integer())
+          break;
+        const int64_t index = entry["index"].get<int64_t>();
+        if (index >= resume.first_new_index)
+          break;
+        lines.insert(index);
+        index_->add(line);
+      }
+    }
+    if (static_cast<int64_t>(lines.size()) != resume.kept_lines)
+      throw IoError(dir_.string() + ": its index holds the maps of " +
+                    std::to_string(lines.size()) + " of the " + std::to_string(resume.kept_lines) +
+                    " input lines the output holds: the attention maps cannot be resumed; start "
+                    "over without resume");
+  }
+
   fs::path dir_;
-  std::string partial_path_;
+  std::string partial_path_, final_path_;
   std::unique_ptr<io::OutputFile> index_file_;
   std::unique_ptr<IndexStream> index_;
   bool closed_ = false;
@@ -139,14 +186,8 @@ private:
 class NpzWriter : public AttentionWriter {
 public:
   explicit NpzWriter(const std::string &path)
-      : zip_(path), index_file_("the index of " + path),
+      : path_(path), zip_(path + ".partial"), index_file_("the index of " + path),
         index_([this](std::string_view bytes) { index_file_.write(bytes); }) {}
-  ~NpzWriter() override {
-    try {
-      close();
-    } catch (...) {
-    }
-  }
 
   void write(const SentenceAttention &s) override {
     const auto maps = recorded_maps(s);
@@ -167,9 +208,11 @@ public:
     index_file_.read_all([this](std::string_view bytes) { zip_.append(bytes); });
     zip_.end_member();
     zip_.close();
+    io::rename_into_place(path_ + ".partial", path_);
   }
 
 private:
+  std::string path_;
   ZipWriter zip_;
   TemporaryFile index_file_;
   IndexStream index_;
@@ -179,13 +222,8 @@ private:
 class JsonWriter : public AttentionWriter {
 public:
   explicit JsonWriter(const std::string &path)
-      : out_(path, io::OutputFile::Mode::truncate), index_(file_sink(out_)) {}
-  ~JsonWriter() override {
-    try {
-      close();
-    } catch (...) {
-    }
-  }
+      : path_(path), out_(path + ".partial", io::OutputFile::Mode::truncate),
+        index_(file_sink(out_)) {}
 
   void write(const SentenceAttention &s) override {
     const auto maps = recorded_maps(s);
@@ -212,9 +250,11 @@ public:
     closed_ = true;
     index_.finish();
     out_.close();
+    io::rename_into_place(path_ + ".partial", path_);
   }
 
 private:
+  std::string path_;
   io::OutputFile out_;
   IndexStream index_;
   bool closed_ = false;
@@ -260,10 +300,16 @@ std::string attention_file_name(int64_t index, int64_t hypothesis, const std::st
   return name + "." + kind + ".npy";
 }
 
-std::unique_ptr<AttentionWriter> AttentionWriter::open(const std::string &path) {
-  switch (attention_file_format(path)) {
+std::unique_ptr<AttentionWriter> AttentionWriter::open(const std::string &path,
+                                                       const AttentionResume *resume) {
+  const AttentionFileFormat format = attention_file_format(path);
+  if (resume != nullptr && format != AttentionFileFormat::directory)
+    throw OptionError("attention output '" + path +
+                      "': only a directory of maps can be resumed; a .npz or .json file is "
+                      "written whole at the end");
+  switch (format) {
   case AttentionFileFormat::directory:
-    return std::make_unique<DirectoryWriter>(path);
+    return std::make_unique<DirectoryWriter>(path, resume);
   case AttentionFileFormat::npz:
     return std::make_unique<NpzWriter>(path);
   case AttentionFileFormat::json:

@@ -60,14 +60,32 @@ AttentionFileFormat attention_file_format(const std::string &path,
 std::string attention_file_name(int64_t index, int64_t hypothesis, const std::string &kind,
                                 int64_t sentence = -1);
 
+// Continuing the maps of an interrupted run into a directory (the text
+// output's --resume): the maps of every input line before `first_new_index`
+// are kept, and there must be `kept_lines` such lines in the index the run
+// left; the maps of later lines are written anew.
+struct AttentionResume {
+  int64_t first_new_index = 0;
+  int64_t kept_lines = 0;
+};
+
+// Nothing that looks complete appears before a run has succeeded: index.json,
+// x.npz and x.json get their names only at close(). Until then they are
+// "index.json.partial", "x.npz.partial" and "x.json.partial" (a directory's
+// index, flushed with every window, is what a resumed run continues); a
+// directory's stale index.json from an earlier run is removed when the writer
+// opens it. Files inside a directory are created without following symlinks
+// planted there (io::OutputFile::Mode::replace).
 class AttentionWriter {
 public:
   // Opens `path` in the format attention_file_format chooses. IoError naming
-  // the path when it cannot be created.
-  static std::unique_ptr<AttentionWriter> open(const std::string &path);
+  // the path when it cannot be created, or, with `resume`, when its index
+  // lacks kept lines. `resume` applies to directories only (OptionError
+  // otherwise).
+  static std::unique_ptr<AttentionWriter> open(const std::string &path,
+                                               const AttentionResume *resume = nullptr);
 
-  // Finishes the output if close() was not called (errors swallowed: call
-  // close() to see them), so an interrupted run still leaves readable files.
+  // Leaves an unclosed output under its partial name.
   virtual ~AttentionWriter() = default;
 
   // Writes the maps of one hypothesis; sentences without maps (empty input
@@ -75,7 +93,13 @@ public:
   // match the pieces, IoError when writing fails.
   virtual void write(const SentenceAttention &sentence) = 0;
 
-  // Writes what is left (index.json, the zip directory, closing brackets).
+  // Sends what is buffered to the partial files: called with each window of
+  // the text output, before that output is flushed, so that an interrupted
+  // directory index covers every line the text output holds.
+  virtual void flush() {}
+
+  // Writes what is left (index.json, the zip directory, closing brackets) and
+  // gives the output its final name: after a successful run only.
   virtual void close() = 0;
 };
 

@@ -66,7 +66,7 @@ std::string npy_bytes(const float *data, const std::vector<int64_t> &shape) {
 
 void write_npy(const std::string &path, const float *data, const std::vector<int64_t> &shape) {
   const std::string bytes = npy_bytes(data, shape);
-  io::OutputFile out(path, io::OutputFile::Mode::truncate);
+  io::OutputFile out(path, io::OutputFile::Mode::replace);
   out.write(bytes);
   out.close();
 }

@@ -16,7 +16,9 @@ std::string npy_header(const std::vector<int64_t> &shape);
 // A whole .npy file: header then the product-of-shape floats at `data`.
 std::string npy_bytes(const float *data, const std::vector<int64_t> &shape);
 
-// Writes npy_bytes to `path`; IoError naming the file when it cannot.
+// Writes npy_bytes to a new file `path`, replacing the entry of that name
+// without following a symlink (io::OutputFile::Mode::replace); IoError naming
+// the file when it cannot.
 void write_npy(const std::string &path, const float *data, const std::vector<int64_t> &shape);
 
 } // namespace heed

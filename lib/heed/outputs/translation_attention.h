@@ -41,6 +41,7 @@ public:
     for (const auto &s : sentence_attentions(index, source, t, tokenizer_, decoder_start_token_id_))
       writer_->write(s);
   }
+  void flush() override { writer_->flush(); }
   void close() override { writer_->close(); }
 
 private:
