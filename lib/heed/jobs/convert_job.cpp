@@ -25,18 +25,7 @@ namespace fs = std::filesystem;
 namespace heed {
 namespace {
 
-bool ends_with(const std::string &s, const std::string &suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// Every matrix heed multiplies by: projections, feed-forward layers and the
-// token embeddings (which double as the output projection). Position tables
-// are computed, not learned, and biases and norms are vectors.
-bool is_quantized(const io::TensorEntry &t) {
-  return t.shape.size() == 2 && ends_with(t.name, ".weight") &&
-         t.name.find("embed_positions") == std::string::npos;
-}
+bool is_quantized(const io::TensorEntry &t) { return is_weight_matrix(t.name, t.shape); }
 
 // The files copied as they are: how to tokenize and generate (JSON settings
 // and vocabularies, SentencePiece models), and the license terms, which travel

@@ -209,6 +209,7 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
     model->weights_dtype += (model->weights_dtype.empty() ? "" : "+") + name;
 
   WeightReader r(file);
+  r.round_matrices_to_bfloat16(model->compute_type == ops::ComputeType::bfloat16);
   std::shared_ptr<const Tensor> source_table, target_table;
   if (c.share_encoder_decoder_embeddings) {
     source_table = read_first_of(r,

@@ -1,5 +1,7 @@
 #include "heed/model/weight_reader.h"
 
+#include "heed/core/bfloat16.h"
+
 #include <cmath>
 
 #include "heed/core/error.h"
@@ -49,6 +51,13 @@ const io::TensorEntry &WeightReader::check(const std::string &name,
   return entry;
 }
 
+bool is_weight_matrix(const std::string &name, const std::vector<int64_t> &shape) {
+  const std::string suffix = ".weight";
+  return shape.size() == 2 && name.size() >= suffix.size() &&
+         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+         name.find("embed_positions") == std::string::npos;
+}
+
 Tensor WeightReader::read(const std::string &name, const std::vector<int64_t> &shape) {
   const io::TensorEntry &entry = check(name, shape);
   Tensor t(shape);
@@ -72,6 +81,9 @@ Tensor WeightReader::read(const std::string &name, const std::vector<int64_t> &s
         t[r * shape[1] + c] *= scales[r];
   }
   check_finite(t, file_.path(), name);
+  if (round_to_bfloat16_ && is_weight_matrix(name, shape))
+    for (int64_t i = 0; i < t.size(); ++i)
+      t[i] = from_bfloat16(to_bfloat16(t[i]));
   return t;
 }
 

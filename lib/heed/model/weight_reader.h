@@ -17,11 +17,23 @@ namespace heed {
 // value of element (r, c) is NAME[r, c] * scale[r].
 inline constexpr const char *kScaleSuffix = "_scale";
 
+// Every matrix heed multiplies by: projections, feed-forward layers and the
+// token embeddings (which double as the output projection), as named in the
+// Hugging Face layout ("*.weight", two dimensions). Position tables are
+// computed, not learned, and biases and norms are vectors. These are what
+// `heed convert --quantize` converts and what bfloat16 compute rounds.
+bool is_weight_matrix(const std::string &name, const std::vector<int64_t> &shape);
+
 class WeightReader {
 public:
   explicit WeightReader(const io::SafetensorsFile &file) : file_(file) {}
 
   bool has(const std::string &name) const { return file_.contains(name); }
+  // Rounds each weight matrix (is_weight_matrix) to bfloat16 as it is read,
+  // before loading folds anything into it (the attention scale), so that
+  // bfloat16 compute on a float model is exactly compute on the copy `heed
+  // convert --quantize bfloat16` writes of it.
+  void round_matrices_to_bfloat16(bool round) { round_to_bfloat16_ = round; }
   // The tensor converted to float32 (I8 matrices dequantized with their
   // scales); ModelError naming file and tensor when it is missing or its shape
   // differs from `shape`.
@@ -34,6 +46,7 @@ public:
   const io::SafetensorsFile &file() const { return file_; }
 
 private:
+  bool round_to_bfloat16_ = false;
   const io::TensorEntry &check(const std::string &name, const std::vector<int64_t> &shape);
 
   const io::SafetensorsFile &file_;
