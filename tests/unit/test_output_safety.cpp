@@ -196,6 +196,17 @@ TEST_CASE("two concurrent resumed runs on one output never both write it", "[out
   CHECK(read_file(dir / "out.txt") == read_file(dir / "full.txt"));
 }
 
+TEST_CASE("devices as outputs get no lock file or record beside them", "[output-safety]") {
+  const auto before = listing("/dev");
+  const auto r = run_heed("translate " + kModel + " -q 'Two dogs.' -o /dev/null");
+  REQUIRE(r.exit_code == 0);
+  const auto full = run_heed("translate " + kModel + " -q 'Two dogs.' -o /dev/full");
+  CHECK(full.exit_code == 4);
+  CHECK(listing("/dev") == before);
+  check_fails("translate " + kModel + " -q -o /dev/null --resume < /dev/null", 2,
+              {"resume needs a regular output file, not /dev/null"});
+}
+
 // ---- 4. Resume continues only the run that left the file ----
 
 TEST_CASE("resume refuses files that are not the unfinished output of the same run",

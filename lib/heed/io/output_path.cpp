@@ -52,6 +52,13 @@ void check_output_file(const std::string &path) {
   check_parent(path);
 }
 
+bool is_file_or_absent(const std::string &path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return errno == ENOENT;
+  return S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
+}
+
 void check_output_directory(const std::string &path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {

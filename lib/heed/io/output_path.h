@@ -17,6 +17,11 @@ namespace heed::io {
 // Nothing is created or changed.
 void check_output_file(const std::string &path);
 
+// Whether `path` names a regular file, a directory or nothing yet (a new
+// output), as opposed to a device, a FIFO or a socket (-o /dev/null), which
+// gets no lock file or record beside it.
+bool is_file_or_absent(const std::string &path);
+
 // A directory `path` exists or can be created in its existing parent; IoError
 // otherwise. Nothing is created.
 void check_output_directory(const std::string &path);

@@ -285,13 +285,18 @@ TranslateResult run_translate(const TranslateJob &job) {
     throw OptionError("resume applies to an input file or standard input, not to texts");
   if (!is_standard(job.output))
     io::check_output_file(job.output);
+  // A file heed creates or replaces is locked, recorded and resumable; a
+  // device or a FIFO (-o /dev/null) is written as it is, like standard output.
+  const bool file_output = !is_standard(job.output) && io::is_file_or_absent(job.output);
+  if (job.resume && !file_output)
+    throw OptionError("resume needs a regular output file, not " + job.output);
   if (job.resume && !job.attention_path.empty() &&
       attention_file_format(job.attention_path) != AttentionFileFormat::directory)
     throw OptionError("resume continues attention maps written to a directory; a .npz or .json "
                       "file is written whole at the end: write the maps to a directory");
   // Held for the whole run: a second run on the same output fails at once.
   std::optional<io::OutputLock> output_lock, attention_lock;
-  if (!is_standard(job.output))
+  if (file_output)
     output_lock.emplace(job.output);
   if (!job.attention_path.empty())
     attention_lock.emplace(job.attention_path);
@@ -325,7 +330,7 @@ TranslateResult run_translate(const TranslateJob &job) {
   // A run into a file records what it is (jobs/resume_record.h) before it
   // touches the file, so that it can be resumed, and only by the same run.
   std::optional<ResumeRecord> record;
-  if (!is_standard(job.output)) {
+  if (file_output) {
     record = resume_record_of(job, job.options);
     if (job.resume) {
       std::optional<int64_t> input_lines, input_bytes;
