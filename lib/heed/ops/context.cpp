@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <sched.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <string>
@@ -15,6 +16,14 @@ namespace heed::ops {
 
 Context &context() {
   static Context ctx = [] {
+    // heed keeps every primitive it runs in its own bounded caches
+    // (primitive_cache.h); oneDNN's global cache (1,024 primitives by
+    // default) would keep a second copy of each, evicted shapes included, and
+    // made the memory of a long run of varied batches grow by a further 10%.
+    // An explicit ONEDNN_PRIMITIVE_CACHE_CAPACITY still wins.
+    if (std::getenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY") == nullptr &&
+        std::getenv("DNNL_PRIMITIVE_CACHE_CAPACITY") == nullptr)
+      dnnl::set_primitive_cache_capacity(0);
     Context c;
     c.engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
     c.stream = dnnl::stream(c.engine);

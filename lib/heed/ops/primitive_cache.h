@@ -55,10 +55,14 @@ struct PrimitiveKeyHash {
 // decoding steps all vary), and a cache that only grows would make memory grow
 // with the number of shapes seen, not with the batch. Least recently used
 // entries are dropped first; the shapes of one batch's steps are reused
-// step after step, so they stay.
+// step after step, so they stay. 128 entries per op keep a whole beam-search
+// batch's step shapes (two attention products per decoding step) warm for the
+// next batch: measured on 300 test_2016_flickr lines, beam 5, 128 entries run
+// within 2% of 256 (32 entries: 10% slower), and 1,500 lines of 1-200 words in
+// token batches of 2,048 grow RSS by 8% from 20% to 90% of the run (256: 11%).
 template <typename Entry> class PrimitiveCache {
 public:
-  static constexpr size_t kDefaultCapacity = 256;
+  static constexpr size_t kDefaultCapacity = 128;
 
   explicit PrimitiveCache(size_t capacity = kDefaultCapacity) : capacity_(capacity) {}
 
