@@ -19,11 +19,12 @@ struct DecoderState {
   int64_t position = 0;      // positions already decoded
   int64_t d_model = 0;
 
-  Tensor mask;                // [sentences, source_length]
-  std::vector<Tensor> memory; // per layer [sentences, source_length, 2d]: keys | values
-  std::vector<Tensor> keys;   // per layer [entries, capacity, d]
-  std::vector<Tensor> values; // per layer [entries, capacity, d]
-  Tensor spare;               // gather target for reorders, swapped with a cache
+  Tensor mask;                     // [sentences, source_length]
+  std::vector<Tensor> memory;      // per layer [sentences, source_length, 2d]: keys | values
+  std::vector<Tensor> keys;        // per layer [entries, capacity, d]
+  std::vector<Tensor> values;      // per layer [entries, capacity, d]
+  Tensor spare;                    // rows saved during an in-place reorder
+  std::vector<int64_t> saved_slot; // per old entry: its row in `spare`, or -1
 
   int64_t entries() const { return sentences * group; }
 
