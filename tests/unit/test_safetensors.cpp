@@ -2,6 +2,7 @@
 // tensor in every rejection.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -158,4 +159,28 @@ TEST_CASE("safetensors: empty tensors share no bytes with their neighbours", "[s
                              R"("e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]}})";
   const io::SafetensorsFile file(write_file("empty-inside.safetensors", header, floats({1, 2})));
   CHECK(file.get("e").numel() == 0);
+}
+
+TEST_CASE("safetensors: every IEEE half converts exactly", "[safetensors]") {
+  // The reference is the definition: (-1)^s x m x 2^(e-25) with the implicit
+  // bit for normal numbers, m x 2^-24 for subnormals.
+  for (uint32_t h = 0; h <= 0xffffu; ++h) {
+    const bool negative = (h & 0x8000u) != 0;
+    const int exponent = static_cast<int>((h >> 10) & 0x1fu);
+    const int mantissa = static_cast<int>(h & 0x3ffu);
+    const float got = io::half_to_float(static_cast<uint16_t>(h));
+    INFO("half 0x" << std::hex << h);
+    if (exponent == 0x1f) {
+      if (mantissa == 0)
+        CHECK(got == (negative ? -INFINITY : INFINITY));
+      else
+        CHECK(std::isnan(got));
+      continue;
+    }
+    const double magnitude =
+        exponent == 0 ? std::ldexp(mantissa, -24) : std::ldexp(1024 + mantissa, exponent - 25);
+    const float expected = static_cast<float>(negative ? -magnitude : magnitude);
+    CHECK(got == expected);
+    CHECK(std::signbit(got) == negative);
+  }
 }

@@ -9,15 +9,21 @@
 
 namespace heed {
 
+// The float32 bits of a non-NaN value with the upper 16 bits rounded to
+// bfloat16 (the lower 16 are left over): adding 0x7fff plus the lowest kept
+// bit rounds ties to the even neighbour; a carry into the exponent rounds up
+// to the next binade, or to infinity. Branch-free, so loops over finite
+// values vectorise.
+inline uint32_t round_bits_to_bfloat16(uint32_t bits) {
+  return bits + 0x7fffu + ((bits >> 16) & 1u);
+}
+
 inline uint16_t to_bfloat16(float value) {
   uint32_t bits;
   std::memcpy(&bits, &value, sizeof bits);
   if ((bits & 0x7fffffffu) > 0x7f800000u) // NaN: keep it a (quiet) NaN
     return static_cast<uint16_t>((bits >> 16) | 0x0040u);
-  // Adding 0x7fff plus the lowest kept bit rounds ties to the even neighbour;
-  // a carry into the exponent rounds up to the next binade, or to infinity.
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>(bits >> 16);
+  return static_cast<uint16_t>(round_bits_to_bfloat16(bits) >> 16);
 }
 
 inline float from_bfloat16(uint16_t value) {

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "heed/core/finite.h"
+
 #include "heed/decoding/search_options.h"
 
 namespace heed {
@@ -26,11 +28,11 @@ private:
   std::vector<std::vector<int64_t>> banned_sequences_; // multi-token bad words
 };
 
-// False when a row of log-probabilities holds a NaN or an infinity, before any
-// processor has run: finite weights and inputs give finite log-probabilities,
-// so such a row means the model overflowed and the hypothesis has no
-// meaningful score (the search then drops it, see Hypothesis::valid).
-bool all_finite(const float *log_probs, int64_t n);
+// The searches check each row of log-probabilities with all_finite
+// (core/finite.h) before any processor has run: finite weights and inputs give
+// finite log-probabilities, so a row with a NaN or an infinity means the model
+// overflowed and the hypothesis has no meaningful score (the search then drops
+// it, see Hypothesis::valid).
 
 // In-place log_softmax of one row (for renormalisation).
 void log_softmax_row(float *x, int64_t n);

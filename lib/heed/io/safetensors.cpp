@@ -54,30 +54,30 @@ std::string TensorEntry::shape_string() const {
 }
 
 float half_to_float(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  uint32_t exponent = (h >> 10) & 0x1fu;
-  uint32_t mantissa = h & 0x3ffu;
-  uint32_t bits;
-  if (exponent == 0) {
-    if (mantissa == 0) {
-      bits = sign;
-    } else { // subnormal: normalise
-      exponent = 127 - 15 + 1;
-      while ((mantissa & 0x400u) == 0) {
-        mantissa <<= 1;
-        --exponent;
-      }
-      mantissa &= 0x3ffu;
-      bits = sign | (exponent << 23) | (mantissa << 13);
-    }
-  } else if (exponent == 0x1f) { // inf or nan
-    bits = sign | 0x7f800000u | (mantissa << 13);
-  } else {
-    bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
+  // Exact and branch-free, so the conversion loop below vectorises (the
+  // branchy version was a tenth of loading an F16 model). With the sign
+  // shifted out, the half's exponent and mantissa are moved into a float's
+  // fields and the exponent bias corrected by multiplying by 2^-112, a power
+  // of two (exact; a half infinity or NaN has exponent 31, which lands on 255
+  // and stays infinite or NaN). Subnormal halves (exponent 0) are m x 2^-24:
+  // the float 0.5 + m x 2^-24, built from the bits, minus 0.5.
+  const uint32_t w = static_cast<uint32_t>(h) << 16;
+  const uint32_t sign = w & 0x80000000u;
+  const uint32_t two_w = w + w;
+  auto as_float = [](uint32_t bits) {
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+  };
+  auto as_bits = [](float f) {
+    uint32_t bits;
+    std::memcpy(&bits, &f, sizeof bits);
+    return bits;
+  };
+  const float normal = as_float((two_w >> 4) + (0xe0u << 23)) * 0x1.0p-112f;
+  const float subnormal = as_float((two_w >> 17) | (126u << 23)) - 0.5f;
+  const uint32_t magnitude = two_w < (1u << 27) ? as_bits(subnormal) : as_bits(normal);
+  return as_float(sign | magnitude);
 }
 
 float bfloat16_to_float(uint16_t b) { return from_bfloat16(b); }
@@ -91,15 +91,19 @@ void SafetensorsFile::to_float(const TensorEntry &t, float *out) {
     std::memcpy(out, t.data, sizeof(float) * n);
     break;
   case DType::f16:
-  case DType::bf16: {
-    const bool half = t.dtype == DType::f16;
     for (int64_t i = 0; i < n; ++i) {
       uint16_t v;
       std::memcpy(&v, t.data + 2 * i, 2);
-      out[i] = half ? half_to_float(v) : bfloat16_to_float(v);
+      out[i] = half_to_float(v);
     }
     break;
-  }
+  case DType::bf16:
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t v;
+      std::memcpy(&v, t.data + 2 * i, 2);
+      out[i] = bfloat16_to_float(v);
+    }
+    break;
   case DType::i8: {
     const auto *values = reinterpret_cast<const int8_t *>(t.data);
     for (int64_t i = 0; i < n; ++i)

@@ -1,10 +1,12 @@
 #include "heed/model/weight_reader.h"
 
-#include "heed/core/bfloat16.h"
-
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
+#include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
+#include "heed/core/finite.h"
 
 namespace heed {
 namespace {
@@ -18,10 +20,13 @@ std::string shape_string(const std::vector<int64_t> &shape) {
 
 // One NaN or infinity in a weight poisons every translation that touches it
 // (empty outputs, meaningless scores), so a tensor holding one is refused at
-// load, naming it: one pass over values already in cache from the conversion.
+// load, naming it: one vectorised pass (core/finite.h), then a second only to
+// describe a tensor that fails it.
 void check_finite(const Tensor &t, const std::string &file, const std::string &name) {
   const int64_t n = t.size();
   const float *v = t.data();
+  if (all_finite(v, n))
+    return;
   int64_t bad = 0, first = -1;
   for (int64_t i = 0; i < n; ++i)
     if (!std::isfinite(v[i])) {
@@ -81,9 +86,17 @@ Tensor WeightReader::read(const std::string &name, const std::vector<int64_t> &s
         t[r * shape[1] + c] *= scales[r];
   }
   check_finite(t, file_.path(), name);
-  if (round_to_bfloat16_ && is_weight_matrix(name, shape))
-    for (int64_t i = 0; i < t.size(); ++i)
-      t[i] = from_bfloat16(to_bfloat16(t[i]));
+  if (round_to_bfloat16_ && is_weight_matrix(name, shape)) {
+    // The values are finite here (checked above), so to_bfloat16's NaN case
+    // never applies: the rounding alone, branch-free, vectorises.
+    float *v = t.data();
+    for (int64_t i = 0; i < t.size(); ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, v + i, sizeof bits);
+      bits = round_bits_to_bfloat16(bits) & 0xffff0000u;
+      std::memcpy(v + i, &bits, sizeof bits);
+    }
+  }
   return t;
 }
 

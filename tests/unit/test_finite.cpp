@@ -1,11 +1,11 @@
-// Checks on the log-probability rows between the decoder and the search.
+// The non-finite check on weights at load and on log-probabilities per step.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
 #include <limits>
 #include <vector>
 
-#include "heed/decoding/logits_processor.h"
+#include "heed/core/finite.h"
 
 TEST_CASE("all_finite finds one infinity or NaN anywhere in a row", "[decoding]") {
   const float specials[] = {
