@@ -1,5 +1,6 @@
 // heed translate: sentences, a file or standard input through the translate
 // loop (heed/jobs/translate_job.h).
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include "heed/io/input_file.h"
 #include "heed/io/shards.h"
 #include "heed/jobs/translate_job.h"
+#include "heed/ops/context.h"
 #include "heed/outputs/attention_writer.h"
 
 namespace heed::app {
@@ -52,6 +54,11 @@ void run(TranslateFlags &f) {
                       "cross-attention)");
   apply_decoding_flags(f.decoding, job.options);
   apply_compute_flags(f.compute, job.options);
+  // --threads 0 shares the physical cores out among the workers.
+  if (f.compute.threads == 0 && job.options.workers > 1)
+    ops::set_num_threads(
+        std::max<int>(1, ops::physical_cores() /
+                             static_cast<int>(std::min<int64_t>(job.options.workers, 1 << 20))));
   if (f.maxi_batch) {
     if (job.options.batch_type == BatchType::tokens)
       throw OptionError("--maxi-batch counts batches of sentences; with --batch-type tokens give "
@@ -117,6 +124,12 @@ Command add_translate_command(CLI::App &app) {
   add_sentence_options(cmd, job.options);
   add_compute_options(cmd, job.options, f->compute);
   add_compute_type_option(cmd, f->compute_type);
+  cmd->add_option("--workers", job.options.workers,
+                  "Batches translated side by side, each on --threads threads (with --threads 0: "
+                  "the physical cores shared out), sharing one copy of the model; workers x "
+                  "threads at most 4 x the CPUs available; outputs do not depend on it (default 1; "
+                  "README \"Many cores\")")
+      ->check(at_least(1));
   auto *window = cmd->add_option("--window", job.window,
                                  "Lines read ahead and sorted by length before batching "
                                  "(default: max(256, 8 x batch size); 1024 with --batch-type "

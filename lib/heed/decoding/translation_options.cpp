@@ -1,8 +1,10 @@
 #include "heed/decoding/translation_options.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "heed/core/error.h"
+#include "heed/ops/context.h"
 #include "heed/text/sentence_splitter.h"
 
 namespace heed {
@@ -46,6 +48,14 @@ void check_ranges(const TranslationOptions &o) {
   check_real("max_length_ratio", o.max_length_ratio, 0, R::kMaxLengthRatio);
   check_integer("batch_size", o.batch_size, 1, R::kMaxBatchSize);
   check_language(o.source_language);
+  // Workers x threads each is bounded as --threads alone is (ops::max_threads).
+  const int threads = ops::num_threads();
+  const int64_t most = std::max(1, ops::max_threads() / threads);
+  if (o.workers < 1 || o.workers > most)
+    throw OptionError("workers", "must be in [1, " + std::to_string(most) + "] (workers x " +
+                                     std::to_string(threads) + " threads each: at most 4 x the " +
+                                     std::to_string(ops::available_cpus()) +
+                                     " CPUs available), got " + std::to_string(o.workers));
 }
 
 } // namespace heed

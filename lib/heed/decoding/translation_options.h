@@ -1,8 +1,8 @@
 // Every option of a translation or scoring run: the one struct the CLI maps its
-// flags onto. The compute thread count is no option of a run: it is
-// process-wide, set with ops::set_num_threads by the program. Unset decoding values come from the
-// model's generation_config.json (or config.json), exactly as transformers' generate() would take
-// them.
+// flags onto. The compute thread count is no option of a run: it is the
+// calling thread's, set with ops::set_num_threads by the program. Unset decoding values come from
+// the model's generation_config.json (or config.json), exactly as transformers' generate() would
+// take them.
 #pragma once
 
 #include <cstdint>
@@ -66,6 +66,11 @@ struct TranslationOptions {
   // Attention weights to record for each output hypothesis (none by default:
   // recording costs time and memory).
   AttentionRequest attention;
+  // Batches translated side by side by as many threads (Translator), each
+  // computing on the constructing thread's compute thread count T
+  // (ops::num_threads): in [1, ops::max_threads() / T]. Outputs do not depend
+  // on it; memory for the batches in flight grows with it.
+  int64_t workers = 1;
   // Receives warnings (e.g. an input cropped to the model's maximum length).
   std::function<void(const std::string &)> warn;
 };

@@ -7,9 +7,11 @@
 
 #include "heed/core/error.h"
 #include "heed/decoding/batch_memory.h"
+#include "heed/decoding/batch_workers.h"
 #include "heed/decoding/batching.h"
 #include "heed/decoding/line_inputs.h"
 #include "heed/decoding/search.h"
+#include "heed/ops/context.h"
 #include "heed/text/blank_text.h"
 
 namespace heed {
@@ -42,6 +44,14 @@ void check_bad_words(const GenerationConfig &g, const SearchOptions &s, int64_t 
 }
 
 } // namespace
+
+struct Translator::Replica {
+  Workspace ws;
+  Tensor encoder_out, mask;
+  DecoderState state;
+  std::vector<int64_t> padded_ids, lengths;
+  std::unique_ptr<AttentionRecorder> recorder; // only when attention is requested
+};
 
 SearchOptions resolve_search_options(const MarianModel &model, const TranslationOptions &o) {
   const GenerationConfig &g = model.generation;
@@ -96,9 +106,19 @@ Translator::Translator(std::shared_ptr<const MarianModel> model, TranslationOpti
   // The smallest batch these options can run (one sentence of one token)
   // must fit at all; each batch is checked again before it is allocated.
   check_batch_memory(model_->config, 1, 1, search_.num_beams, search_.max_length - 1);
-  if (options_.attention.any())
-    recorder_ = std::make_unique<AttentionRecorder>(options_.attention, model_->config);
+  const int workers = static_cast<int>(options_.workers);
+  for (int i = 0; i < workers; ++i) {
+    replicas_.push_back(std::make_unique<Replica>());
+    if (options_.attention.any())
+      replicas_.back()->recorder =
+          std::make_unique<AttentionRecorder>(options_.attention, model_->config);
+  }
+  if (workers > 1)
+    workers_ = std::make_unique<BatchWorkers>(workers, ops::num_threads());
 }
+
+Translator::~Translator() = default;
+Translator::Translator(Translator &&) noexcept = default;
 
 int64_t Translator::batch_max_length(int64_t longest_source) const {
   if (options_.max_length_ratio <= 0)
@@ -122,29 +142,36 @@ std::vector<int64_t> Translator::encode_source(const std::string &text, int64_t 
   return ids;
 }
 
-void Translator::encode_in_batches(const std::vector<std::vector<int64_t>> &ids,
-                                   const BatchEncoded &decode) {
+int64_t Translator::encode_batch(Replica &r, const std::vector<std::vector<int64_t>> &ids,
+                                 const std::vector<size_t> &indices) {
+  std::vector<const std::vector<int64_t> *> batch;
+  batch.reserve(indices.size());
+  for (size_t i : indices)
+    batch.push_back(&ids[i]);
+  const int64_t n = static_cast<int64_t>(batch.size());
+  const int64_t length = pad_batch(batch, model_->config.pad_token_id, r.padded_ids, r.lengths);
+  std::function<AttentionObserver *(size_t)> observer;
+  if (r.recorder) {
+    r.recorder->start_batch();
+    observer = [&r](size_t layer) { return r.recorder->encoder_layer(layer); };
+  }
+  model_->encoder.forward(r.padded_ids.data(), r.lengths.data(), n, length, r.encoder_out, r.mask,
+                          r.ws, observer);
+  // make_batches puts the longest sentence first.
+  return static_cast<int64_t>(batch.front()->size());
+}
+
+namespace {
+
+std::vector<std::vector<size_t>> batches_of(const std::vector<std::vector<int64_t>> &ids,
+                                            const TranslationOptions &options) {
   std::vector<int64_t> lengths(ids.size());
   for (size_t i = 0; i < ids.size(); ++i)
     lengths[i] = static_cast<int64_t>(ids[i].size());
-  std::vector<const std::vector<int64_t> *> batch;
-  for (const auto &indices : make_batches(lengths, options_.batch_type, options_.batch_size)) {
-    batch.clear();
-    for (size_t i : indices)
-      batch.push_back(&ids[i]);
-    const int64_t n = static_cast<int64_t>(batch.size());
-    const int64_t length = pad_batch(batch, model_->config.pad_token_id, padded_ids_, lengths_);
-    std::function<AttentionObserver *(size_t)> observer;
-    if (recorder_) {
-      recorder_->start_batch();
-      observer = [this](size_t layer) { return recorder_->encoder_layer(layer); };
-    }
-    model_->encoder.forward(padded_ids_.data(), lengths_.data(), n, length, encoder_out_, mask_,
-                            ws_, observer);
-    // make_batches puts the longest sentence first.
-    decode(indices, static_cast<int64_t>(batch.front()->size()));
-  }
+  return make_batches(lengths, options.batch_type, options.batch_size);
 }
+
+} // namespace
 
 std::vector<Translation> Translator::translate(const std::vector<std::string> &sources,
                                                const std::vector<int64_t> *line_numbers,
@@ -195,36 +222,53 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
     on_batch(blank, 0);
 
   const int64_t group = search_.num_beams;
-  SearchOptions search = search_;
-  encode_in_batches(ids, [&](const std::vector<size_t> &indices, int64_t longest_source) {
+  const auto batches = batches_of(ids, options_);
+  // Each batch's hypotheses, one list per row, from the worker that ran it
+  // until they are handed on in batch order (texts are decoded then).
+  std::vector<std::vector<std::vector<TranslationHypothesis>>> decoded(batches.size());
+  const auto work = [&](int worker, size_t k) {
+    Replica &r = *replicas_[static_cast<size_t>(worker)];
+    const std::vector<size_t> &indices = batches[k];
+    const int64_t longest_source = encode_batch(r, ids, indices);
+    SearchOptions search = search_;
     search.max_length = batch_max_length(longest_source);
     const int64_t n = static_cast<int64_t>(indices.size());
     check_batch_memory(model_->config, n, longest_source, group, search.max_length - 1);
-    model_->decoder.start(state_, encoder_out_, mask_, n, encoder_out_.dim(0) / n, group,
+    model_->decoder.start(r.state, r.encoder_out, r.mask, n, r.encoder_out.dim(0) / n, group,
                           search.max_length - 1);
     auto hypotheses = group == 1
-                          ? greedy_search(model_->decoder, state_, search, ws_, recorder_.get())
-                          : beam_search(model_->decoder, state_, search, ws_, recorder_.get());
-    int64_t lines_done = 0, tokens = 0;
-    for (int64_t b = 0; b < n; ++b) {
-      const Input &input = inputs[indices[b]];
-      Translation &t = results[input.line];
-      auto &out = input.sentence < 0 ? t.hypotheses : t.sentences[input.sentence].hypotheses;
+                          ? greedy_search(model_->decoder, r.state, search, r.ws, r.recorder.get())
+                          : beam_search(model_->decoder, r.state, search, r.ws, r.recorder.get());
+    auto &rows = decoded[k];
+    rows.resize(static_cast<size_t>(n));
+    for (int64_t b = 0; b < n; ++b)
       for (auto &h : hypotheses[b]) {
         TranslationHypothesis hypothesis;
         if (!h.valid) {
           hypothesis.error = h.non_finite ? kNonFiniteScores : kNoHypothesis;
           hypothesis.score = -std::numeric_limits<float>::infinity();
           hypothesis.log_prob = hypothesis.score;
-          out.push_back(std::move(hypothesis));
-          continue;
+        } else {
+          hypothesis.tokens = std::move(h.tokens);
+          hypothesis.score = h.score;
+          hypothesis.log_prob = h.log_prob;
+          if (r.recorder)
+            hypothesis.attention = r.recorder->extract(b, r.lengths[b], h.rows);
         }
-        hypothesis.text = model_->tokenizer->decode(h.tokens);
-        hypothesis.tokens = std::move(h.tokens);
-        hypothesis.score = h.score;
-        hypothesis.log_prob = h.log_prob;
-        if (recorder_)
-          hypothesis.attention = recorder_->extract(b, lengths_[b], h.rows);
+        rows[static_cast<size_t>(b)].push_back(std::move(hypothesis));
+      }
+  };
+  const auto finished = [&](size_t k) {
+    const std::vector<size_t> &indices = batches[k];
+    const int64_t n = static_cast<int64_t>(indices.size());
+    int64_t lines_done = 0, tokens = 0;
+    for (int64_t b = 0; b < n; ++b) {
+      const Input &input = inputs[indices[b]];
+      Translation &t = results[input.line];
+      auto &out = input.sentence < 0 ? t.hypotheses : t.sentences[input.sentence].hypotheses;
+      for (auto &hypothesis : decoded[k][static_cast<size_t>(b)]) {
+        if (hypothesis.valid())
+          hypothesis.text = model_->tokenizer->decode(hypothesis.tokens);
         out.push_back(std::move(hypothesis));
       }
       if (--pending[input.line] > 0)
@@ -238,9 +282,17 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
                       "; its translation is left empty");
       tokens += static_cast<int64_t>(best.tokens.size());
     }
+    decoded[k] = {};
     if (on_batch)
       on_batch(lines_done, tokens);
-  });
+  };
+  if (workers_)
+    workers_->run(batches.size(), work, finished);
+  else
+    for (size_t k = 0; k < batches.size(); ++k) {
+      work(0, k);
+      finished(k);
+    }
   return results;
 }
 
@@ -265,7 +317,9 @@ std::vector<ScoredPair> Translator::score(const std::vector<std::string> &source
                     " tokens, more than the model's maximum of " + std::to_string(limit));
   }
   std::vector<std::vector<int64_t>> targets_batch;
-  encode_in_batches(ids, [&](const std::vector<size_t> &indices, int64_t) {
+  Replica &r = *replicas_.front(); // scores are computed on the calling thread
+  for (const auto &indices : batches_of(ids, options_)) {
+    encode_batch(r, ids, indices);
     targets_batch.clear();
     int64_t capacity = 1;
     for (size_t i : indices) {
@@ -273,9 +327,9 @@ std::vector<ScoredPair> Translator::score(const std::vector<std::string> &source
       capacity = std::max<int64_t>(capacity, targets_batch.back().size());
     }
     const int64_t n = static_cast<int64_t>(indices.size());
-    model_->decoder.start(state_, encoder_out_, mask_, n, encoder_out_.dim(0) / n, 1, capacity);
-    auto scores =
-        score_targets(model_->decoder, state_, targets_batch, search_.decoder_start_token_id, ws_);
+    model_->decoder.start(r.state, r.encoder_out, r.mask, n, r.encoder_out.dim(0) / n, 1, capacity);
+    auto scores = score_targets(model_->decoder, r.state, targets_batch,
+                                search_.decoder_start_token_id, r.ws);
     for (int64_t b = 0; b < n; ++b) {
       ScoredPair &pair = results[indices[b]];
       pair.score = std::move(scores[b]);
@@ -286,7 +340,7 @@ std::vector<ScoredPair> Translator::score(const std::vector<std::string> &source
                         "; no score");
       }
     }
-  });
+  }
   return results;
 }
 

@@ -32,12 +32,20 @@ struct ScoredPair {
 // for out-of-range or contradictory values.
 SearchOptions resolve_search_options(const MarianModel &model, const TranslationOptions &options);
 
+class BatchWorkers;
+
 class Translator {
 public:
   // OptionError naming the field of `options` that is out of range. The
-  // compute threads are the process's (ops::set_num_threads): the translator
-  // leaves them as it finds them.
+  // compute threads are those of the constructing thread (ops::set_num_threads):
+  // the translator leaves them as it finds them, and with
+  // TranslationOptions::workers > 1 starts that many threads, each computing
+  // on as many compute threads, that share the model (its packed weights are
+  // read-only) and own the rest: workspace, encoder outputs, decoder caches,
+  // oneDNN primitives (ops: per thread).
   Translator(std::shared_ptr<const MarianModel> model, TranslationOptions options);
+  ~Translator();
+  Translator(Translator &&) noexcept;
 
   // Called after each batch with its sentence and generated-token counts.
   using BatchDone = std::function<void(int64_t sentences, int64_t target_tokens)>;
@@ -49,6 +57,10 @@ public:
   // maximum; all inputs are sorted by length and batched together.
   // `line_numbers` (1-based, one per source) name inputs in warnings; by
   // default sources count from 1. `on_batch` counts the sources finished.
+  // With several workers their batches run side by side; the results,
+  // warnings and `on_batch` calls are those of one worker, in the same order,
+  // on the calling thread. An exception from `on_batch` ends the call once
+  // the batches running have ended.
   std::vector<Translation> translate(const std::vector<std::string> &sources,
                                      const std::vector<int64_t> *line_numbers = nullptr,
                                      const BatchDone &on_batch = {});
@@ -67,27 +79,22 @@ public:
   std::vector<int64_t> encode_source(const std::string &text, int64_t line_number);
 
 private:
+  struct Replica; // what one worker computes in (translator.cpp)
   // The length limit (start token included) of a batch whose longest source
   // has `longest_source` tokens: search_.max_length, lowered by
   // max_length_ratio.
   int64_t batch_max_length(int64_t longest_source) const;
-  // Called with the indices (into the ids) of a batch, longest first, once the
-  // encoder has run on it: encoder_out_, mask_ and lengths_ hold the batch.
-  using BatchEncoded =
-      std::function<void(const std::vector<size_t> &indices, int64_t longest_source)>;
-  // The one batching loop of translate() and score(): groups `ids` by length
-  // (make_batches; empty ones are left out), pads and encodes each batch and
-  // hands it to `decode`.
-  void encode_in_batches(const std::vector<std::vector<int64_t>> &ids, const BatchEncoded &decode);
+  // Pads the batch of `ids` at `indices` (longest first, from make_batches)
+  // and runs the encoder on it into the replica's encoder_out, mask and
+  // lengths; returns the longest source length.
+  int64_t encode_batch(Replica &replica, const std::vector<std::vector<int64_t>> &ids,
+                       const std::vector<size_t> &indices);
 
   std::shared_ptr<const MarianModel> model_;
   TranslationOptions options_;
   SearchOptions search_;
-  Workspace ws_;
-  Tensor encoder_out_, mask_;
-  DecoderState state_;
-  std::vector<int64_t> padded_ids_, lengths_;
-  std::unique_ptr<AttentionRecorder> recorder_; // only when attention is requested
+  std::vector<std::unique_ptr<Replica>> replicas_; // one per worker
+  std::unique_ptr<BatchWorkers> workers_;          // only with more than one worker
   SentenceSplitter splitter_;
 };
 

@@ -22,7 +22,7 @@ struct BatchedPrimitive {
 };
 
 PrimitiveCache<BatchedPrimitive> &batched_cache() {
-  static PrimitiveCache<BatchedPrimitive> cache;
+  thread_local PrimitiveCache<BatchedPrimitive> cache;
   return cache;
 }
 

@@ -14,8 +14,10 @@
 
 namespace heed::ops {
 
-Context &context() {
-  static Context ctx = [] {
+namespace {
+
+dnnl::engine &cpu_engine() {
+  static dnnl::engine engine = [] {
     // heed keeps every primitive it runs in its own bounded caches
     // (primitive_cache.h); oneDNN's global cache (1,024 primitives by
     // default) would keep a second copy of each, evicted shapes included, and
@@ -24,11 +26,17 @@ Context &context() {
     if (std::getenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY") == nullptr &&
         std::getenv("DNNL_PRIMITIVE_CACHE_CAPACITY") == nullptr)
       dnnl::set_primitive_cache_capacity(0);
-    Context c;
-    c.engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
-    c.stream = dnnl::stream(c.engine);
-    return c;
+    return dnnl::engine(dnnl::engine::kind::cpu, 0);
   }();
+  return engine;
+}
+
+} // namespace
+
+Context &context() {
+  // One stream per thread: translator workers (decoding/batch_workers.h)
+  // execute primitives side by side.
+  thread_local Context ctx{cpu_engine(), dnnl::stream(cpu_engine())};
   return ctx;
 }
 

@@ -12,15 +12,16 @@ struct Context {
   dnnl::stream stream;
 };
 
-// The process-wide CPU engine and its in-order stream.
+// The process-wide CPU engine and the calling thread's in-order stream.
 Context &context();
 
-// Sets the number of OpenMP threads oneDNN uses. 0 selects the number of
-// physical cores. OptionError (field "threads") outside [0, max_threads()].
+// Sets the number of OpenMP threads oneDNN uses on the calling thread (a new
+// thread starts from OpenMP's default: every CPU, or OMP_NUM_THREADS). 0
+// selects the number of physical cores. OptionError (field "threads") outside [0, max_threads()].
 void set_num_threads(int threads);
 // OptionError (field "threads") when set_num_threads would refuse `threads`.
 void check_num_threads(int threads);
-int num_threads();
+int num_threads(); // the calling thread's
 int physical_cores();
 // CPUs this process may run on (its affinity mask).
 int available_cpus();

@@ -44,7 +44,7 @@ void layer_norm(float *x, int64_t rows, int64_t cols, const float *gamma, const 
                 float eps) {
   if (rows == 0)
     return;
-  static PrimitiveCache<LayerNormPrimitive> cache;
+  thread_local PrimitiveCache<LayerNormPrimitive> cache;
   int32_t eps_bits;
   std::memcpy(&eps_bits, &eps, sizeof eps_bits);
   auto &p = cache.get(PrimitiveKey{rows, cols, eps_bits},

@@ -178,7 +178,7 @@ PackedPrimitive make_primitive(const Shape &s, const memory::desc &weights) {
 }
 
 PrimitiveCache<PackedPrimitive> &primitive_cache() {
-  static PrimitiveCache<PackedPrimitive> cache;
+  thread_local PrimitiveCache<PackedPrimitive> cache;
   return cache;
 }
 
@@ -223,7 +223,7 @@ struct EltwisePrimitive {
 
 // act applied in place to y[M,N] (row stride ldy).
 void activate_in_place(float *y, int64_t M, int64_t N, int64_t ldy, Activation act) {
-  static PrimitiveCache<EltwisePrimitive> cache;
+  thread_local PrimitiveCache<EltwisePrimitive> cache;
   auto &ctx = context();
   const PrimitiveKey key{M, N, ldy, static_cast<int64_t>(act)};
   auto &p = cache.get(key, [&] {

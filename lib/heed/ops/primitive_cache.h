@@ -1,7 +1,9 @@
 // A map from a shape key to a ready-to-run oneDNN primitive (with its memory
 // objects). Creating a primitive descriptor costs tens of microseconds, far more
 // than running a small decoding-step matmul, so each shape is built once and
-// kept while it is in use.
+// kept while it is in use. Each thread keeps its own caches (thread_local at
+// the ops that use them): an entry's memory objects get the data of each call,
+// so translator workers (decoding/batch_workers.h) cannot share one.
 #pragma once
 
 #include <algorithm>

@@ -40,7 +40,7 @@ SoftmaxPrimitive make_softmax(int64_t rows, int64_t cols, int64_t ld, bool log) 
 void run(float *x, int64_t rows, int64_t cols, int64_t ld, bool log) {
   if (rows == 0 || cols == 0)
     return;
-  static PrimitiveCache<SoftmaxPrimitive> cache;
+  thread_local PrimitiveCache<SoftmaxPrimitive> cache;
   auto &p = cache.get(PrimitiveKey{rows, cols, ld, log},
                       [&] { return make_softmax(rows, cols, ld, log); });
   p.data.set_data_handle(x);
