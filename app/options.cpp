@@ -114,9 +114,50 @@ void add_decoding_options(CLI::App *cmd, TranslationOptions &o, DecodingFlags &f
           ->check(at_least(1));
   max_new->excludes(max_length);
   cmd->add_option("--max-length-ratio,--max-length-factor", o.max_length_ratio,
-                  "Also cap each batch's generated tokens at RATIO x its longest source, in "
+                  "Also cap each sentence's generated tokens at RATIO x its source, in "
                   "tokens, as Marian's --max-length-factor (default 0: off)")
       ->check(non_negative_number());
+  auto *min_length = cmd->add_option("--min-length", o.min_length,
+                                     "Decoder length, start token included, before which EOS "
+                                     "is banned, as transformers' min_length (default: the "
+                                     "model's generation config, else 0)")
+                         ->check(at_least(0));
+  cmd->add_option("--min-new-tokens", o.min_new_tokens,
+                  "Generated tokens, EOS excluded, before which EOS is banned, instead of "
+                  "--min-length (default: the model's generation config, else none)")
+      ->check(at_least(0))
+      ->excludes(min_length);
+  cmd->add_option("--repetition-penalty", o.repetition_penalty,
+                  "Penalise tokens already generated: a positive score is divided by X, a "
+                  "negative one multiplied, as transformers' repetition_penalty; 1 = off, "
+                  "1.2 is common (default: the model's generation config, else 1)");
+  cmd->add_option("--no-repeat-ngram-size", o.no_repeat_ngram_size,
+                  "Never generate an n-gram of N tokens twice, as transformers' "
+                  "no_repeat_ngram_size; 0 = off (default: the model's generation config, "
+                  "else 0)")
+      ->check(at_least(0));
+  cmd->add_flag("--sampling", flags.sampling,
+                "Sample each token instead of searching (transformers' do_sample), one beam; "
+                "reproducible: each line draws from its own generator, seeded by --seed and "
+                "its line number (default: the model's generation config's do_sample, else "
+                "off)");
+  cmd->add_flag("--no-sampling", flags.no_sampling,
+                "Search even when the model's generation config sets do_sample");
+  cmd->add_option("--temperature", o.temperature,
+                  "Sampling: divide the scores by X before drawing; below 1 sharper, above 1 "
+                  "flatter (default: the model's generation config, else 1)");
+  cmd->add_option("--top-k", o.top_k,
+                  "Sampling: draw among the K most likely tokens only; 0 = all (default: the "
+                  "model's generation config, else 50, as transformers)")
+      ->check(at_least(0));
+  cmd->add_option("--top-p", o.top_p,
+                  "Sampling (nucleus): draw among the fewest most likely tokens whose "
+                  "probabilities sum to at least P, in (0, 1]; 1 = all (default: the model's "
+                  "generation config, else 1)");
+  cmd->add_option("--seed", o.seed,
+                  "Sampling: the seed; the same seed gives the same output whatever the "
+                  "batching, threads, shards or resume point (default 0)")
+      ->check(at_least(0));
 }
 
 void apply_decoding_flags(const DecodingFlags &flags, TranslationOptions &o) {
@@ -129,6 +170,10 @@ void apply_decoding_flags(const DecodingFlags &flags, TranslationOptions &o) {
     o.early_stopping = *flags.early_stopping == "true"    ? EarlyStopping::always
                        : *flags.early_stopping == "never" ? EarlyStopping::never
                                                           : EarlyStopping::heuristic;
+  if (flags.sampling && flags.no_sampling)
+    throw OptionError("--sampling and --no-sampling contradict each other");
+  if (flags.sampling || flags.no_sampling)
+    o.sampling = flags.sampling;
   if (flags.normalize)
     o.length_penalty = flags.normalize->empty() ? 1.0 : *parse_real(*flags.normalize);
 }

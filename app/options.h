@@ -36,11 +36,15 @@ LoadOptions load_options(const std::string &compute_type);
 
 // Search flags: --beam-size, --n-best, --length-penalty (Marian: --normalize),
 // --early-stopping, --max-length, --max-new-tokens (CTranslate2:
-// --max-decoding-length), --max-length-ratio (Marian: --max-length-factor).
+// --max-decoding-length), --max-length-ratio (Marian: --max-length-factor),
+// the logits processors (--min-length, --min-new-tokens, --repetition-penalty,
+// --no-repeat-ngram-size) and sampling (--sampling, --temperature, --top-k,
+// --top-p, --seed).
 struct DecodingFlags {
   std::optional<std::string> early_stopping;
   // Marian's --normalize [X]: the length penalty, 1 when given without a value.
   std::optional<std::string> normalize;
+  bool sampling = false, no_sampling = false;
 };
 void add_decoding_options(CLI::App *cmd, TranslationOptions &o, DecodingFlags &flags);
 // Checks what the flags say together (--n-best within --beam-size, one length

@@ -77,7 +77,7 @@ Command add_bench_command(CLI::App &app) {
                   "Generated tokens limit, EOS included (default: the model's length limit)")
       ->check(at_least(1));
   cmd->add_option("--max-length-ratio,--max-length-factor", f->options.max_length_ratio,
-                  "Cap each batch's generated tokens at RATIO x its longest source, in tokens "
+                  "Cap each sentence's generated tokens at RATIO x its source, in tokens "
                   "(default 0: off)")
       ->check(non_negative_number());
   return {cmd, [f] { run(*f); }};

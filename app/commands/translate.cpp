@@ -27,7 +27,6 @@ struct TranslateFlags {
   std::string format = "text", compute_type = "auto", shard, alignment;
   std::optional<int64_t> maxi_batch;
   bool progress = false, no_progress = false;
-  bool word_scores = false; // Marian's flag, refused: heed has no per-token scores
 };
 
 void run(TranslateFlags &f) {
@@ -38,9 +37,6 @@ void run(TranslateFlags &f) {
     throw OptionError("--resume needs an output file (-o FILE)");
   if (job.resume && !job.texts.empty())
     throw OptionError("--resume applies to an input file or standard input, not to arguments");
-  if (f.word_scores)
-    throw OptionError("--word-scores (Marian's per-subword scores) is not implemented by heed; "
-                      "--format jsonl gives each hypothesis's tokens and sentence score");
   if (f.progress && f.no_progress)
     throw OptionError("--progress and --no-progress contradict each other");
   if (f.progress && job.quiet)
@@ -155,7 +151,10 @@ Command add_translate_command(CLI::App &app) {
   cmd->add_flag("--no-progress", f->no_progress, "Never show the progress bar");
   // Not in the help: heed has no such scores, and a Marian user who types the
   // flag gets a line saying so (README "Spellings from Marian"), not "unknown".
-  cmd->add_flag("--word-scores", f->word_scores)->group("");
+  cmd->add_flag("--word-scores", f->job.word_scores,
+                "Also write each token's log-probability: text ' ||| WordScores= S1 S2 ...' as "
+                "Marian's --word-scores (in n-best lines too), jsonl \"token_scores\" and "
+                "\"pieces\" beside \"tokens\"");
   add_quiet_option(cmd, job.quiet);
   cmd->add_option("--attention", job.attention_path,
                   "Write attention maps: a directory (.npy files + index.json), a .npz "

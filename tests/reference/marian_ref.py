@@ -10,7 +10,9 @@ re-implements, without importing `transformers`:
   * generate(): greedy search and the vectorised beam search of current
     transformers (`_beam_search` and its helpers in generation/utils.py), with
     the logits processors NoBadWords (+ pad always banned), MinLength,
-    ForcedEOS and, when generation_config.json says so, LogitNormalization
+    ForcedEOS and, when generation_config.json says so, LogitNormalization;
+    RepetitionPenalty, NoRepeatNGram and MinNewTokensLength when set, and the
+    sampling warpers (Temperature, TopK, TopP) for distribution checks
   * forced-decoding scores
 
 Command line (reads sources from stdin, one per line, writes JSON lines):
@@ -41,7 +43,10 @@ SPIECE_UNDERLINE = "\u2581"
 class MarianTokenizer:
     """Behaves like transformers.MarianTokenizer for plain text input:
 
-    source: an optional leading ">>xx<<" language code becomes its own token;
+    source: literal special tokens (</s>, <unk>, <pad>) are cut out of the text
+            and map to their ids (PreTrainedTokenizer.tokenize's trie); in
+            each piece of text between them, an optional leading ">>xx<<"
+            language code becomes its own token;
             the rest goes through the source SentencePiece `encode(out_type=str)`;
             pieces are looked up in vocab.json (missing -> <unk>); </s> appended.
     target: same with target.spm and (separate vocabs) target_vocab.json.
@@ -84,13 +89,41 @@ class MarianTokenizer:
                 return [text[:end + 2]], text[end + 2:]
         return [], text
 
+    def split_special_tokens(self, text):
+        """PreTrainedTokenizer.tokenize's first step: the text is cut at every
+        literal special token (tokens_trie.split: leftmost, longest match),
+        which stays whole; Marian's special tokens are AddedTokens without
+        lstrip/rstrip, so the text around them keeps its spaces."""
+        specials = [self.eos_token, self.unk_token, self.pad_token]
+        chunks, start, i = [], 0, 0
+        while i < len(text):
+            match = max((t for t in specials if text.startswith(t, i)), key=len, default=None)
+            if match is None:
+                i += 1
+                continue
+            chunks.append(text[start:i])
+            chunks.append(match)
+            i += len(match)
+            start = i
+        chunks.append(text[start:])
+        return [c for c in chunks if c]
+
+    def _tokenize_with(self, text, spm_model):
+        specials = {self.eos_token, self.unk_token, self.pad_token}
+        pieces = []
+        for chunk in self.split_special_tokens(text):
+            if chunk in specials:
+                pieces.append(chunk)
+            else:  # MarianTokenizer._tokenize, chunk by chunk
+                code, rest = self.split_language_code(chunk)
+                pieces += code + spm_model.encode(rest, out_type=str)
+        return pieces
+
     def tokenize_source(self, text):
-        code, rest = self.split_language_code(text)
-        return code + self.spm_source.encode(rest, out_type=str)
+        return self._tokenize_with(text, self.spm_source)
 
     def tokenize_target(self, text):
-        code, rest = self.split_language_code(text)
-        return code + self.spm_target.encode(rest, out_type=str)
+        return self._tokenize_with(text, self.spm_target)
 
     def encode_source(self, text):
         ids = [self.src_vocab.get(p, self.unk_id) for p in self.tokenize_source(text)]
@@ -217,6 +250,10 @@ class MarianRef:
         self.forced_eos_id = self.gen_config.get("forced_eos_token_id", c.get("forced_eos_token_id"))
         self.min_length = self.gen_config.get("min_length", 0) or 0
         self.renormalize_logits = bool(self.gen_config.get("renormalize_logits", False))
+        # Off unless a caller sets them (make_processor_fixtures.py).
+        self.repetition_penalty = 1.0
+        self.no_repeat_ngram_size = 0
+        self.min_new_tokens = 0
 
     # ------------------------------------------------------------------ layers
     def _lin(self, x, name):
@@ -351,19 +388,59 @@ class MarianRef:
         id_lists = [self.tok.encode_source(s) if isinstance(s, str) else list(s) for s in sources]
         return id_lists, self.pad_batch(id_lists, self.tok.pad_id)
 
-    def process_scores(self, scores, cur_len, max_length):
-        """HF logits processors, in generate()'s order.  `cur_len` is the current
-        decoder sequence length including the start token."""
+    def process_scores(self, scores, cur_len, max_length, history=None, stage="all"):
+        """HF logits processors, in generate()'s order (_get_logits_processor).
+        `cur_len` is the current decoder sequence length including the start
+        token; `history` [N][cur_len] the decoder inputs so far (needed by the
+        repetition processors).  stage "repetition" applies only
+        RepetitionPenaltyLogitsProcessor, "rest" every other one."""
         scores = scores.clone()
+        if stage != "rest" and self.repetition_penalty != 1.0:  # RepetitionPenaltyLogitsProcessor
+            ids = torch.tensor(history, dtype=torch.long)
+            score = torch.gather(scores, 1, ids)
+            score = torch.where(score < 0, score * self.repetition_penalty, score / self.repetition_penalty)
+            scores = scores.scatter(1, ids, score)
+        if stage == "repetition":
+            return scores
+        n = self.no_repeat_ngram_size                   # NoRepeatNGramLogitsProcessor
+        if n > 0 and cur_len + 1 >= n:
+            for row, tokens in enumerate(history):
+                ngrams = {}
+                for gram in zip(*[tokens[i:] for i in range(n)]):
+                    ngrams.setdefault(tuple(gram[:-1]), []).append(gram[-1])
+                banned = ngrams.get(tuple(tokens[cur_len + 1 - n:cur_len]), [])
+                scores[row, banned] = -math.inf
         if self.bad_ids:                       # NoBadWordsLogitsProcessor (+ pad)
             scores[:, self.bad_ids] = -math.inf
         if self.min_length > 0 and cur_len < self.min_length:  # MinLengthLogitsProcessor
+            scores[:, self.eos_id] = -math.inf
+        if self.min_new_tokens > 0 and cur_len - 1 < self.min_new_tokens:  # MinNewTokensLength...
             scores[:, self.eos_id] = -math.inf
         if self.forced_eos_id is not None and cur_len == max_length - 1:  # ForcedEOSTokenLogitsProcessor
             scores = torch.full_like(scores, -math.inf)
             scores[:, self.forced_eos_id] = 0.0
         if self.renormalize_logits:            # LogitNormalization (always last)
             scores = torch.log_softmax(scores, dim=-1)
+        return scores
+
+    def warp_scores(self, scores, temperature=1.0, top_k=50, top_p=1.0):
+        """HF's sampling warpers in _get_logits_processor's order:
+        TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+        (min_tokens_to_keep 1)."""
+        scores = scores.clone()
+        if temperature != 1.0:
+            scores = scores / temperature
+        if top_k and top_k != 0:
+            k = min(max(top_k, 1), scores.size(-1))
+            remove = scores < torch.topk(scores, k)[0][..., -1, None]
+            scores = scores.masked_fill(remove, -math.inf)
+        if top_p < 1.0:
+            sorted_logits, sorted_indices = torch.sort(scores, descending=False)
+            cumulative = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
+            sorted_remove = cumulative <= (1 - top_p)
+            sorted_remove[..., -1:] = 0
+            remove = sorted_remove.scatter(1, sorted_indices, sorted_remove)
+            scores = scores.masked_fill(remove, -math.inf)
         return scores
 
     # ------------------------------------------------------------------ logits API
@@ -465,9 +542,13 @@ def greedy_search(step, batch, start_id, eos_id, pad_id, max_length, process, re
         logits = step(cur)
         if perturb is not None:
             logits = logits + perturb(logits.shape)
-        proc = process(logits, cur_len, max_length)
+        hist = [[start_id] + seqs[i] + [pad_id] * (cur_len - 1 - len(seqs[i])) for i in range(batch)]
+        proc = process(logits, cur_len, max_length, hist)
         nxt = torch.argmax(proc, dim=-1)
-        lp = process(torch.log_softmax(logits, dim=-1), cur_len, max_length)
+        # heed's greedy score: the processors on the log-softmax of the logits
+        # after the repetition penalty (which HF applies to the raw logits).
+        penalised = process(logits, cur_len, max_length, hist, stage="repetition")
+        lp = process(torch.log_softmax(penalised, dim=-1), cur_len, max_length, hist, stage="rest")
         if with_margin:
             top2 = torch.topk(proc, 2, dim=-1).values
             gap = (top2[:, 0] - top2[:, 1]).tolist()
@@ -541,7 +622,8 @@ def beam_search(step, reorder, batch, num_beams, vocab, start_id, eos_id, pad_id
         logits = step(running_seqs[:, :, cur_len - 1].reshape(b * n))
         if perturb is not None:
             logits = logits + perturb(logits.shape)
-        logp = process(torch.log_softmax(logits, dim=-1), cur_len, max_length)
+        hist = running_seqs[:, :, :cur_len].reshape(b * n, cur_len).tolist()
+        logp = process(torch.log_softmax(logits, dim=-1), cur_len, max_length, hist)
         acc = (logp.view(b, n, v) + running_scores[:, :, None]).reshape(b, n * v)
 
         topk_scores, topk_idx = torch.topk(acc, k=k_keep)

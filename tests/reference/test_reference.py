@@ -200,8 +200,10 @@ def _toy(vocab, salt, scale=3.0, eos_slope=0.6):
 def _toy_process(vocab, renorm=False):
     pad = vocab - 1
 
-    def process(scores, cur_len, max_length):
+    def process(scores, cur_len, max_length, history=None, stage="all"):
         scores = scores.clone()
+        if stage == "repetition":  # no repetition penalty here
+            return scores
         scores[:, pad] = -math.inf
         if cur_len == max_length - 1:
             scores = torch.full_like(scores, -math.inf)

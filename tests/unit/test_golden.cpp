@@ -200,18 +200,20 @@ TEST_CASE("forced-decoding scores match the reference", "[golden]") {
   }
 }
 
-TEST_CASE("max_length_ratio caps each batch at ratio x its longest source", "[golden]") {
+TEST_CASE("max_length_ratio caps each sentence at ratio x its own source, whatever the batch",
+          "[golden]") {
   for (const auto &dir : golden_models()) {
     INFO("model: " << dir);
     auto model = MarianModel::load(dir);
     const auto sources = sources_of(load_golden(dir));
     TranslationOptions o;
     o.beam_size = 1;
-    o.batch_size = 1; // one sentence per batch: its own source sets its cap
     const auto free = Translator(model, o).translate(sources);
-    for (double ratio : {0.3, 0.5, 1.0}) {
-      INFO("ratio " << ratio);
+    for (auto [ratio, batch] : {std::pair{0.3, 1}, std::pair{0.5, 1}, std::pair{1.0, 1},
+                                std::pair{0.3, 64}, std::pair{0.5, 4}, std::pair{1.0, 64}}) {
+      INFO("ratio " << ratio << ", batch size " << batch);
       o.max_length_ratio = ratio;
+      o.batch_size = batch;
       Translator translator(model, o);
       const auto capped = translator.translate(sources);
       const auto forced_eos = translator.search_options().forced_eos_token_id;
@@ -227,6 +229,10 @@ TEST_CASE("max_length_ratio caps each batch at ratio x its longest source", "[go
         REQUIRE(got.size() == n);
         CHECK(std::equal(got.begin(), got.end() - 1, all.begin()));
         CHECK((got.back() == all[n - 1] || (forced_eos && got.back() == *forced_eos)));
+        // A translation that reached its cap (or the model's max_length) says so.
+        const auto limit =
+            std::min<size_t>(cap, static_cast<size_t>(translator.search_options().max_length - 1));
+        CHECK(capped[i].hypotheses[0].truncated == (got.size() == limit));
       }
     }
     o.max_length_ratio = -1;

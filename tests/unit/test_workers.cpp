@@ -179,6 +179,11 @@ TEST_CASE("batch workers: the first error stops the run and is rethrown", "[work
                           ++ran;
                           if (item == 5)
                             throw std::runtime_error("item 5 failed");
+                          // Later items take a while, so that a loaded
+                          // machine cannot run them all before item 5
+                          // fails.
+                          if (item > 5)
+                            std::this_thread::sleep_for(std::chrono::milliseconds(1));
                         },
                         [&](size_t item) { finished.push_back(item); }),
                     "item 5 failed");

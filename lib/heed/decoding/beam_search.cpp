@@ -13,8 +13,9 @@ namespace {
 constexpr float kPenalty = -1.0e9f;
 
 struct Candidate {
-  float score;  // accumulated log-prob
-  int64_t beam; // running beam it extends
+  float score;       // accumulated log-prob
+  float token_score; // this token's log-prob
+  int64_t beam;      // running beam it extends
   int64_t token;
   int64_t index; // flat index beam * vocab + token, for tie-breaking like topk
 };
@@ -22,6 +23,7 @@ struct Candidate {
 struct Slot {
   std::vector<int64_t> tokens;
   std::vector<int64_t> rows;
+  std::vector<float> token_scores;
   float score = kPenalty;
   float log_prob = kPenalty; // the score before length normalisation
   bool finished = false;
@@ -29,10 +31,11 @@ struct Slot {
 
 struct SentenceBeams {
   std::vector<float> running_scores;
-  std::vector<std::vector<int64_t>> running; // decoder inputs, start token included
-  std::vector<std::vector<int64_t>> rows;    // state row of each step of each running beam
-  std::vector<Slot> slots;                   // num_beams best finished hypotheses
-  bool improvable = true;                    // HF: is_early_stop_heuristic_unsatisfied
+  std::vector<std::vector<int64_t>> running;    // decoder inputs, start token included
+  std::vector<std::vector<int64_t>> rows;       // state row of each step of each running beam
+  std::vector<std::vector<float>> token_scores; // each token's log-prob, per running beam
+  std::vector<Slot> slots;                      // num_beams best finished hypotheses
+  bool improvable = true;                       // HF: is_early_stop_heuristic_unsatisfied
   bool non_finite = false; // the model gave non-finite log-probabilities: stopped, no result
 };
 
@@ -41,22 +44,24 @@ bool better(float a_score, int64_t a_index, float b_score, int64_t b_index) {
   return a_score > b_score || (a_score == b_score && a_index < b_index);
 }
 
-// The `k` best candidates of a sentence over all beams and tokens, best first.
-void top_k(const float *log_probs, int64_t beams, int64_t vocab, int64_t k,
-           std::vector<Candidate> &out) {
+// The `k` best candidates of a sentence over all beams and tokens, best first:
+// token log-probs plus their beam's running score.
+void top_k(const float *log_probs, const float *running_scores, int64_t beams, int64_t vocab,
+           int64_t k, std::vector<Candidate> &out) {
   out.clear();
   auto worse_first = [](const Candidate &a, const Candidate &b) {
     return better(a.score, a.index, b.score, b.index);
   };
   for (int64_t b = 0; b < beams; ++b) {
     const float *row = log_probs + b * vocab;
+    const float running = running_scores[b];
     for (int64_t t = 0; t < vocab; ++t) {
-      const float score = row[t];
+      const float score = row[t] + running;
       const int64_t index = b * vocab + t;
       if (static_cast<int64_t>(out.size()) == k &&
           !better(score, index, out.front().score, out.front().index))
         continue;
-      out.push_back({score, b, t, index});
+      out.push_back({score, row[t], b, t, index});
       std::push_heap(out.begin(), out.end(), worse_first);
       if (static_cast<int64_t>(out.size()) > k) {
         std::pop_heap(out.begin(), out.end(), worse_first);
@@ -87,6 +92,7 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
     s.running_scores[0] = 0.f; // only the first beam is live at the start
     s.running.assign(beams, {options.decoder_start_token_id});
     s.rows.assign(beams, {});
+    s.token_scores.assign(beams, {});
     s.slots.assign(beams, Slot{});
   }
   std::vector<int64_t> active(sentences);
@@ -106,21 +112,18 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
 
     std::vector<int64_t> kept_sentences, entry_source;
     std::vector<int64_t> next_tokens;
-    const bool at_limit = cur_len + 1 >= options.max_length;
     for (int64_t a = 0; a < static_cast<int64_t>(active.size()); ++a) {
       SentenceBeams &s = all[active[a]];
+      const int64_t max_length = options.max_length_of(active[a]);
+      const bool at_limit = cur_len + 1 >= max_length;
       float *block = logits.data() + a * beams * vocab;
       if (!all_finite(block, beams * vocab)) {
         s.non_finite = true; // stops here; its hypotheses are marked invalid below
         continue;
       }
-      for (int64_t b = 0; b < beams; ++b) {
-        float *row = block + b * vocab;
-        processor.apply(row, s.running[b]);
-        for (int64_t t = 0; t < vocab; ++t)
-          row[t] += s.running_scores[b];
-      }
-      top_k(block, beams, vocab, keep_k, candidates);
+      for (int64_t b = 0; b < beams; ++b)
+        processor.apply(block + b * vocab, s.running[b], max_length);
+      top_k(block, s.running_scores.data(), beams, vocab, keep_k, candidates);
       for (int64_t c = 0; c < keep_k; ++c)
         hits[c] = candidates[c].token == options.eos_token_id || at_limit;
 
@@ -149,6 +152,8 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
           slot.tokens.push_back(candidates[c].token);
           slot.rows = s.rows[candidates[c].beam];
           slot.rows.push_back(a * beams + candidates[c].beam);
+          slot.token_scores = s.token_scores[candidates[c].beam];
+          slot.token_scores.push_back(candidates[c].token_score);
         }
         pool.push_back(std::move(slot));
       }
@@ -166,6 +171,7 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
         return candidates[x].score > candidates[y].score;
       });
       std::vector<std::vector<int64_t>> running(beams), rows(beams);
+      std::vector<std::vector<float>> token_scores(beams);
       for (int64_t j = 0; j < beams; ++j) {
         const Candidate &c = candidates[order[j]];
         s.running_scores[j] = c.score;
@@ -173,14 +179,17 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
         running[j].push_back(c.token);
         rows[j] = s.rows[c.beam];
         rows[j].push_back(a * beams + c.beam);
+        token_scores[j] = s.token_scores[c.beam];
+        token_scores[j].push_back(c.token_score);
       }
       s.running = std::move(running);
       s.rows = std::move(rows);
+      s.token_scores = std::move(token_scores);
 
       // Early-stopping heuristic, evaluated with the length after this step.
       const int64_t best_length =
           (options.early_stopping == EarlyStopping::never && options.length_penalty > 0)
-              ? options.max_length - 1
+              ? max_length - 1
               : cur_len; // (cur_len + 1) - 1
       const float best_possible =
           s.running_scores[0] / length_normaliser(best_length, options.length_penalty);
@@ -222,12 +231,14 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
       Hypothesis h;
       h.tokens.assign(slot.tokens.begin() + (slot.tokens.empty() ? 0 : 1), slot.tokens.end());
       h.rows = slot.rows;
+      h.token_scores = slot.token_scores;
       h.score = slot.score;
       h.log_prob = slot.log_prob;
       // A slot still holding its initial penalty (or a -inf score) was never
       // filled by a completed hypothesis.
       h.non_finite = all[i].non_finite;
       h.valid = !h.non_finite && slot.finished && std::isfinite(slot.score);
+      h.truncated = static_cast<int64_t>(h.tokens.size()) >= options.max_length_of(i) - 1;
       results[i].push_back(std::move(h));
     }
   return results;

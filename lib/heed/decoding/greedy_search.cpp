@@ -4,14 +4,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace heed {
 
 std::vector<std::vector<Hypothesis>> greedy_search(const Decoder &decoder, DecoderState &state,
                                                    const SearchOptions &options, Workspace &ws,
-                                                   DecoderObserver *observer) {
+                                                   DecoderObserver *observer,
+                                                   std::vector<SentenceGenerator> *generators) {
   const int64_t sentences = state.sentences, vocab = decoder.vocab_size();
   const LogitsProcessor processor(options, vocab);
+  if (options.do_sample &&
+      (generators == nullptr || generators->size() != static_cast<size_t>(sentences)))
+    throw std::logic_error("greedy_search: sampling needs one generator per sentence");
+  TokenSampler sampler(options, vocab);
+  std::vector<float> warped(options.do_sample ? static_cast<size_t>(vocab) : 0);
   std::vector<std::vector<Hypothesis>> results(sentences, std::vector<Hypothesis>(1));
   std::vector<std::vector<int64_t>> history(sentences, {options.decoder_start_token_id});
   std::vector<int64_t> active(sentences); // active[i]: sentence of state row i
@@ -25,6 +32,10 @@ std::vector<std::vector<Hypothesis>> greedy_search(const Decoder &decoder, Decod
   while (!active.empty()) {
     const int64_t rows = static_cast<int64_t>(active.size());
     decoder.step(state, tokens.data(), logits.data(), ws, observer);
+    // transformers applies the repetition penalty to the raw logits here.
+    if (processor.penalizes_repetitions())
+      for (int64_t i = 0; i < rows; ++i)
+        processor.penalize_repetitions(logits.data() + i * vocab, history[active[i]]);
     ops::log_softmax(logits.data(), rows, vocab);
     std::vector<int64_t> keep;
     for (int64_t i = 0; i < rows; ++i) {
@@ -36,14 +47,24 @@ std::vector<std::vector<Hypothesis>> greedy_search(const Decoder &decoder, Decod
         h.non_finite = true;
         continue;
       }
-      processor.apply(row, history[s]);
-      const int64_t token = std::max_element(row, row + vocab) - row;
+      const int64_t max_length = options.max_length_of(s);
+      processor.apply(row, history[s], max_length, /*repetition_penalty=*/false);
+      int64_t token = std::max_element(row, row + vocab) - row;
+      // (With every token banned the argmax is as good as any: the score is
+      // -inf and the hypothesis invalid.)
+      if (options.do_sample && std::isfinite(row[token])) {
+        // The warpers change a copy: the score stays the processed log-prob.
+        std::copy(row, row + vocab, warped.begin());
+        token = sampler.sample(warped.data(), (*generators)[s]);
+      }
       h.tokens.push_back(token);
       h.rows.push_back(i);
+      h.token_scores.push_back(row[token]);
       h.score += row[token];
       h.log_prob = h.score;
       history[s].push_back(token);
-      const bool finished = token == options.eos_token_id || cur_len + 1 >= options.max_length;
+      h.truncated = cur_len + 1 >= max_length;
+      const bool finished = token == options.eos_token_id || h.truncated;
       if (!finished) {
         tokens[keep.size()] = token;
         keep.push_back(i);

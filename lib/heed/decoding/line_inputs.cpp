@@ -166,8 +166,11 @@ std::vector<TranslationHypothesis> join_sentences(const std::vector<SentenceTran
       if (!part.text.empty())
         h.text += (h.text.empty() ? "" : " ") + part.text;
       h.tokens.insert(h.tokens.end(), part.tokens.begin(), part.tokens.end());
+      h.token_scores.insert(h.token_scores.end(), part.token_scores.begin(),
+                            part.token_scores.end());
       score += part.score;
       log_prob += part.log_prob;
+      h.truncated = h.truncated || part.truncated;
     }
     h.score = static_cast<float>(score);
     h.log_prob = static_cast<float>(log_prob);
@@ -176,6 +179,7 @@ std::vector<TranslationHypothesis> join_sentences(const std::vector<SentenceTran
       // no text, no tokens, score -inf; the sentences keep theirs.
       h.text.clear();
       h.tokens.clear();
+      h.token_scores.clear();
       h.score = -std::numeric_limits<float>::infinity();
       h.log_prob = h.score;
     }

@@ -23,10 +23,13 @@ LogitsProcessor::LogitsProcessor(const SearchOptions &options, int64_t vocab_siz
   }
 }
 
-void LogitsProcessor::apply(float *scores, const std::vector<int64_t> &history) const {
+void LogitsProcessor::apply(float *scores, const std::vector<int64_t> &history, int64_t max_length,
+                            bool repetition_penalty) const {
   const int64_t cur_len = static_cast<int64_t>(history.size());
-  if (cur_len < options_.min_length && options_.eos_token_id < vocab_size_)
-    scores[options_.eos_token_id] = kNegInf;
+  if (repetition_penalty)
+    penalize_repetitions(scores, history);
+  if (options_.no_repeat_ngram_size > 0)
+    ban_repeated_ngrams(scores, history);
   for (int64_t id : banned_tokens_)
     if (id >= 0 && id < vocab_size_)
       scores[id] = kNegInf;
@@ -38,12 +41,51 @@ void LogitsProcessor::apply(float *scores, const std::vector<int64_t> &history) 
         words.back() < vocab_size_)
       scores[words.back()] = kNegInf;
   }
-  if (options_.forced_eos_token_id && cur_len == options_.max_length - 1) {
+  if (cur_len < options_.min_length && options_.eos_token_id < vocab_size_)
+    scores[options_.eos_token_id] = kNegInf;
+  if (options_.forced_eos_token_id && cur_len == max_length - 1) {
     std::fill(scores, scores + vocab_size_, kNegInf);
     scores[*options_.forced_eos_token_id] = 0.f;
   }
   if (options_.renormalize_logits)
     log_softmax_row(scores, vocab_size_);
+}
+
+void LogitsProcessor::penalize_repetitions(float *scores,
+                                           const std::vector<int64_t> &history) const {
+  if (options_.repetition_penalty == 1.0)
+    return;
+  // transformers gathers the scores of the history's tokens, then scatters the
+  // penalised values back: a token seen twice is penalised once. (Quadratic in
+  // the history, which is short, and free of allocation.)
+  const float penalty = static_cast<float>(options_.repetition_penalty);
+  for (auto it = history.begin(); it != history.end(); ++it) {
+    const int64_t id = *it;
+    if (id < 0 || id >= vocab_size_ || std::find(history.begin(), it, id) != it)
+      continue;
+    float &score = scores[id];
+    score = score < 0 ? score * penalty : score / penalty;
+  }
+}
+
+void LogitsProcessor::ban_repeated_ngrams(float *scores,
+                                          const std::vector<int64_t> &history) const {
+  // transformers' _get_ngrams / _get_generated_ngrams: every n-gram of the
+  // history whose first n-1 tokens equal the history's last n-1 bans its last
+  // token (with n = 1, every token of the history).
+  const size_t n = static_cast<size_t>(options_.no_repeat_ngram_size);
+  const size_t length = history.size();
+  if (length + 1 < n)
+    return;
+  const auto suffix = history.end() - static_cast<std::ptrdiff_t>(n - 1);
+  for (size_t i = 0; i + n <= length; ++i) {
+    const auto start = history.begin() + static_cast<std::ptrdiff_t>(i);
+    if (std::equal(start, start + static_cast<std::ptrdiff_t>(n - 1), suffix)) {
+      const int64_t id = history[i + n - 1];
+      if (id >= 0 && id < vocab_size_)
+        scores[id] = kNegInf;
+    }
+  }
 }
 
 void log_softmax_row(float *x, int64_t n) {

@@ -1,7 +1,11 @@
 // The logits processors transformers' generate() applies for Marian models, in
-// its order, on log-probabilities of one hypothesis: minimum length, banned
-// words (bad_words_ids, and the pad token, which is never generated), EOS forced
-// at the length limit, optional renormalisation.
+// its order (generation/utils.py, _get_logits_processor), on the scores of one
+// hypothesis: repetition penalty, no-repeat n-gram, banned words
+// (bad_words_ids, and the pad token, which is never generated), minimum
+// length (min_length, and min_new_tokens, which resolve_search_options turns
+// into min_length as transformers' _prepare_generated_length does), EOS forced
+// at the length limit, optional renormalisation. The sampling warpers come
+// after them (decoding/token_sampler.h).
 #pragma once
 
 #include <cstdint>
@@ -18,10 +22,24 @@ public:
   LogitsProcessor(const SearchOptions &options, int64_t vocab_size);
 
   // `scores` [vocab] for a hypothesis whose decoder input so far is `history`
-  // (start token included, so its size is HF's cur_len).
-  void apply(float *scores, const std::vector<int64_t> &history) const;
+  // (start token included, so its size is HF's cur_len), whose length limit
+  // is `max_length` (for the forced EOS). With `repetition_penalty` false the
+  // repetition penalty is left out (the caller applied it already, see
+  // penalize_repetitions).
+  void apply(float *scores, const std::vector<int64_t> &history, int64_t max_length,
+             bool repetition_penalty = true) const;
+
+  // The repetition penalty alone. transformers' beam search runs every
+  // processor on log-probabilities, its greedy search and sampling on the raw
+  // logits; the penalty is the one processor that tells them apart (the others
+  // write -inf, or shift every score alike), so greedy search and sampling
+  // apply it to the raw logits before the log-softmax and the rest after.
+  void penalize_repetitions(float *scores, const std::vector<int64_t> &history) const;
+  bool penalizes_repetitions() const { return options_.repetition_penalty != 1.0; }
 
 private:
+  void ban_repeated_ngrams(float *scores, const std::vector<int64_t> &history) const;
+
   const SearchOptions &options_;
   int64_t vocab_size_;
   std::vector<int64_t> banned_tokens_;                 // single-token bad words and pad

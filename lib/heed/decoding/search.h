@@ -9,14 +9,22 @@
 
 #include "heed/core/workspace.h"
 #include "heed/decoding/search_options.h"
+#include "heed/decoding/token_sampler.h"
 #include "heed/model/decoder.h"
 
 namespace heed {
 
-// `state` must have been started with group = 1. Returns one hypothesis per sentence.
-std::vector<std::vector<Hypothesis>> greedy_search(const Decoder &decoder, DecoderState &state,
-                                                   const SearchOptions &options, Workspace &ws,
-                                                   DecoderObserver *observer = nullptr);
+// Greedy search, or sampling with options.do_sample (transformers' _sample):
+// the processors, then the argmax or a draw (decoding/token_sampler.h) with
+// generators[i] for sentence i (required when sampling, one per sentence).
+// `state` must have been started with group = 1. Returns one hypothesis per
+// sentence; its score is the sum of the chosen tokens' log-probabilities
+// after the processors (with a repetition penalty, the log-softmax of the
+// penalised logits), before the sampling warpers.
+std::vector<std::vector<Hypothesis>>
+greedy_search(const Decoder &decoder, DecoderState &state, const SearchOptions &options,
+              Workspace &ws, DecoderObserver *observer = nullptr,
+              std::vector<SentenceGenerator> *generators = nullptr);
 
 // `state` must have been started with group = options.num_beams. Returns
 // options.n_best hypotheses per sentence, best first.

@@ -23,6 +23,11 @@ struct TranslationHypothesis {
   // The plain sum of the tokens' log-probabilities, never length-normalised
   // (Marian's n-best F0= field).
   float log_prob = 0;
+  // Each token's log-probability after the logits processors (its term of
+  // log_prob; transformers' compute_transition_scores for beam search, and
+  // for greedy search and sampling the log-softmax of the processed logits,
+  // before sampling's warpers), one per token.
+  std::vector<float> token_scores;
   std::optional<AttentionMaps> attention; // when TranslationOptions::attention asks
   // Empty for a result; else why the search has none (the model produced
   // non-finite scores, or every continuation was banned): text and tokens are
@@ -30,6 +35,10 @@ struct TranslationHypothesis {
   // placeholder).
   std::string error;
   bool valid() const { return error.empty(); }
+  // It reached its length limit (max_length, max_new_tokens, max_length_ratio
+  // or the model's positions): it may be cut short, its last token an EOS
+  // forced there. Of a joined hypothesis: some sentence's was.
+  bool truncated = false;
   // Of a line translated sentence by sentence: the hypothesis of each
   // sentence this one joins (ranks into Translation::sentences[k].hypotheses).
   std::vector<int64_t> sentence_ranks;

@@ -46,6 +46,26 @@ void check_ranges(const TranslationOptions &o) {
   if (o.max_new_tokens)
     check_integer("max_new_tokens", *o.max_new_tokens, 1, R::kMaxLength);
   check_real("max_length_ratio", o.max_length_ratio, 0, R::kMaxLengthRatio);
+  if (o.min_length)
+    check_integer("min_length", *o.min_length, 0, R::kMaxLength);
+  if (o.min_new_tokens)
+    check_integer("min_new_tokens", *o.min_new_tokens, 0, R::kMaxLength);
+  if (o.repetition_penalty && !(*o.repetition_penalty > 0))
+    throw OptionError("repetition_penalty",
+                      "must be a number above 0, got " + number_text(*o.repetition_penalty));
+  if (o.repetition_penalty)
+    check_real("repetition_penalty", *o.repetition_penalty, 0, R::kMaxPenalty);
+  if (o.no_repeat_ngram_size)
+    check_integer("no_repeat_ngram_size", *o.no_repeat_ngram_size, 0, R::kMaxLength);
+  if (o.temperature && !(*o.temperature > 0))
+    throw OptionError("temperature",
+                      "must be a number above 0, got " + number_text(*o.temperature));
+  if (o.temperature)
+    check_real("temperature", *o.temperature, 0, R::kMaxTemperature);
+  if (o.top_k)
+    check_integer("top_k", *o.top_k, 0, R::kMaxBatchSize);
+  if (o.top_p && !(*o.top_p > 0 && *o.top_p <= 1))
+    throw OptionError("top_p", "must be a number in (0, 1], got " + number_text(*o.top_p));
   check_integer("batch_size", o.batch_size, 1, R::kMaxBatchSize);
   check_language(o.source_language);
   // Workers x threads each is bounded as --threads alone is (ops::max_threads).

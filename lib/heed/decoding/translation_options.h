@@ -24,6 +24,8 @@ struct OptionRanges {
   static constexpr int64_t kMaxBatchSize = 1'048'576;                 // sentences or tokens
   static constexpr double kMaxLengthPenalty = GenerationLimits::kMaxLengthPenalty;
   static constexpr double kMaxLengthRatio = 1000;
+  static constexpr double kMaxPenalty = 1000;     // repetition_penalty
+  static constexpr double kMaxTemperature = 1000; // temperature
 };
 
 struct TranslationOptions {
@@ -44,11 +46,40 @@ struct TranslationOptions {
   // Limit on generated tokens, EOS included (HF max_new_tokens); wins over
   // max_length. In [1, 1048576].
   std::optional<int64_t> max_new_tokens;
-  // When > 0, also caps each batch's generated tokens at ratio x the longest
-  // source of the batch (in tokens, at least 1), as Marian's max-length-factor
-  // does: a guard against runaway output, and the cap benchmarks use. Finite,
-  // in [0, 1000].
+  // When > 0, also caps each sentence's generated tokens at ratio x its own
+  // source length (in tokens, at least 1), as Marian's max-length-factor
+  // does: a guard against runaway output, and the cap benchmarks use. Per
+  // sentence, so that a translation does not depend on its batch. Finite, in
+  // [0, 1000].
   double max_length_ratio = 0;
+  // Minimum decoder length, start token included (HF min_length), in [0,
+  // 1048576]: EOS is banned until then. Default: the generation config's.
+  std::optional<int64_t> min_length;
+  // Minimum count of generated tokens, EOS excluded (HF min_new_tokens); wins
+  // over min_length. In [0, 1048576].
+  std::optional<int64_t> min_new_tokens;
+  // HF repetition_penalty, finite, in (0, 1000]; 1 = off. Default: the
+  // generation config's.
+  std::optional<double> repetition_penalty;
+  // HF no_repeat_ngram_size, in [0, 1048576]; 0 = off. Default: the
+  // generation config's.
+  std::optional<int64_t> no_repeat_ngram_size;
+  // Sampling instead of search (HF do_sample; decoding/token_sampler.h).
+  // Default: the generation config's do_sample. Sampling runs one beam:
+  // without beam_size it uses 1, and a beam_size above 1 is an OptionError
+  // (beam sampling is not implemented).
+  std::optional<bool> sampling;
+  // The sampling warpers (HF temperature, top_k, top_p): temperature finite
+  // in (0, 1000]; top_k in [0, 1048576], 0 = off; top_p in (0, 1], 1 = off.
+  // Defaults: the generation config's, else transformers' 1, 50 and 1. Set
+  // without sampling they are an OptionError (they would change nothing).
+  std::optional<double> temperature;
+  std::optional<int64_t> top_k;
+  std::optional<double> top_p;
+  // Seeds the sampling: with the input's line number it seeds each sentence's
+  // generator, so outputs depend on nothing else (batching, threads, shards,
+  // resuming). Default 0; set without sampling an OptionError.
+  std::optional<uint64_t> seed;
   // Sentences per batch, or padded source tokens per batch with
   // BatchType::tokens; in [1, 1048576].
   BatchType batch_type = BatchType::sentences;

@@ -58,7 +58,27 @@ SearchOptions resolve_search_options(const MarianModel &model, const Translation
   const MarianConfig &c = model.config;
   check_ranges(o);
   SearchOptions s;
-  s.num_beams = o.beam_size.value_or(g.num_beams);
+  // Sampling runs one beam (transformers' _sample): without a beam size it
+  // uses 1 whatever the generation config's num_beams.
+  s.do_sample = o.sampling.value_or(g.do_sample);
+  if (s.do_sample && o.beam_size && *o.beam_size > 1)
+    throw OptionError("beam_size", "is " + std::to_string(*o.beam_size) +
+                                       " with sampling: beam sampling is not implemented "
+                                       "(sample with beam size 1, or search without sampling)");
+  s.num_beams = o.beam_size.value_or(s.do_sample ? 1 : g.num_beams);
+  if (!s.do_sample)
+    for (auto [name, set] :
+         {std::pair{"temperature", o.temperature.has_value()},
+          std::pair{"top_k", o.top_k.has_value()}, std::pair{"top_p", o.top_p.has_value()},
+          std::pair{"seed", o.seed.has_value()}})
+      if (set)
+        throw OptionError(name, "changes only sampling, which is off (turn sampling on)");
+  s.temperature = o.temperature.value_or(g.temperature);
+  s.top_k = o.top_k.value_or(g.top_k);
+  s.top_p = o.top_p.value_or(g.top_p);
+  s.seed = o.seed.value_or(0);
+  s.repetition_penalty = o.repetition_penalty.value_or(g.repetition_penalty);
+  s.no_repeat_ngram_size = o.no_repeat_ngram_size.value_or(g.no_repeat_ngram_size);
   s.n_best = o.n_best;
   if (s.n_best > s.num_beams)
     throw OptionError("n_best (" + std::to_string(s.n_best) + ") cannot exceed the beam size (" +
@@ -76,7 +96,15 @@ SearchOptions resolve_search_options(const MarianModel &model, const Translation
                       "max_new_tokens >= 1)");
   // Positions 0 .. max_length-2 are fed to the decoder.
   s.max_length = std::min(s.max_length, c.max_position_embeddings + 1);
-  s.min_length = g.min_length;
+  // min_new_tokens wins over min_length, as transformers'
+  // _prepare_generated_length makes min_length = min_new_tokens + 1 (the
+  // decoder start token).
+  if (o.min_new_tokens)
+    s.min_length = *o.min_new_tokens + 1;
+  else if (o.min_length)
+    s.min_length = *o.min_length;
+  else
+    s.min_length = g.min_new_tokens ? *g.min_new_tokens + 1 : g.min_length;
   s.decoder_start_token_id = g.decoder_start_token_id.value_or(c.decoder_start_token_id);
   s.eos_token_id = g.eos_token_id.value_or(c.eos_token_id);
   s.pad_token_id = g.pad_token_id.value_or(c.pad_token_id);
@@ -103,6 +131,21 @@ Translator::Translator(std::shared_ptr<const MarianModel> model, TranslationOpti
                 : model_->source_language         ? model_->source_language->code
                                                   : std::string()) {
   search_ = resolve_search_options(*model_, options_);
+  // A limit the model's position table lowers is said once, not applied
+  // silently.
+  const int64_t requested = options_.max_new_tokens ? *options_.max_new_tokens + 1
+                            : options_.max_length   ? *options_.max_length
+                                                    : model_->generation.effective_max_length();
+  if (requested > search_.max_length && options_.warn) {
+    const std::string field = options_.max_new_tokens ? "max_new_tokens"
+                              : options_.max_length   ? "max_length"
+                                                      : model_->generation.source + ": max_length";
+    const int64_t asked = options_.max_new_tokens ? *options_.max_new_tokens : requested;
+    options_.warn(field + " (" + std::to_string(asked) +
+                  ") is more than the model can generate: " + "its " +
+                  std::to_string(model_->config.max_position_embeddings) + " positions allow " +
+                  std::to_string(search_.max_length - 1) + " tokens, the limit used");
+  }
   // The smallest batch these options can run (one sentence of one token)
   // must fit at all; each batch is checked again before it is allocated.
   check_batch_memory(model_->config, 1, 1, search_.num_beams, search_.max_length - 1);
@@ -120,11 +163,11 @@ Translator::Translator(std::shared_ptr<const MarianModel> model, TranslationOpti
 Translator::~Translator() = default;
 Translator::Translator(Translator &&) noexcept = default;
 
-int64_t Translator::batch_max_length(int64_t longest_source) const {
+int64_t Translator::sentence_max_length(int64_t source_length) const {
   if (options_.max_length_ratio <= 0)
     return search_.max_length;
   // Truncating, at least one generated token; +1 for the start token.
-  const double cap = std::max(1.0, std::floor(options_.max_length_ratio * longest_source));
+  const double cap = std::max(1.0, std::floor(options_.max_length_ratio * source_length));
   return std::min<int64_t>(search_.max_length, static_cast<int64_t>(std::min(cap, 1e9)) + 1);
 }
 
@@ -231,14 +274,30 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
     const std::vector<size_t> &indices = batches[k];
     const int64_t longest_source = encode_batch(r, ids, indices);
     SearchOptions search = search_;
-    search.max_length = batch_max_length(longest_source);
+    // Each sentence's limit from its own length: its translation does not
+    // depend on the sentences it is batched with.
+    int64_t capacity = 0;
+    if (options_.max_length_ratio > 0) {
+      for (size_t i : indices)
+        search.sentence_max_length.push_back(
+            sentence_max_length(static_cast<int64_t>(ids[i].size())));
+      capacity =
+          *std::max_element(search.sentence_max_length.begin(), search.sentence_max_length.end());
+    }
+    search.max_length = options_.max_length_ratio > 0 ? capacity : search_.max_length;
     const int64_t n = static_cast<int64_t>(indices.size());
     check_batch_memory(model_->config, n, longest_source, group, search.max_length - 1);
     model_->decoder.start(r.state, r.encoder_out, r.mask, n, r.encoder_out.dim(0) / n, group,
                           search.max_length - 1);
-    auto hypotheses = group == 1
-                          ? greedy_search(model_->decoder, r.state, search, r.ws, r.recorder.get())
-                          : beam_search(model_->decoder, r.state, search, r.ws, r.recorder.get());
+    std::vector<SentenceGenerator> generators;
+    if (search.do_sample)
+      for (size_t i : indices)
+        generators.emplace_back(sentence_seed(search.seed, line_number(inputs[i].line),
+                                              std::max<int64_t>(inputs[i].sentence, 0)));
+    auto hypotheses =
+        group == 1
+            ? greedy_search(model_->decoder, r.state, search, r.ws, r.recorder.get(), &generators)
+            : beam_search(model_->decoder, r.state, search, r.ws, r.recorder.get());
     auto &rows = decoded[k];
     rows.resize(static_cast<size_t>(n));
     for (int64_t b = 0; b < n; ++b)
@@ -250,8 +309,10 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
           hypothesis.log_prob = hypothesis.score;
         } else {
           hypothesis.tokens = std::move(h.tokens);
+          hypothesis.token_scores = std::move(h.token_scores);
           hypothesis.score = h.score;
           hypothesis.log_prob = h.log_prob;
+          hypothesis.truncated = h.truncated;
           if (r.recorder)
             hypothesis.attention = r.recorder->extract(b, r.lengths[b], h.rows);
         }
@@ -277,6 +338,7 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
         t.hypotheses = join_sentences(t.sentences, search_.n_best);
       ++lines_done;
       const auto &best = t.hypotheses.front();
+      truncated_lines_ += best.truncated ? 1 : 0;
       if (!best.valid() && options_.warn)
         options_.warn("line " + std::to_string(line_number(input.line)) + ": " + best.error +
                       "; its translation is left empty");

@@ -71,6 +71,9 @@ public:
                                 const std::vector<std::string> &targets);
 
   const SearchOptions &search_options() const { return search_; }
+  // Lines translated so far whose best hypothesis reached its length limit
+  // (TranslationHypothesis::truncated).
+  int64_t truncated_lines() const { return truncated_lines_; }
   const MarianModel &model() const { return *model_; }
   // The sentence rules in use (TranslationOptions::source_language, else the model's).
   const SentenceSplitter &sentence_splitter() const { return splitter_; }
@@ -80,10 +83,9 @@ public:
 
 private:
   struct Replica; // what one worker computes in (translator.cpp)
-  // The length limit (start token included) of a batch whose longest source
-  // has `longest_source` tokens: search_.max_length, lowered by
-  // max_length_ratio.
-  int64_t batch_max_length(int64_t longest_source) const;
+  // The length limit (start token included) of a sentence whose source has
+  // `source_length` tokens: search_.max_length, lowered by max_length_ratio.
+  int64_t sentence_max_length(int64_t source_length) const;
   // Pads the batch of `ids` at `indices` (longest first, from make_batches)
   // and runs the encoder on it into the replica's encoder_out, mask and
   // lengths; returns the longest source length.
@@ -96,6 +98,7 @@ private:
   std::vector<std::unique_ptr<Replica>> replicas_; // one per worker
   std::unique_ptr<BatchWorkers> workers_;          // only with more than one worker
   SentenceSplitter splitter_;
+  int64_t truncated_lines_ = 0;
 };
 
 } // namespace heed

@@ -136,6 +136,10 @@ void warn_ignored_settings(const MarianModel &model, const TranslationOptions &o
     o.warn(model.generation.source + ": " + field +
            " is not implemented by heed and is ignored: translations may differ from "
            "transformers' generate()");
+  const GenerationConfig &g = model.generation;
+  if (search.do_sample && g.do_sample && g.num_beams > 1 && !o.beam_size)
+    o.warn(g.source + ": do_sample (true) with num_beams " + std::to_string(g.num_beams) +
+           " asks for beam sampling, which heed does not implement: it samples with one beam");
   if (search.num_beams != 1)
     return;
   if (o.length_penalty)
@@ -206,11 +210,21 @@ ResumeRecord resume_record_of(const TranslateJob &job, const TranslationOptions 
   s["max_length"] = setting(o.max_length);
   s["max_new_tokens"] = setting(o.max_new_tokens);
   s["max_length_ratio"] = setting(o.max_length_ratio);
+  s["min_length"] = setting(o.min_length);
+  s["min_new_tokens"] = setting(o.min_new_tokens);
+  s["repetition_penalty"] = setting(o.repetition_penalty);
+  s["no_repeat_ngram_size"] = setting(o.no_repeat_ngram_size);
+  s["sampling"] = o.sampling ? (*o.sampling ? "true" : "false") : "default";
+  s["temperature"] = setting(o.temperature);
+  s["top_k"] = setting(o.top_k);
+  s["top_p"] = setting(o.top_p);
+  s["seed"] = o.seed ? std::to_string(*o.seed) : "default";
   s["split_sentences"] = o.split_sentences ? "true" : "false";
   s["source_language"] = o.source_language.empty() ? "default" : o.source_language;
   s["shard"] = std::to_string(job.shard.index) + "/" + std::to_string(job.shard.count);
   s["strict"] = job.strict ? "true" : "false";
   s["alignment"] = job.alignment ? setting(*job.alignment) : "none";
+  s["word_scores"] = job.word_scores ? "true" : "false";
   s["attention"] = job.attention_path.empty() ? "none" : job.attention_path;
   if (!job.attention_path.empty() || job.alignment) {
     s["attention_kinds"] = std::string(o.attention.cross ? "cross " : "") +
@@ -354,7 +368,13 @@ TranslateResult run_translate(const TranslateJob &job) {
       const auto a = translation_alignment(source, t, rank, tokenizer);
       return a ? format_alignment(*a, format) : std::string();
     };
-  auto writer = make_translation_writer(job.format, out, output.name(), search.n_best, alignment);
+  PieceOf piece_of;
+  if (job.word_scores)
+    piece_of = [&vocabulary = model->tokenizer->target_vocab()](int64_t id) {
+      return vocabulary.piece(id);
+    };
+  auto writer =
+      make_translation_writer(job.format, out, output.name(), search.n_best, alignment, piece_of);
   // The attention maps first: flushed before the text output, a directory's
   // partial index covers every line the output holds when a run is killed
   // (what resuming it needs). Then the output: its flush sends the writers'
@@ -417,6 +437,17 @@ TranslateResult run_translate(const TranslateJob &job) {
     progress.abandon();
   } else {
     sink.close();
+    if (translator.truncated_lines() > 0 && options.warn) {
+      const int64_t n = translator.truncated_lines();
+      std::string limit =
+          "max_length " + std::to_string(search.max_length) + ", start token included";
+      if (job.options.max_length_ratio > 0)
+        limit += ", or max_length_ratio " + setting(job.options.max_length_ratio) +
+                 " x the source's tokens";
+      options.warn(std::to_string(n) + (n == 1 ? " line" : " lines") +
+                   " reached the length limit and may be cut (" + limit +
+                   "); jsonl output marks them \"truncated\"");
+    }
     // Complete: nothing is left to resume.
     if (record)
       std::remove(resume_record_path(job.output).c_str());

@@ -40,6 +40,9 @@ struct TranslateJob {
   bool quiet = false;                       // no bar and no summary line
   std::string attention_path;               // dump attention maps (directory, .npz or .json)
   std::optional<AlignmentFormat> alignment; // append word alignments to the output
+  // Append each token's log-probability (outputs/writers.h: Marian's
+  // WordScores= field in text, "token_scores" and "pieces" in JSONL).
+  bool word_scores = false;
   // When it holds a non-zero value (a signal's number), the run stops after the
   // batch in progress, closes its outputs and returns.
   const std::atomic<int> *interrupted = nullptr;

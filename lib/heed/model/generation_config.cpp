@@ -14,22 +14,19 @@ namespace {
 // with its default there: a file that sets one to another value asks for
 // something heed would not do. Output-only fields (output_scores, ...) and
 // those transformers itself ignores without sampling (temperature, top_k,
-// top_p, typical_p, epsilon_cutoff, eta_cutoff: do_sample covers them) are not
-// listed.
+// typical_p, epsilon_cutoff, eta_cutoff, min_p: do_sample covers them) are
+// not listed. do_sample with num_beams above 1 (beam sampling) is warned about
+// by the jobs (heed samples with one beam).
 struct UnsupportedField {
   const char *name;
   nlohmann::json no_effect; // the default, which changes nothing
 };
 const UnsupportedField kUnsupported[] = {
-    {"do_sample", false},
     {"penalty_alpha", nullptr},
     {"num_beam_groups", 1},
     {"diversity_penalty", 0.0},
-    {"repetition_penalty", 1.0},
     {"encoder_repetition_penalty", 1.0},
-    {"no_repeat_ngram_size", 0},
     {"encoder_no_repeat_ngram_size", 0},
-    {"min_new_tokens", nullptr},
     {"forced_bos_token_id", nullptr},
     {"force_words_ids", nullptr},
     {"constraints", nullptr},
@@ -120,6 +117,20 @@ GenerationConfig GenerationConfig::from_json(const nlohmann::json &json, const s
     const auto single = nlohmann::json::object({{"eos_token_id", v.is_array() ? v[0] : v}});
     g.eos_token_id = io::JsonFields(single, path).optional_integer("eos_token_id", 0, kMaxTokenId);
   }
+  g.min_new_tokens = f.optional_integer("min_new_tokens", 0, kMaxLength);
+  g.repetition_penalty = f.number("repetition_penalty", 1.0);
+  if (!(g.repetition_penalty > 0 && g.repetition_penalty <= 1000))
+    f.fail("repetition_penalty",
+           "must be a number in (0, 1000], got " + io::brief(f.raw("repetition_penalty")));
+  g.no_repeat_ngram_size = f.integer("no_repeat_ngram_size", 0, 0, kMaxLength);
+  g.do_sample = f.boolean("do_sample", false);
+  g.temperature = f.number("temperature", 1.0);
+  if (!(g.temperature > 0 && g.temperature <= 1000))
+    f.fail("temperature", "must be a number in (0, 1000], got " + io::brief(f.raw("temperature")));
+  g.top_k = f.integer("top_k", 50, 0, 1'048'576);
+  g.top_p = f.number("top_p", 1.0);
+  if (!(g.top_p > 0 && g.top_p <= 1))
+    f.fail("top_p", "must be a number in (0, 1], got " + io::brief(f.raw("top_p")));
   for (const auto &field : kUnsupported)
     if (f.has(field.name) && has_effect(f.raw(field.name), field.no_effect))
       g.unsupported.push_back(std::string(field.name) + " (" + io::brief(f.raw(field.name)) + ")");

@@ -31,14 +31,22 @@ struct GenerationConfig {
   std::vector<std::vector<int64_t>> bad_words_ids;
   std::optional<int64_t> forced_eos_token_id;
   bool renormalize_logits = false;
+  std::optional<int64_t> min_new_tokens;
+  double repetition_penalty = 1.0;
+  int64_t no_repeat_ngram_size = 0;
+  // Sampling and its warpers, transformers' defaults (top_k 50).
+  bool do_sample = false;
+  double temperature = 1.0;
+  int64_t top_k = 50;
+  double top_p = 1.0;
   // Special ids the generation config overrides (else config.json's apply).
   std::optional<int64_t> decoder_start_token_id;
   std::optional<int64_t> eos_token_id;
   std::optional<int64_t> pad_token_id;
   std::string source; // the file the values came from, for `heed info`
   // Settings of the file that would change transformers' generate() output
-  // and that heed does not implement, as "FIELD (VALUE)":
-  // sampling (do_sample), repetition_penalty, no_repeat_ngram_size, ...
+  // and that heed does not implement, as "FIELD (VALUE)": diversity_penalty,
+  // suppress_tokens, force_words_ids, ...
   // Fields left at transformers' defaults (no effect there) are not listed.
   // `heed translate` and `heed attention` warn about each (jobs/translate_job.h).
   std::vector<std::string> unsupported;

@@ -52,6 +52,20 @@ nlohmann::json model_info(const MarianModel &m) {
     gen["max_new_tokens"] = *g.max_new_tokens;
   if (g.forced_eos_token_id)
     gen["forced_eos_token_id"] = *g.forced_eos_token_id;
+  // The processors and sampling, when the config sets them.
+  if (g.min_length > 0)
+    gen["min_length"] = g.min_length;
+  if (g.min_new_tokens)
+    gen["min_new_tokens"] = *g.min_new_tokens;
+  if (g.repetition_penalty != 1.0)
+    gen["repetition_penalty"] = g.repetition_penalty;
+  if (g.no_repeat_ngram_size > 0)
+    gen["no_repeat_ngram_size"] = g.no_repeat_ngram_size;
+  if (g.do_sample)
+    gen["sampling"] = {{"do_sample", true},
+                       {"temperature", g.temperature},
+                       {"top_k", g.top_k},
+                       {"top_p", g.top_p}};
   if (!g.unsupported.empty())
     gen["not_implemented"] = g.unsupported; // set, but heed ignores them
   j["generation"] = gen;

@@ -18,7 +18,8 @@ std::string format_score(float score) {
 }
 
 std::string format_nbest_line(int64_t index, const std::string &translation,
-                              const std::string *alignment, float log_prob, float score) {
+                              const std::string *alignment, float log_prob, float score,
+                              const std::string *word_scores) {
   std::string line = std::to_string(index);
   line += kSeparator;
   line += translation;
@@ -26,12 +27,26 @@ std::string format_nbest_line(int64_t index, const std::string &translation,
     line += kSeparator;
     line += *alignment;
   }
+  if (word_scores) {
+    line += kSeparator;
+    line += *word_scores;
+  }
   line += kSeparator;
   line += kFeature;
   line += format_score(log_prob);
   line += kSeparator;
   line += format_score(score);
   return line;
+}
+
+std::string word_scores_field(const std::vector<float> &scores) {
+  std::string field = "WordScores=";
+  char number[32];
+  for (float score : scores) {
+    std::snprintf(number, sizeof number, " %.5f", static_cast<double>(score));
+    field += number;
+  }
+  return field;
 }
 
 std::optional<int64_t> nbest_line_index(const std::string &line) {

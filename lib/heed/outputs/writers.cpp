@@ -39,8 +39,10 @@ std::string one_line(std::string text) {
 // What both formats share: the stream, its name for errors, the settings.
 class StreamWriter : public TranslationSink {
 public:
-  StreamWriter(std::ostream &out, std::string name, int64_t n_best, AlignmentText alignment)
-      : out_(out), name_(std::move(name)), n_best_(n_best), alignment_(std::move(alignment)) {}
+  StreamWriter(std::ostream &out, std::string name, int64_t n_best, AlignmentText alignment,
+               PieceOf piece_of)
+      : out_(out), name_(std::move(name)), n_best_(n_best), alignment_(std::move(alignment)),
+        piece_of_(std::move(piece_of)) {}
   void flush() override {
     out_.flush();
     if (!out_)
@@ -52,6 +54,7 @@ protected:
   std::string name_;
   int64_t n_best_;
   AlignmentText alignment_;
+  PieceOf piece_of_; // set: word scores are written
 };
 
 class TextWriter : public StreamWriter {
@@ -62,6 +65,10 @@ public:
       out_ << one_line(t.hypotheses.empty() ? std::string() : t.hypotheses[0].text);
       if (alignment_)
         out_ << " ||| " << alignment_(source, t, 0);
+      if (piece_of_)
+        out_ << " ||| "
+             << word_scores_field(t.hypotheses.empty() ? std::vector<float>()
+                                                       : t.hypotheses[0].token_scores);
       out_ << '\n';
       return;
     }
@@ -70,12 +77,22 @@ public:
     for (size_t r = 0; r < t.hypotheses.size(); ++r) {
       const auto &h = t.hypotheses[r];
       const std::string alignment = alignment_ ? alignment_(source, t, r) : std::string();
+      const std::string word_scores = piece_of_ ? word_scores_field(h.token_scores) : "";
       out_ << format_nbest_line(index, one_line(h.text), alignment_ ? &alignment : nullptr,
-                                h.log_prob, h.score)
+                                h.log_prob, h.score, piece_of_ ? &word_scores : nullptr)
            << '\n';
     }
   }
 };
+
+// What a hypothesis's fields cannot say themselves: why there is no result
+// ("error"), and that it reached its length limit and may be cut ("truncated").
+void mark_problems(nlohmann::json &entry, const TranslationHypothesis &h) {
+  if (!h.valid())
+    entry["error"] = h.error;
+  if (h.truncated)
+    entry["truncated"] = true;
+}
 
 class JsonLinesWriter : public StreamWriter {
 public:
@@ -89,8 +106,8 @@ public:
     j["translation"] = best.text;
     j["score"] = score_json(best);
     j["tokens"] = best.tokens;
-    if (!best.valid())
-      j["error"] = best.error;
+    mark_problems(j, best);
+    add_word_scores(j, best);
     if (alignment_)
       j["alignment"] = t.hypotheses.empty() ? std::string() : alignment_(source, t, 0);
     if (n_best_ > 1) {
@@ -99,8 +116,8 @@ public:
         const auto &h = t.hypotheses[r];
         nlohmann::json entry{
             {"translation", h.text}, {"score", score_json(h)}, {"tokens", h.tokens}};
-        if (!h.valid())
-          entry["error"] = h.error;
+        mark_problems(entry, h);
+        add_word_scores(entry, h);
         if (alignment_)
           entry["alignment"] = alignment_(source, t, r);
         list.push_back(std::move(entry));
@@ -113,6 +130,17 @@ public:
   }
 
 private:
+  // "token_scores" and "pieces", aligned with "tokens", with word scores.
+  void add_word_scores(nlohmann::json &entry, const TranslationHypothesis &h) const {
+    if (!piece_of_)
+      return;
+    entry["token_scores"] = h.token_scores;
+    auto pieces = nlohmann::json::array();
+    for (int64_t id : h.tokens)
+      pieces.push_back(piece_of_(id));
+    entry["pieces"] = std::move(pieces);
+  }
+
   // The "sentences" list of a line translated sentence by sentence.
   nlohmann::json sentences(const std::string &source, const Translation &t) const {
     auto list = nlohmann::json::array();
@@ -127,15 +155,15 @@ private:
                            {"translation", part.text},
                            {"score", score_json(part)},
                            {"tokens", part.tokens}};
-      if (!part.valid())
-        entry["error"] = part.error;
+      mark_problems(entry, part);
+      add_word_scores(entry, part);
       if (n_best_ > 1) {
         auto n_best = nlohmann::json::array();
         for (const auto &h : s.hypotheses) {
           nlohmann::json item{
               {"translation", h.text}, {"score", score_json(h)}, {"tokens", h.tokens}};
-          if (!h.valid())
-            item["error"] = h.error;
+          mark_problems(item, h);
+          add_word_scores(item, h);
           n_best.push_back(std::move(item));
         }
         entry["n_best"] = std::move(n_best);
@@ -150,10 +178,12 @@ private:
 
 std::unique_ptr<TranslationSink> make_translation_writer(OutputFormat format, std::ostream &out,
                                                          const std::string &name, int64_t n_best,
-                                                         AlignmentText alignment) {
+                                                         AlignmentText alignment,
+                                                         PieceOf piece_of) {
   if (format == OutputFormat::jsonl)
-    return std::make_unique<JsonLinesWriter>(out, name, n_best, std::move(alignment));
-  return std::make_unique<TextWriter>(out, name, n_best, std::move(alignment));
+    return std::make_unique<JsonLinesWriter>(out, name, n_best, std::move(alignment),
+                                             std::move(piece_of));
+  return std::make_unique<TextWriter>(out, name, n_best, std::move(alignment), std::move(piece_of));
 }
 
 void write_score(OutputFormat format, std::ostream &out, int64_t index, const std::string &source,

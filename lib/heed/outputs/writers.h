@@ -42,9 +42,16 @@ using AlignmentText =
 // tokens concatenated).
 // A sink: flush() flushes `out`, IoError "NAME: write error" when that fails,
 // `name` being the output's path or "standard output".
+// With `piece_of` (a target id's SentencePiece piece), word scores are
+// written too: in text " ||| WordScores= S1 S2 ..." after the translation (and
+// its alignment), as Marian's --word-scores does, also in n-best lines
+// (nbest_line.h); in JSONL "token_scores" and "pieces", lists aligned with
+// "tokens", in every hypothesis object.
+using PieceOf = std::function<std::string(int64_t id)>;
 std::unique_ptr<TranslationSink> make_translation_writer(OutputFormat format, std::ostream &out,
                                                          const std::string &name, int64_t n_best,
-                                                         AlignmentText alignment = {});
+                                                         AlignmentText alignment = {},
+                                                         PieceOf piece_of = {});
 
 // Text: the total log-probability per line. JSONL: {"index", "source", "target",
 // "score", "tokens", "token_scores"}.

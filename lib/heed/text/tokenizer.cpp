@@ -1,5 +1,7 @@
 #include "heed/text/tokenizer.h"
 
+#include <optional>
+
 #include <sentencepiece_processor.h>
 
 #include <filesystem>
@@ -68,8 +70,7 @@ Tokenizer::Tokenizer(const std::string &model_dir, const TokenizerSpec &spec)
     throw ModelError(vocab_path.string() + ": missing");
   source_vocab_ = Vocabulary::load(vocab_path.string(), spec.vocab_size);
   const fs::path target_path = dir / "target_vocab.json";
-  if (!spec.shared_vocab &&
-      io::model_path_kind(target_path.string()) != io::PathKind::missing) {
+  if (!spec.shared_vocab && io::model_path_kind(target_path.string()) != io::PathKind::missing) {
     separate_target_vocab_ = std::make_unique<Vocabulary>(
         Vocabulary::load(target_path.string(), spec.decoder_vocab_size));
     target_vocab_ = separate_target_vocab_.get();
@@ -91,11 +92,24 @@ Tokenizer::Tokenizer(const std::string &model_dir, const TokenizerSpec &spec)
 Tokenizer::~Tokenizer() = default;
 Tokenizer::Tokenizer(Tokenizer &&) noexcept = default;
 
-std::vector<int64_t> Tokenizer::encode(std::string_view text,
-                                       const sentencepiece::SentencePieceProcessor &spm,
-                                       const Vocabulary &vocab) const {
+namespace {
+
+// MarianTokenizer's special tokens. transformers' PreTrainedTokenizer.tokenize
+// cuts them out of the text before anything else (its added-token trie) and
+// maps each to its id; they are AddedTokens without lstrip/rstrip, so the
+// text around them keeps its spaces.
+constexpr std::string_view kSpecialTokens[] = {"</s>", "<unk>", "<pad>"};
+
+} // namespace
+
+void Tokenizer::encode_chunk(std::string_view text,
+                             const sentencepiece::SentencePieceProcessor &spm,
+                             const Vocabulary &vocab, std::vector<int64_t> &ids) const {
+  if (text.empty())
+    return;
+  // MarianTokenizer._tokenize, run on each piece of text between special
+  // tokens: a language code at its start, then SentencePiece.
   auto [code, rest] = split_language_code(text);
-  std::vector<int64_t> ids;
   if (!code.empty())
     ids.push_back(vocab.id_or_unk(code));
   std::vector<std::string> pieces;
@@ -104,6 +118,32 @@ std::vector<int64_t> Tokenizer::encode(std::string_view text,
     throw Error("SentencePiece could not encode the text: " + status.ToString());
   for (const auto &piece : pieces)
     ids.push_back(vocab.id_or_unk(piece));
+}
+
+std::vector<int64_t> Tokenizer::encode(std::string_view text,
+                                       const sentencepiece::SentencePieceProcessor &spm,
+                                       const Vocabulary &vocab) const {
+  std::vector<int64_t> ids;
+  size_t start = 0;
+  for (size_t at = text.find('<'); at != std::string_view::npos; at = text.find('<', at)) {
+    std::optional<int64_t> special;
+    size_t length = 0;
+    for (std::string_view token : kSpecialTokens)
+      if (text.substr(at, token.size()) == token) {
+        special = vocab.find(token);
+        length = token.size();
+        break;
+      }
+    if (!special) {
+      ++at;
+      continue;
+    }
+    encode_chunk(text.substr(start, at - start), spm, vocab, ids);
+    ids.push_back(*special);
+    at += length;
+    start = at;
+  }
+  encode_chunk(text.substr(start), spm, vocab, ids);
   ids.push_back(eos_id_);
   return ids;
 }

@@ -1,6 +1,9 @@
-// Text <-> token ids exactly as transformers' MarianTokenizer does it: an
-// optional leading ">>xx<<" target-language code kept as one token, SentencePiece
-// pieces mapped through vocab.json (unknown pieces to <unk>), </s> appended;
+// Text <-> token ids exactly as transformers' MarianTokenizer does it: literal
+// special tokens (</s>, <unk>, <pad>) cut out of the text and mapped to their
+// ids (PreTrainedTokenizer.tokenize); in each piece of text between them, an
+// optional leading ">>xx<<" target-language code kept as one token and
+// SentencePiece pieces mapped through vocab.json (unknown pieces to <unk>);
+// </s> appended;
 // target ids mapped back to pieces, special tokens dropped, pieces detokenized.
 #pragma once
 
@@ -56,6 +59,10 @@ public:
   bool separate_vocabs() const { return separate_target_vocab_ != nullptr; }
 
 private:
+  // Appends the ids of `text`, which holds no special token (language code,
+  // then SentencePiece: MarianTokenizer._tokenize).
+  void encode_chunk(std::string_view text, const sentencepiece::SentencePieceProcessor &spm,
+                    const Vocabulary &vocab, std::vector<int64_t> &ids) const;
   std::vector<int64_t> encode(std::string_view text,
                               const sentencepiece::SentencePieceProcessor &spm,
                               const Vocabulary &vocab) const;
