@@ -142,7 +142,8 @@ void add_decoding_options(CLI::App *cmd, TranslationOptions &o, DecodingFlags &f
                 "its line number (default: the model's generation config's do_sample, else "
                 "off)");
   cmd->add_flag("--no-sampling", flags.no_sampling,
-                "Search even when the model's generation config sets do_sample");
+                "Search even when the model's generation config sets do_sample (default: "
+                "off)");
   cmd->add_option("--temperature", o.temperature,
                   "Sampling: divide the scores by X before drawing; below 1 sharper, above 1 "
                   "flatter (default: the model's generation config, else 1)");

@@ -151,10 +151,19 @@ Command add_translate_command(CLI::App &app) {
   cmd->add_flag("--no-progress", f->no_progress, "Never show the progress bar");
   // Not in the help: heed has no such scores, and a Marian user who types the
   // flag gets a line saying so (README "Spellings from Marian"), not "unknown".
+  cmd->add_option("--target-prefix", f->job.options.target_prefix,
+                  "Start every translation with this text: its tokens are forced after the "
+                  "decoder start, scored, and kept; the model continues it (default: none)");
+  cmd->add_option("--target-prefix-file", f->job.target_prefix_file,
+                  "A file of target prefixes, one per input line (an empty line: none; "
+                  "default: none)");
+  cmd->add_flag("--verbose", f->job.options.warn_each_truncation,
+                "Also warn about each line whose translation reached the length limit, naming "
+                "it (default: one warning counting them at the end)");
   cmd->add_flag("--word-scores", f->job.word_scores,
                 "Also write each token's log-probability: text ' ||| WordScores= S1 S2 ...' as "
                 "Marian's --word-scores (in n-best lines too), jsonl \"token_scores\" and "
-                "\"pieces\" beside \"tokens\"");
+                "\"pieces\" beside \"tokens\" (default: off)");
   add_quiet_option(cmd, job.quiet);
   cmd->add_option("--attention", job.attention_path,
                   "Write attention maps: a directory (.npy files + index.json), a .npz "

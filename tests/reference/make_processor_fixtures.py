@@ -15,6 +15,8 @@ Writes tests/data/<model>/golden_processors.json for every tiny model:
     probability of every first token that can be drawn for one source (HF's
     processors, then the warpers, then the softmax), which the C++ test
     compares with 2,000 draws of heed (a chi-square test).
+  * "prefixes": greedy and beam results with a target prefix forced after
+    the start token (its tokens' log-probabilities counted in the score).
   * "special_tokens": texts holding literal </s>, <unk>, <pad> (and
     look-alikes): their source and target ids and greedy translation.
 """
@@ -30,6 +32,8 @@ sys.path.insert(0, HERE)
 from make_fixtures import DATA, MODELS, SOURCES, f32, _noise  # noqa: E402
 from marian_ref import MarianRef  # noqa: E402
 
+# (source index, target prefix): forced tokens the search continues.
+PREFIXES = [(1, "Ein Hund"), (5, "Wo"), (6, "Ich möchte gerne"), (0, "Guten Tag und")]
 SEARCHES = [
     {"repetition_penalty": 1.3},
     {"repetition_penalty": 0.7},
@@ -106,6 +110,29 @@ def sampling(m):
     return out
 
 
+def prefixes(m):
+    out = []
+    for si, text in PREFIXES:
+        src = SOURCES[si]
+        m.prefix = m.tok.encode_target(text)[:-1]  # no EOS: the translation continues it
+        entry = {"source": src, "prefix": text, "prefix_ids": m.prefix}
+        for kind in ("greedy", "beam"):
+            def run(perturb=None):
+                if kind == "greedy":
+                    h = m.greedy([src], perturb=perturb)[0]
+                else:
+                    h = m.beam_search([src], BEAMS, 1.0, False, None, perturb=perturb)[0][0]
+                return h["tokens"], h["score"]
+            tokens, score = run()
+            stable = all(run(_noise(53 * si + t))[0] == tokens for t in range(NOISE_TRIALS))
+            entry[kind] = {"tokens": tokens, "score": f32(score), "stable": stable}
+        out.append(entry)
+    m.prefix = None
+    print(f"  prefixes: {sum(not e[k]['stable'] for e in out for k in ('greedy', 'beam'))} "
+          f"of {2 * len(out)} unstable")
+    return out
+
+
 def special_tokens(m):
     out = []
     for si, text in enumerate(SPECIAL_TEXTS):
@@ -125,7 +152,7 @@ def main():
         m = MarianRef(model_dir)
         golden = {"generator": "tests/reference/make_processor_fixtures.py", "beams": BEAMS,
                   "searches": searches(m), "sampling": sampling(m),
-                  "special_tokens": special_tokens(m)}
+                  "special_tokens": special_tokens(m), "prefixes": prefixes(m)}
         with open(os.path.join(model_dir, "golden_processors.json"), "w", encoding="utf-8") as f:
             json.dump(golden, f, indent=1, ensure_ascii=False)
             f.write("\n")

@@ -254,6 +254,7 @@ class MarianRef:
         self.repetition_penalty = 1.0
         self.no_repeat_ngram_size = 0
         self.min_new_tokens = 0
+        self.prefix = None  # target prefix ids forced after the start token (heed's)
 
     # ------------------------------------------------------------------ layers
     def _lin(self, x, name):
@@ -416,6 +417,11 @@ class MarianRef:
             scores[:, self.eos_id] = -math.inf
         if self.min_new_tokens > 0 and cur_len - 1 < self.min_new_tokens:  # MinNewTokensLength...
             scores[:, self.eos_id] = -math.inf
+        if self.prefix and cur_len - 1 < len(self.prefix):  # heed's target prefix: forced tokens
+            forced = self.prefix[cur_len - 1]
+            kept = scores[:, forced].clone()
+            scores = torch.full_like(scores, -math.inf)
+            scores[:, forced] = kept
         if self.forced_eos_id is not None and cur_len == max_length - 1:  # ForcedEOSTokenLogitsProcessor
             scores = torch.full_like(scores, -math.inf)
             scores[:, self.forced_eos_id] = 0.0

@@ -210,6 +210,12 @@ TEST_CASE("a translation cut by a length limit is marked, and the run says how m
   CHECK(lines == 22u);
   CHECK(marked == 21u);
   CHECK(cut.err.find("warning: 21 lines reached the length limit") != std::string::npos);
+  CHECK(cut.err.find("line 3: the translation reached") == std::string::npos);
+  // --verbose names each line too (the first ten, then a count, as all warnings).
+  const auto named = run_heed("translate " + kModel + " --verbose --max-new-tokens 2 " + input);
+  REQUIRE(named.exit_code == 0);
+  CHECK(named.err.find("line 3: the translation reached the length limit and may be cut") !=
+        std::string::npos);
   // Without a cut, no mark and no warning.
   const auto free =
       run_heed("translate " + kModel + " --format jsonl --max-new-tokens 100 " + "'A dog.'");
@@ -258,4 +264,107 @@ TEST_CASE("word scores: Marian's field in text and n-best, aligned lists in json
   REQUIRE(nbest.exit_code == 0);
   for (const auto &line : test::split_lines(nbest.out))
     CHECK(line.find(" ||| WordScores= -") < line.find(" ||| F0= "));
+}
+
+TEST_CASE("target prefixes: one for all lines, one per line from a file, kept in the output",
+          "[prefix]") {
+  const std::string args = "translate " + kModel + " -q --beam-size 1 ";
+  const auto one = run_heed(args + "--format jsonl --target-prefix 'Ein Hund' 'A dog runs.'");
+  INFO(one.err);
+  REQUIRE(one.exit_code == 0);
+  const auto plain = run_heed(args + "--format jsonl 'A dog runs.'");
+  const auto j = nlohmann::json::parse(one.out), p = nlohmann::json::parse(plain.out);
+  CHECK(j["tokens"] != p["tokens"]);
+
+  // A file of prefixes: the same as giving each line's prefix alone; empty
+  // lines mean none; shards and a resume after SIGKILL give the same output.
+  const fs::path dir = write_corpus("prefix-file", 300, 46);
+  const auto corpus = test::split_lines(read_file(dir / "corpus.txt"));
+  std::string prefixes;
+  for (size_t i = 0; i < corpus.size(); ++i)
+    prefixes += (i % 3 == 0 ? "" : i % 3 == 1 ? "Ein" : "Zwei Männer") + std::string("\n");
+  std::ofstream(dir / "prefixes.txt") << prefixes;
+  const std::string base = args + "--window 32 --batch-size 8 -i '" +
+                           (dir / "corpus.txt").string() + "' --target-prefix-file '" +
+                           (dir / "prefixes.txt").string() + "' ";
+  const auto all = run_heed(base);
+  REQUIRE(all.exit_code == 0);
+  const auto lines = test::split_lines(all.out);
+  REQUIRE(lines.size() == corpus.size());
+  for (size_t i : {size_t{4}, size_t{5}, size_t{6}}) {
+    const std::string prefix = i % 3 == 0 ? "" : i % 3 == 1 ? "Ein" : "Zwei Männer";
+    const auto alone = run_heed(args + (prefix.empty() ? "" : "--target-prefix '" + prefix + "' ") +
+                                "'" + corpus[i] + "'");
+    CHECK(alone.out == lines[i] + "\n");
+  }
+  std::string merge_args;
+  for (int k = 0; k < 2; ++k) {
+    const fs::path part = dir / ("part" + std::to_string(k));
+    REQUIRE(run_heed(base + "--shard " + std::to_string(k) + "/2 -o '" + part.string() + "'")
+                .exit_code == 0);
+    merge_args += " '" + part.string() + "'";
+  }
+  CHECK(run_heed("merge-shards" + merge_args).out == all.out);
+  // Killed as soon as its first window is written, then resumed.
+  const fs::path partial = dir / "partial.txt";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const std::string command = std::string("exec '") + HEED_BINARY + "' " + base + "-o '" +
+                                partial.string() + "' --resume 2>/dev/null";
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char *>(nullptr));
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::error_code ec;
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(fs::exists(partial, ec) && fs::file_size(partial, ec) > 0))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(run_heed(base + "-o '" + partial.string() + "' --resume").exit_code == 0);
+  CHECK(read_file(partial) == all.out);
+}
+
+TEST_CASE("target prefixes: a file that does not match the input, or two sources, is refused",
+          "[prefix]") {
+  const fs::path dir = write_corpus("prefix-errors", 5, 47);
+  const std::string input = "-i '" + (dir / "corpus.txt").string() + "' ";
+  std::ofstream(dir / "short.txt") << "Ein\n";
+  std::ofstream(dir / "long.txt") << std::string(20, '\n');
+  std::ofstream(dir / "bad.txt") << "Ein\n\xff\xfe\n\n\n\n\n\n";
+  const auto shorter = run_heed("translate " + kModel + " -q " + input + "--target-prefix-file '" +
+                                (dir / "short.txt").string() + "'");
+  CHECK(shorter.exit_code == 4);
+  CHECK(shorter.err.find("short.txt: ends after line 1, but the input has a line 2") !=
+        std::string::npos);
+  const auto longer = run_heed("translate " + kModel + " -q " + input + "--target-prefix-file '" +
+                               (dir / "long.txt").string() + "'");
+  CHECK(longer.exit_code == 4);
+  CHECK(longer.err.find("long.txt: has more lines than the input's 7") != std::string::npos);
+  const auto bad = run_heed("translate " + kModel + " -q " + input + "--target-prefix-file '" +
+                            (dir / "bad.txt").string() + "'");
+  CHECK(bad.exit_code == 4);
+  CHECK(bad.err.find("bad.txt: line 2: not UTF-8 text") != std::string::npos);
+  const auto both = run_heed("translate " + kModel + " -q " + input + "--target-prefix Ein " +
+                             "--target-prefix-file '" + (dir / "short.txt").string() + "'");
+  CHECK(both.exit_code == 2);
+  const auto onto =
+      run_heed("translate " + kModel + " -q " + input + "--target-prefix-file '" +
+               (dir / "short.txt").string() + "' -o '" + (dir / "short.txt").string() + "'");
+  CHECK(onto.exit_code == 2);
+  CHECK(read_file(dir / "short.txt") == "Ein\n");
+}
+
+TEST_CASE("target prefixes: word scores and alignments cover the prefix tokens", "[prefix]") {
+  const auto r = run_heed("translate " + kModel +
+                          " -q --beam-size 2 --format jsonl --word-scores --alignment hard "
+                          "--target-prefix 'Ein Hund' 'A dog runs.'");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j["tokens"].size() >= 3);
+  CHECK(j["token_scores"].size() == j["tokens"].size());
+  CHECK(j["pieces"][0] == "▁Ein");
+  CHECK(!j["alignment"].get<std::string>().empty());
 }

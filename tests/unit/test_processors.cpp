@@ -65,7 +65,7 @@ TEST_CASE("repetition penalty divides positive and multiplies negative scores, o
   const LogitsProcessor processor(o, 6);
   std::vector<float> scores{1.0f, -1.0f, 4.0f, -3.0f, 0.5f, 2.0f};
   // Token 2 twice, token 3 once, token 1 once: each penalised once.
-  processor.apply(scores.data(), {2, 3, 2, 1}, o.max_length);
+  processor.apply(scores.data(), {2, 3, 2, 1}, o.max_length, nullptr);
   CHECK(scores == std::vector<float>{1.0f, -2.0f, 2.0f, -6.0f, 0.5f, 2.0f});
   // Below 1 it rewards repetition.
   o.repetition_penalty = 0.5;
@@ -81,7 +81,7 @@ TEST_CASE("no-repeat n-gram bans the tokens that would repeat an n-gram", "[proc
     o.no_repeat_ngram_size = n;
     const LogitsProcessor processor(o, 8);
     std::vector<float> scores(8, 0.f);
-    processor.apply(scores.data(), history, o.max_length);
+    processor.apply(scores.data(), history, o.max_length, nullptr);
     std::set<int64_t> out;
     for (int64_t t = 0; t < 8; ++t)
       if (scores[t] == kNegInf)
@@ -106,7 +106,7 @@ TEST_CASE("min_new_tokens bans EOS until that many tokens are generated", "[proc
   for (size_t generated = 0; generated <= 4; ++generated) {
     std::vector<int64_t> history(1 + generated, 2);
     std::vector<float> scores(4, 0.f);
-    processor.apply(scores.data(), history, o.max_length);
+    processor.apply(scores.data(), history, o.max_length, nullptr);
     CHECK((scores[0] == kNegInf) == (generated < 3));
   }
 }
@@ -344,6 +344,48 @@ TEST_CASE("literal special tokens in the text map to their ids, as transformers'
       INFO("text: " << texts[i]);
       if (c["stable"].get<bool>())
         CHECK(got[i].hypotheses.front().tokens == c["greedy"].get<std::vector<int64_t>>());
+    }
+  }
+}
+
+TEST_CASE("a target prefix is forced, scored and continued as the reference does",
+          "[processors][golden][prefix]") {
+  const auto dirs = processor_golden_models();
+  REQUIRE(!dirs.empty());
+  for (const auto &dir : dirs) {
+    INFO("model: " << dir);
+    const json golden = io::read_json_file(dir + "/golden_processors.json");
+    REQUIRE(golden["prefixes"].size() >= 3);
+    auto model = MarianModel::load(dir);
+    for (const auto &c : golden["prefixes"]) {
+      const std::string prefix = c["prefix"];
+      INFO("prefix: " << prefix);
+      CHECK(model->tokenizer->encode_target_prefix(prefix) ==
+            c["prefix_ids"].get<std::vector<int64_t>>());
+      for (const std::string kind : {"greedy", "beam"}) {
+        INFO(kind);
+        const json &want = c[kind];
+        if (!want["stable"].get<bool>())
+          continue;
+        TranslationOptions o;
+        o.beam_size = kind == "greedy" ? 1 : golden["beams"].get<int64_t>();
+        o.target_prefix = prefix;
+        Translator translator(model, o);
+        // Batched with other sentences that have no prefix (per line).
+        const std::vector<std::string> sources{"Hello", c["source"], "Where is the train station?"};
+        const std::vector<std::string> prefixes{"", prefix, ""};
+        const auto alone = translator.translate({c["source"].get<std::string>()});
+        const auto batched = translator.translate(sources, nullptr, {}, &prefixes);
+        for (const auto *got : {&alone[0], &batched[1]}) {
+          const auto &h = got->hypotheses.front();
+          CHECK(h.tokens == want["tokens"].get<std::vector<int64_t>>());
+          CHECK(h.score == Approx(want["score"].get<double>()).margin(kScoreTolerance));
+        }
+        // The others are translated as without prefixes.
+        o.target_prefix.clear();
+        const auto plain = Translator(model, o).translate({"Hello"});
+        CHECK(batched[0].hypotheses.front().tokens == plain[0].hypotheses.front().tokens);
+      }
     }
   }
 }

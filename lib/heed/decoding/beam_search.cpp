@@ -122,7 +122,7 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
         continue;
       }
       for (int64_t b = 0; b < beams; ++b)
-        processor.apply(block + b * vocab, s.running[b], max_length);
+        processor.apply(block + b * vocab, s.running[b], max_length, options.prefix_of(active[a]));
       top_k(block, s.running_scores.data(), beams, vocab, keep_k, candidates);
       for (int64_t c = 0; c < keep_k; ++c)
         hits[c] = candidates[c].token == options.eos_token_id || at_limit;

@@ -48,7 +48,8 @@ std::vector<std::vector<Hypothesis>> greedy_search(const Decoder &decoder, Decod
         continue;
       }
       const int64_t max_length = options.max_length_of(s);
-      processor.apply(row, history[s], max_length, /*repetition_penalty=*/false);
+      processor.apply(row, history[s], max_length, options.prefix_of(s),
+                      /*repetition_penalty=*/false);
       int64_t token = std::max_element(row, row + vocab) - row;
       // (With every token banned the argmax is as good as any: the score is
       // -inf and the hypothesis invalid.)

@@ -24,7 +24,7 @@ LogitsProcessor::LogitsProcessor(const SearchOptions &options, int64_t vocab_siz
 }
 
 void LogitsProcessor::apply(float *scores, const std::vector<int64_t> &history, int64_t max_length,
-                            bool repetition_penalty) const {
+                            const std::vector<int64_t> *prefix, bool repetition_penalty) const {
   const int64_t cur_len = static_cast<int64_t>(history.size());
   if (repetition_penalty)
     penalize_repetitions(scores, history);
@@ -43,6 +43,14 @@ void LogitsProcessor::apply(float *scores, const std::vector<int64_t> &history, 
   }
   if (cur_len < options_.min_length && options_.eos_token_id < vocab_size_)
     scores[options_.eos_token_id] = kNegInf;
+  // A target prefix: its next token is the only one left, with its score.
+  if (prefix && cur_len - 1 < static_cast<int64_t>(prefix->size())) {
+    const int64_t forced = (*prefix)[static_cast<size_t>(cur_len - 1)];
+    const float kept = forced >= 0 && forced < vocab_size_ ? scores[forced] : kNegInf;
+    std::fill(scores, scores + vocab_size_, kNegInf);
+    if (forced >= 0 && forced < vocab_size_)
+      scores[forced] = kept;
+  }
   if (options_.forced_eos_token_id && cur_len == max_length - 1) {
     std::fill(scores, scores + vocab_size_, kNegInf);
     scores[*options_.forced_eos_token_id] = 0.f;

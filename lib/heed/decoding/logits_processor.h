@@ -23,11 +23,14 @@ public:
 
   // `scores` [vocab] for a hypothesis whose decoder input so far is `history`
   // (start token included, so its size is HF's cur_len), whose length limit
-  // is `max_length` (for the forced EOS). With `repetition_penalty` false the
-  // repetition penalty is left out (the caller applied it already, see
-  // penalize_repetitions).
+  // is `max_length` (for the forced EOS) and whose target prefix is `prefix`
+  // (null: none; SearchOptions::sentence_prefix): while the history is within
+  // the prefix, only the prefix's next token keeps its score (after the other
+  // processors, before the EOS forced at the limit, which wins). With
+  // `repetition_penalty` false the repetition penalty is left out (the caller
+  // applied it already, see penalize_repetitions).
   void apply(float *scores, const std::vector<int64_t> &history, int64_t max_length,
-             bool repetition_penalty = true) const;
+             const std::vector<int64_t> *prefix, bool repetition_penalty = true) const;
 
   // The repetition penalty alone. transformers' beam search runs every
   // processor on log-probabilities, its greedy search and sampling on the raw

@@ -23,6 +23,14 @@ struct SearchOptions {
     return sentence_max_length.empty() ? max_length
                                        : sentence_max_length[static_cast<size_t>(sentence)];
   }
+  // Per sentence of the batch, target tokens forced after the start token (a
+  // target prefix, no EOS): each is the only token the search may take at its
+  // step, with its log-prob counted in the score; the search continues from
+  // there. Empty: no sentence has one.
+  std::vector<std::vector<int64_t>> sentence_prefix;
+  const std::vector<int64_t> *prefix_of(int64_t sentence) const {
+    return sentence_prefix.empty() ? nullptr : &sentence_prefix[static_cast<size_t>(sentence)];
+  }
   int64_t min_length = 0; // likewise
   int64_t decoder_start_token_id = 0;
   int64_t eos_token_id = 0;

@@ -97,11 +97,21 @@ struct TranslationOptions {
   // Attention weights to record for each output hypothesis (none by default:
   // recording costs time and memory).
   AttentionRequest attention;
+  // A target prefix for every line (Translator::translate takes one per
+  // line instead): the translation starts with these words (tokenized with
+  // the target SentencePiece model, no EOS), which are forced after the
+  // decoder start token, their log-probabilities counted in the score, and
+  // kept in the output; the search continues from them. "" = none. Of a line
+  // translated sentence by sentence, the first sentence gets it.
+  std::string target_prefix;
   // Batches translated side by side by as many threads (Translator), each
   // computing on the constructing thread's compute thread count T
   // (ops::num_threads): in [1, ops::max_threads() / T]. Outputs do not depend
   // on it; memory for the batches in flight grows with it.
   int64_t workers = 1;
+  // Also warn about each line whose best translation reached its length
+  // limit (TranslationHypothesis::truncated), naming the line.
+  bool warn_each_truncation = false;
   // Receives warnings (e.g. an input cropped to the model's maximum length).
   std::function<void(const std::string &)> warn;
 };

@@ -218,7 +218,8 @@ std::vector<std::vector<size_t>> batches_of(const std::vector<std::vector<int64_
 
 std::vector<Translation> Translator::translate(const std::vector<std::string> &sources,
                                                const std::vector<int64_t> *line_numbers,
-                                               const BatchDone &on_batch) {
+                                               const BatchDone &on_batch,
+                                               const std::vector<std::string> *prefixes) {
   std::vector<Translation> results(sources.size());
   // Every model input: a whole line (sentence -1) or one of its sentences.
   struct Input {
@@ -227,6 +228,12 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
   };
   std::vector<Input> inputs;
   std::vector<std::vector<int64_t>> ids;
+  // Each input's target prefix ids (empty: none), when any line has one.
+  std::vector<std::vector<int64_t>> prefix_ids;
+  const bool any_prefix =
+      !options_.target_prefix.empty() ||
+      (prefixes && std::any_of(prefixes->begin(), prefixes->end(),
+                               [](const std::string &p) { return !p.empty(); }));
   std::vector<int64_t> pending(sources.size(), 0); // inputs of each line not yet translated
   const auto line_number = [&](size_t i) {
     return line_numbers ? (*line_numbers)[i] : static_cast<int64_t>(i) + 1;
@@ -251,9 +258,17 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
       continue;
     }
     Translation &t = results[i];
+    std::vector<int64_t> prefix;
+    if (any_prefix) {
+      const std::string &text = prefixes ? (*prefixes)[i] : options_.target_prefix;
+      if (!is_blank_text(text))
+        prefix = model_->tokenizer->encode_target_prefix(text);
+    }
     for (size_t k = 0; k < line.inputs.size(); ++k) {
       ids.push_back(line.inputs[k].ids);
       inputs.push_back({i, line.by_sentences ? static_cast<int64_t>(k) : -1});
+      if (any_prefix)
+        prefix_ids.push_back(k == 0 ? prefix : std::vector<int64_t>());
       if (line.by_sentences)
         t.sentences.push_back({line.inputs[k].span, std::move(line.inputs[k].ids), {}});
       else
@@ -285,6 +300,9 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
           *std::max_element(search.sentence_max_length.begin(), search.sentence_max_length.end());
     }
     search.max_length = options_.max_length_ratio > 0 ? capacity : search_.max_length;
+    if (any_prefix)
+      for (size_t i : indices)
+        search.sentence_prefix.push_back(prefix_ids[i]);
     const int64_t n = static_cast<int64_t>(indices.size());
     check_batch_memory(model_->config, n, longest_source, group, search.max_length - 1);
     model_->decoder.start(r.state, r.encoder_out, r.mask, n, r.encoder_out.dim(0) / n, group,
@@ -339,6 +357,9 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
       ++lines_done;
       const auto &best = t.hypotheses.front();
       truncated_lines_ += best.truncated ? 1 : 0;
+      if (best.truncated && options_.warn_each_truncation && options_.warn)
+        options_.warn("line " + std::to_string(line_number(input.line)) +
+                      ": the translation reached the length limit and may be cut");
       if (!best.valid() && options_.warn)
         options_.warn("line " + std::to_string(line_number(input.line)) + ": " + best.error +
                       "; its translation is left empty");

@@ -61,9 +61,12 @@ public:
   // warnings and `on_batch` calls are those of one worker, in the same order,
   // on the calling thread. An exception from `on_batch` ends the call once
   // the batches running have ended.
+  // `prefixes` (one per source, "" for none) are target prefixes instead of
+  // TranslationOptions::target_prefix.
   std::vector<Translation> translate(const std::vector<std::string> &sources,
                                      const std::vector<int64_t> *line_numbers = nullptr,
-                                     const BatchDone &on_batch = {});
+                                     const BatchDone &on_batch = {},
+                                     const std::vector<std::string> *prefixes = nullptr);
   // Teacher-forced log-probabilities of `targets` given `sources`. IoError
   // naming the line for a source or target longer than the model's maximum
   // (a score is of the whole pair: nothing is split or cropped).

@@ -1,5 +1,7 @@
 #include "heed/jobs/streaming.h"
 
+#include "heed/core/error.h"
+
 #include <string>
 #include <vector>
 
@@ -16,11 +18,31 @@ bool stop_requested(const StreamOptions &options) {
 
 } // namespace
 
+namespace {
+
+// The target prefix of input line `number` (1-based).
+void next_prefix(const StreamOptions &options, int64_t number, std::string &prefix) {
+  size_t cropped_at = 0;
+  if (!options.prefixes->next(prefix, cropped_at))
+    throw IoError(options.prefixes_name + ": ends after line " + std::to_string(number - 1) +
+                  ", but the input has a line " + std::to_string(number) +
+                  ": one target prefix per input line (an empty line for none)");
+  if (!prefix.empty() && prefix.back() == '\r')
+    prefix.pop_back();
+  if (cropped_at > 0 || !is_valid_utf8(prefix) || prefix.find('\0') != std::string::npos)
+    throw IoError(options.prefixes_name + ": line " + std::to_string(number) +
+                  (cropped_at > 0 ? ": too long for a target prefix"
+                                  : ": not UTF-8 text (a target prefix is text)"));
+}
+
+} // namespace
+
 StreamStats translate_stream(Translator &translator, LineSource &in, TranslationSink &sink,
                              const StreamOptions &options) {
   StreamStats stats;
-  std::vector<std::string> lines;
+  std::vector<std::string> lines, prefixes;
   std::vector<int64_t> numbers; // 1-based input line numbers
+  std::string prefix;
   std::string line;
   size_t cropped_at = 0;
   int64_t input_line = 0;  // lines read from the input
@@ -33,6 +55,7 @@ StreamStats translate_stream(Translator &translator, LineSource &in, Translation
     }
     lines.clear();
     numbers.clear();
+    prefixes.clear();
     const int64_t window_start = shard_lines;
     while (static_cast<int64_t>(lines.size()) < options.window) {
       // Translate what we have rather than wait for a line that is not there.
@@ -41,8 +64,12 @@ StreamStats translate_stream(Translator &translator, LineSource &in, Translation
       if (!(more = in.next(line, cropped_at)))
         break;
       const int64_t number = ++input_line;
+      if (options.prefixes)
+        next_prefix(options, number, prefix);
       if (!options.shard.contains(number - 1))
         continue;
+      if (options.prefixes)
+        prefixes.push_back(std::move(prefix));
       ++shard_lines;
       prepare_input_line(line, number, options.input, cropped_at);
       lines.push_back(std::move(line));
@@ -65,7 +92,8 @@ StreamStats translate_stream(Translator &translator, LineSource &in, Translation
     };
     std::vector<Translation> translations;
     try {
-      translations = translator.translate(lines, &numbers, on_batch);
+      translations =
+          translator.translate(lines, &numbers, on_batch, options.prefixes ? &prefixes : nullptr);
     } catch (const StopRequested &) {
       stats.stopped = true;
       break;
@@ -84,6 +112,9 @@ StreamStats translate_stream(Translator &translator, LineSource &in, Translation
     sink.flush();
     stats.lines += static_cast<int64_t>(lines.size());
   }
+  if (options.prefixes && !stats.stopped && options.prefixes->next(prefix, cropped_at))
+    throw IoError(options.prefixes_name + ": has more lines than the input's " +
+                  std::to_string(input_line) + ": one target prefix per input line");
   return stats;
 }
 

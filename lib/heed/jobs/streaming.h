@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 
 #include "heed/decoding/translator.h"
 #include "heed/io/shards.h"
@@ -27,6 +28,12 @@ struct StreamOptions {
   // When it holds a non-zero value, the loop stops after the batch in
   // progress; the window being translated is not written.
   const std::atomic<int> *stop = nullptr;
+  // One target prefix per input line, read in step with the input (every
+  // line, whatever the shard); "" = none. IoError naming `prefixes_name` and
+  // the line when it has fewer or more lines than the input, or a line that
+  // is not UTF-8 text.
+  LineSource *prefixes = nullptr;
+  std::string prefixes_name;
 };
 
 struct StreamStats {

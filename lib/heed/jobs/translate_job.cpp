@@ -225,6 +225,11 @@ ResumeRecord resume_record_of(const TranslateJob &job, const TranslationOptions 
   s["strict"] = job.strict ? "true" : "false";
   s["alignment"] = job.alignment ? setting(*job.alignment) : "none";
   s["word_scores"] = job.word_scores ? "true" : "false";
+  s["target_prefix"] = o.target_prefix;
+  s["target_prefix_file"] =
+      job.target_prefix_file.empty()
+          ? "none"
+          : std::filesystem::weakly_canonical(job.target_prefix_file, error).string();
   s["attention"] = job.attention_path.empty() ? "none" : job.attention_path;
   if (!job.attention_path.empty() || job.alignment) {
     s["attention_kinds"] = std::string(o.attention.cross ? "cross " : "") +
@@ -281,6 +286,8 @@ TranslateResult run_translate(const TranslateJob &job) {
     std::vector<io::NamedPath> inputs, outputs;
     if (job.texts.empty())
       inputs.push_back({"input", job.input});
+    if (!job.target_prefix_file.empty())
+      inputs.push_back({"target prefix file", job.target_prefix_file});
     outputs.push_back({"output", job.output});
     if (!job.attention_path.empty())
       outputs.push_back({"attention output", job.attention_path});
@@ -324,6 +331,15 @@ TranslateResult run_translate(const TranslateJob &job) {
     reader->stop_on(job.interrupted);
     file = reader.get();
     source = std::move(reader);
+  }
+  if (!job.target_prefix_file.empty() && !job.options.target_prefix.empty())
+    throw OptionError("give one target prefix for every line or a file of them, not both");
+  std::unique_ptr<TextLineReader> prefixes;
+  if (!job.target_prefix_file.empty()) {
+    if (is_standard(job.target_prefix_file))
+      throw OptionError("target prefix file: standard input cannot hold the prefixes; give a "
+                        "file");
+    prefixes = std::make_unique<TextLineReader>(job.target_prefix_file);
   }
 
   // Warnings erase the progress bar first, so that they never share its line.
@@ -422,6 +438,8 @@ TranslateResult run_translate(const TranslateJob &job) {
   stream.already_written = done;
   stream.progress = &progress;
   stream.stop = job.interrupted;
+  stream.prefixes = prefixes.get();
+  stream.prefixes_name = job.target_prefix_file;
   if (done > 0 && stream.input.warn)
     stream.input.warn(job.output + ": resuming after " + std::to_string(done) + " complete inputs");
   const StreamStats stats = translate_stream(translator, *source, sink, stream);

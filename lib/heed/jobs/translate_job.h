@@ -43,6 +43,9 @@ struct TranslateJob {
   // Append each token's log-probability (outputs/writers.h: Marian's
   // WordScores= field in text, "token_scores" and "pieces" in JSONL).
   bool word_scores = false;
+  // A file of target prefixes, one per input line ("" for none; empty lines:
+  // none), instead of options.target_prefix (jobs/streaming.h).
+  std::string target_prefix_file;
   // When it holds a non-zero value (a signal's number), the run stops after the
   // batch in progress, closes its outputs and returns.
   const std::atomic<int> *interrupted = nullptr;

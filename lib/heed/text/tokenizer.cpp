@@ -156,6 +156,12 @@ std::vector<int64_t> Tokenizer::encode_target(std::string_view text) const {
   return encode(text, *target_spm_, *target_vocab_);
 }
 
+std::vector<int64_t> Tokenizer::encode_target_prefix(std::string_view text) const {
+  std::vector<int64_t> ids = encode(text, *target_spm_, *target_vocab_);
+  ids.pop_back(); // the </s> encode appends
+  return ids;
+}
+
 std::vector<std::string> Tokenizer::source_pieces(const std::vector<int64_t> &ids) const {
   std::vector<std::string> out;
   for (int64_t id : ids)

@@ -47,6 +47,9 @@ public:
   std::vector<int64_t> encode_source(std::string_view text) const;
   // Target text to ids (for scoring given translations), </s> included.
   std::vector<int64_t> encode_target(std::string_view text) const;
+  // A target prefix to ids: as encode_target, without the </s> (the
+  // translation continues it).
+  std::vector<int64_t> encode_target_prefix(std::string_view text) const;
   // Pieces of the source / target side for ids (special tokens included).
   std::vector<std::string> source_pieces(const std::vector<int64_t> &ids) const;
   std::vector<std::string> target_pieces(const std::vector<int64_t> &ids) const;
