@@ -139,6 +139,11 @@ cmp "$tmp/jobs/run1.de" "$tmp/jobs/single.de" ||
   fail "run 1: merged output differs from one heed process (logs in $tmp/jobs/run1.de.heed-slurm/logs)"
 echo "run 1: 4 tasks + merge byte-identical to one process, $((SECONDS - t0)) s"
 
+# The state of task $2 of job array $1: PENDING, RUNNING, CANCELLED, ...
+task_state() {
+  scontrol -o show job "$1_$2" | grep -o 'JobState=[A-Z_]*' | cut -d= -f2
+}
+
 # Waits until the array's task $2 (work directory $1) has written its resume
 # record, i.e. is translating.
 wait_started() {
@@ -159,8 +164,7 @@ scontrol requeue "${array}_1"
 # A requeued job waits (reason BeginTime, about 2 minutes) before it may
 # start again: once it is pending, let it start now.
 for _ in $(seq 100); do
-  task_state=$(scontrol -o show job "${array}_1" | grep -o 'JobState=[A-Z_]*' | cut -d= -f2)
-  [ "$task_state" = PENDING ] && break
+  [ "$(task_state "$array" 1)" = PENDING ] && break
   sleep 0.1
 done
 scontrol update JobId="${array}_1" StartTime=now 2>/dev/null || true
@@ -182,12 +186,12 @@ merge=$(sed -n 2p "$work/jobs")
 wait_started "$work" 2
 scancel --signal=KILL "${array}_2"
 for _ in $(seq 100); do
-  task_state=$(scontrol -o show job "${array}_2" | grep -o 'JobState=[A-Z_]*' | cut -d= -f2)
-  case $task_state in PENDING | RUNNING | COMPLETING | CONFIGURING) sleep 0.1 ;; *) break ;; esac
+  state=$(task_state "$array" 2)
+  case $state in PENDING | RUNNING | COMPLETING | CONFIGURING) sleep 0.1 ;; *) break ;; esac
 done
-echo "task ${array}_2 after the kill: $task_state"
+echo "task ${array}_2 after the kill: $state"
 [ -e "$work/part-2.heed-resume" ] ||
-  fail "task 2 finished before the kill reached it (state $task_state): not a mid-run kill"
+  fail "task 2 finished before the kill reached it (state $state): not a mid-run kill"
 for _ in $(seq 400); do
   [ -z "$(squeue -h -j "$array" -o %i 2>/dev/null)" ] && break
   sleep 0.5

@@ -64,6 +64,20 @@ NOISE_TRIALS = 3
 BEAMS = 4
 
 
+def best(m, kind, src, noise_seed):
+    """The best greedy or beam-4 hypothesis of `src` under m's current
+    settings, and whether its tokens survive 1e-4 noise on the logits."""
+    def run(perturb=None):
+        if kind == "greedy":
+            h = m.greedy([src], perturb=perturb)[0]
+        else:
+            h = m.beam_search([src], BEAMS, 1.0, False, None, perturb=perturb)[0][0]
+        return h["tokens"], h["score"]
+    tokens, score = run()
+    stable = all(run(_noise(noise_seed + t))[0] == tokens for t in range(NOISE_TRIALS))
+    return {"tokens": tokens, "score": f32(score), "stable": stable}
+
+
 def configure(m, setting):
     m.repetition_penalty = setting.get("repetition_penalty", 1.0)
     m.no_repeat_ngram_size = setting.get("no_repeat_ngram_size", 0)
@@ -79,15 +93,7 @@ def searches(m):
         for kind in ("greedy", "beam"):
             results = []
             for si, src in enumerate(SOURCES):
-                def run(perturb=None):
-                    if kind == "greedy":
-                        h = m.greedy([src], perturb=perturb)[0]
-                    else:
-                        h = m.beam_search([src], BEAMS, 1.0, False, None, perturb=perturb)[0][0]
-                    return h["tokens"], h["score"]
-                tokens, score = run()
-                stable = all(run(_noise(97 * si + t))[0] == tokens for t in range(NOISE_TRIALS))
-                results.append({"source": src, "tokens": tokens, "score": f32(score), "stable": stable})
+                results.append(dict(source=src, **best(m, kind, src, 97 * si)))
             entry[kind] = results
         out.append(entry)
         unstable = sum(not r["stable"] for k in ("greedy", "beam") for r in entry[k])
@@ -117,15 +123,7 @@ def prefixes(m):
         m.prefix = m.tok.encode_target(text)[:-1]  # no EOS: the translation continues it
         entry = {"source": src, "prefix": text, "prefix_ids": m.prefix}
         for kind in ("greedy", "beam"):
-            def run(perturb=None):
-                if kind == "greedy":
-                    h = m.greedy([src], perturb=perturb)[0]
-                else:
-                    h = m.beam_search([src], BEAMS, 1.0, False, None, perturb=perturb)[0][0]
-                return h["tokens"], h["score"]
-            tokens, score = run()
-            stable = all(run(_noise(53 * si + t))[0] == tokens for t in range(NOISE_TRIALS))
-            entry[kind] = {"tokens": tokens, "score": f32(score), "stable": stable}
+            entry[kind] = best(m, kind, src, 53 * si)
         out.append(entry)
     m.prefix = None
     print(f"  prefixes: {sum(not e[k]['stable'] for e in out for k in ('greedy', 'beam'))} "

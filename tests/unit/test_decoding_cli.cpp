@@ -1,21 +1,15 @@
-// heed translate --sampling as a user runs it: the same --seed gives the same
-// output whatever the batching, threads, workers, shards or resume point; top-k
-// 1 is greedy search; the processors' flags and the generation config's
-// fields take effect, and settings that would change nothing are refused.
+// The decoding flags of heed translate as a user runs them: --sampling (the
+// same --seed gives the same output whatever the batching, threads, workers,
+// shards or resume point; top-k 1 is greedy search), the processors' flags and
+// the generation config's fields, settings that would change nothing refused,
+// length limits made visible, --word-scores, and target prefixes.
 #include <catch2/catch.hpp>
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
 #include <fstream>
-#include <thread>
 
 #include "test_support.h"
 
 using namespace heed;
-using test::make_corpus;
 using test::read_file;
 using test::run_heed;
 namespace fs = std::filesystem;
@@ -23,17 +17,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string kModel = std::string("-m '") + HEED_TEST_DATA + "/tiny-joint'";
-
-fs::path write_corpus(const std::string &name, int count, unsigned seed) {
-  const fs::path dir = test::temp_dir() / name;
-  fs::create_directories(dir);
-  std::string corpus = "\n";
-  for (int i = 0; i < 20; ++i)
-    corpus += "The cat sat on the mat number " + std::to_string(i) + ". ";
-  corpus += "\n" + make_corpus(count, seed);
-  std::ofstream(dir / "corpus.txt") << corpus;
-  return dir;
-}
 
 std::string sampled(const std::string &args) {
   const auto r = run_heed("translate " + kModel + " -q " + args);
@@ -46,7 +29,7 @@ std::string sampled(const std::string &args) {
 
 TEST_CASE("sampling: a seed gives the same output whatever the batching, threads and workers",
           "[sampling]") {
-  const fs::path dir = write_corpus("sampling-batching", 150, 41);
+  const fs::path dir = test::write_mixed_corpus("sampling-batching", 150, 41);
   const std::string input = "-i '" + (dir / "corpus.txt").string() + "' ";
   const std::string base = input + "--sampling --top-k 20 --temperature 1.2 --seed 7 ";
   const std::string reference = sampled(base + "--batch-size 32 --threads 1");
@@ -72,7 +55,7 @@ TEST_CASE("sampling: a seed gives the same output whatever the batching, threads
 
 TEST_CASE("sampling: shards merged and a run resumed after SIGKILL give the same output",
           "[sampling]") {
-  const fs::path dir = write_corpus("sampling-resume", 900, 42);
+  const fs::path dir = test::write_mixed_corpus("sampling-resume", 900, 42);
   const std::string base = "--sampling --top-p 0.9 --seed 5 --threads 1 --window 64 "
                            "--batch-size 8 -i '" +
                            (dir / "corpus.txt").string() + "' ";
@@ -89,22 +72,8 @@ TEST_CASE("sampling: shards merged and a run resumed after SIGKILL give the same
   CHECK(merged.out == single);
 
   const fs::path partial = dir / "partial.txt";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const std::string command = std::string("exec '") + HEED_BINARY + "' translate " + kModel +
-                                " -q " + base + "-o '" + partial.string() +
-                                "' --resume 2>/dev/null";
-    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char *>(nullptr));
-    _exit(127);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  std::error_code ec;
-  while (std::chrono::steady_clock::now() < deadline &&
-         !(fs::exists(partial, ec) && fs::file_size(partial, ec) > 0))
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  test::run_heed_killed_after_first_write(
+      "translate " + kModel + " -q " + base + "-o '" + partial.string() + "' --resume", partial);
   const std::string finished = sampled(base + "-o '" + partial.string() + "' --resume");
   CHECK(read_file(partial) == single);
   // Resuming with another seed would mix two runs: refused, naming the seed.
@@ -143,7 +112,7 @@ TEST_CASE("sampling and processor flags: settings that cannot apply exit 2 namin
 }
 
 TEST_CASE("processor flags change translations; min-new-tokens lengthens them", "[sampling]") {
-  const fs::path dir = write_corpus("processor-flags", 60, 43);
+  const fs::path dir = test::write_mixed_corpus("processor-flags", 60, 43);
   const std::string input = "--beam-size 1 -i '" + (dir / "corpus.txt").string() + "' ";
   const std::string plain = sampled(input);
   CHECK(sampled(input + "--no-repeat-ngram-size 1") != plain);
@@ -165,7 +134,7 @@ TEST_CASE("sampling and processors from generation_config.json, and beam samplin
           "[sampling]") {
   const fs::path model = test::copy_fixture("tiny-joint", "tiny-joint-sampling");
   const std::string m = "-m '" + model.string() + "' -q ";
-  const fs::path dir = write_corpus("sampling-config", 40, 44);
+  const fs::path dir = test::write_mixed_corpus("sampling-config", 40, 44);
   const std::string input = "-i '" + (dir / "corpus.txt").string() + "' ";
   const auto search = run_heed("translate " + m + "--beam-size 1 " + input);
   REQUIRE(search.exit_code == 0);
@@ -190,7 +159,7 @@ TEST_CASE("sampling and processors from generation_config.json, and beam samplin
 
 TEST_CASE("a translation cut by a length limit is marked, and the run says how many",
           "[sampling][limits]") {
-  const fs::path dir = write_corpus("truncation", 20, 45);
+  const fs::path dir = test::write_mixed_corpus("truncation", 20, 45);
   const std::string input = "--beam-size 1 -i '" + (dir / "corpus.txt").string() + "' ";
   // Every line but the blank one is cut at 2 tokens.
   const auto cut = run_heed("translate " + kModel + " --format jsonl --max-new-tokens 2 " + input);
@@ -207,7 +176,7 @@ TEST_CASE("a translation cut by a length limit is marked, and the run says how m
     CHECK(j.value("truncated", false));
     marked += j.value("truncated", false) ? 1 : 0;
   }
-  CHECK(lines == 22u);
+  CHECK(lines == 23u);
   CHECK(marked == 21u);
   CHECK(cut.err.find("warning: 21 lines reached the length limit") != std::string::npos);
   CHECK(cut.err.find("line 3: the translation reached") == std::string::npos);
@@ -278,7 +247,7 @@ TEST_CASE("target prefixes: one for all lines, one per line from a file, kept in
 
   // A file of prefixes: the same as giving each line's prefix alone; empty
   // lines mean none; shards and a resume after SIGKILL give the same output.
-  const fs::path dir = write_corpus("prefix-file", 300, 46);
+  const fs::path dir = test::write_mixed_corpus("prefix-file", 300, 46);
   const auto corpus = test::split_lines(read_file(dir / "corpus.txt"));
   std::string prefixes;
   for (size_t i = 0; i < corpus.size(); ++i)
@@ -307,28 +276,14 @@ TEST_CASE("target prefixes: one for all lines, one per line from a file, kept in
   CHECK(run_heed("merge-shards" + merge_args).out == all.out);
   // Killed as soon as its first window is written, then resumed.
   const fs::path partial = dir / "partial.txt";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const std::string command = std::string("exec '") + HEED_BINARY + "' " + base + "-o '" +
-                                partial.string() + "' --resume 2>/dev/null";
-    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char *>(nullptr));
-    _exit(127);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  std::error_code ec;
-  while (std::chrono::steady_clock::now() < deadline &&
-         !(fs::exists(partial, ec) && fs::file_size(partial, ec) > 0))
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  test::run_heed_killed_after_first_write(base + "-o '" + partial.string() + "' --resume", partial);
   REQUIRE(run_heed(base + "-o '" + partial.string() + "' --resume").exit_code == 0);
   CHECK(read_file(partial) == all.out);
 }
 
 TEST_CASE("target prefixes: a file that does not match the input, or two sources, is refused",
           "[prefix]") {
-  const fs::path dir = write_corpus("prefix-errors", 5, 47);
+  const fs::path dir = test::write_mixed_corpus("prefix-errors", 5, 47);
   const std::string input = "-i '" + (dir / "corpus.txt").string() + "' ";
   std::ofstream(dir / "short.txt") << "Ein\n";
   std::ofstream(dir / "long.txt") << std::string(20, '\n');
@@ -341,7 +296,7 @@ TEST_CASE("target prefixes: a file that does not match the input, or two sources
   const auto longer = run_heed("translate " + kModel + " -q " + input + "--target-prefix-file '" +
                                (dir / "long.txt").string() + "'");
   CHECK(longer.exit_code == 4);
-  CHECK(longer.err.find("long.txt: has more lines than the input's 7") != std::string::npos);
+  CHECK(longer.err.find("long.txt: has more lines than the input's 8") != std::string::npos);
   const auto bad = run_heed("translate " + kModel + " -q " + input + "--target-prefix-file '" +
                             (dir / "bad.txt").string() + "'");
   CHECK(bad.exit_code == 4);

@@ -3,15 +3,18 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -102,6 +105,36 @@ CommandResult run_program(const std::string &program, const std::string &args,
   r.out = read_file(out);
   r.err = read_file(err);
   return r;
+}
+
+std::filesystem::path write_mixed_corpus(const std::string &name, int count, unsigned seed) {
+  const std::filesystem::path dir = temp_dir() / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::string corpus = "\n   \n";
+  for (int i = 0; i < 30; ++i)
+    corpus += "The cat sat on the mat number " + std::to_string(i) + ". ";
+  corpus += "\n" + make_corpus(count, seed);
+  std::ofstream(dir / "corpus.txt") << corpus;
+  return dir;
+}
+
+void run_heed_killed_after_first_write(const std::string &args,
+                                       const std::filesystem::path &output) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const std::string command = std::string("exec '") + HEED_BINARY + "' " + args + " 2>/dev/null";
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char *>(nullptr));
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::error_code ec;
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(std::filesystem::exists(output, ec) && std::filesystem::file_size(output, ec) > 0))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
 }
 
 TerminalResult run_heed_on_terminal(const std::vector<std::string> &args, TerminalStreams on,

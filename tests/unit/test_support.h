@@ -34,6 +34,11 @@ std::vector<std::string> split_lines(const std::string &text);
 // `count` generated English-like sentences, one per line (deterministic by seed).
 std::string make_corpus(int count, unsigned seed);
 
+// DIR/corpus.txt in a fresh temporary directory DIR named `name`: two blank
+// lines, a line longer than the tiny models take (30 sentences: translated in
+// parts), then make_corpus(count, seed). Returns DIR.
+std::filesystem::path write_mixed_corpus(const std::string &name, int count, unsigned seed);
+
 // Replaces the first occurrence of `from` with `to` in a text file.
 void replace_in_file(const std::filesystem::path &path, const std::string &from,
                      const std::string &to);
@@ -52,6 +57,12 @@ CommandResult run_heed(const std::string &args, const std::string &stdin_text = 
 // The same for another executable (e.g. a copy of heed in an install layout).
 CommandResult run_program(const std::string &program, const std::string &args,
                           const std::string &stdin_text = "", const std::string &shell_prefix = "");
+
+// Starts `heed ARGS` (stderr discarded) and kills it with SIGKILL as soon as
+// `output` is a non-empty file (or after 30 s): what a crash in the middle of
+// a run leaves, for --resume to finish.
+void run_heed_killed_after_first_write(const std::string &args,
+                                       const std::filesystem::path &output);
 
 // Which of heed's standard streams are a terminal (one pseudo-terminal for all
 // of them); the others are files.

@@ -4,10 +4,6 @@
 // and passes errors on.
 #include <catch2/catch.hpp>
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -18,7 +14,6 @@
 #include "test_support.h"
 
 using namespace heed;
-using test::make_corpus;
 using test::read_file;
 using test::run_heed;
 namespace fs = std::filesystem;
@@ -26,19 +21,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string kModel = std::string("-m '") + HEED_TEST_DATA + "/tiny-joint'";
-
-// A corpus with blank lines and a line longer than the model takes (split into
-// sentences batched with the others), written to DIR/corpus.txt.
-fs::path write_corpus(const std::string &name, int count, unsigned seed) {
-  const fs::path dir = test::temp_dir() / name;
-  fs::create_directories(dir);
-  std::string corpus = "\n   \n";
-  for (int i = 0; i < 30; ++i)
-    corpus += "The cat sat on the mat number " + std::to_string(i) + ". ";
-  corpus += "\n" + make_corpus(count, seed);
-  std::ofstream(dir / "corpus.txt") << corpus;
-  return dir;
-}
 
 // stdout of `heed translate ARGS` with 1, 2 and 3 workers of one thread each
 // (small batches, so that a window holds many): all three must be equal.
@@ -60,19 +42,19 @@ void check_same_output(const std::string &args) {
 } // namespace
 
 TEST_CASE("workers: text output equals one worker's", "[workers]") {
-  const fs::path dir = write_corpus("workers-text", 120, 31);
+  const fs::path dir = test::write_mixed_corpus("workers-text", 120, 31);
   check_same_output("-i '" + (dir / "corpus.txt").string() + "'");
   check_same_output("--beam-size 3 -i '" + (dir / "corpus.txt").string() + "'");
 }
 
 TEST_CASE("workers: jsonl n-best and split sentences equal one worker's", "[workers]") {
-  const fs::path dir = write_corpus("workers-jsonl", 80, 32);
+  const fs::path dir = test::write_mixed_corpus("workers-jsonl", 80, 32);
   check_same_output("--format jsonl --beam-size 3 --n-best 3 --split-sentences -i '" +
                     (dir / "corpus.txt").string() + "'");
 }
 
 TEST_CASE("workers: attention maps and alignments equal one worker's", "[workers]") {
-  const fs::path dir = write_corpus("workers-attention", 40, 33);
+  const fs::path dir = test::write_mixed_corpus("workers-attention", 40, 33);
   check_same_output("--alignment soft -i '" + (dir / "corpus.txt").string() + "'");
   std::string reference;
   for (int workers = 1; workers <= 3; ++workers) {
@@ -94,7 +76,7 @@ TEST_CASE("workers: attention maps and alignments equal one worker's", "[workers
 }
 
 TEST_CASE("workers: shards and resume after SIGKILL equal one worker's run", "[workers]") {
-  const fs::path dir = write_corpus("workers-resume", 900, 34);
+  const fs::path dir = test::write_mixed_corpus("workers-resume", 900, 34);
   const std::string base = "translate " + kModel +
                            " -q --threads 1 --beam-size 2 --window 64 --batch-size 8 -i '" +
                            (dir / "corpus.txt").string() + "' ";
@@ -109,22 +91,9 @@ TEST_CASE("workers: shards and resume after SIGKILL equal one worker's run", "[w
   // Killed while running with 2 workers, finished with 3.
   const fs::path partial = dir / "partial.txt";
   fs::remove(partial);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const std::string command = std::string("exec '") + HEED_BINARY + "' " + base + "-o '" +
-                                partial.string() + "' --resume --workers 2 2>/dev/null";
-    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char *>(nullptr));
-    _exit(127);
-  }
   // Killed as soon as its first window is written (mid-run: 15 windows).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  std::error_code ec;
-  while (std::chrono::steady_clock::now() < deadline &&
-         !(fs::exists(partial, ec) && fs::file_size(partial, ec) > 0))
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  test::run_heed_killed_after_first_write(
+      base + "-o '" + partial.string() + "' --resume --workers 2", partial);
   const auto finished = run_heed(base + "-o '" + partial.string() + "' --resume --workers 3");
   INFO(finished.err);
   REQUIRE(finished.exit_code == 0);
