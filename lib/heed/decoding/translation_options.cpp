@@ -32,6 +32,13 @@ void check_real(const char *field, double value, double min, double max) {
                                  number_text(max) + "], got " + number_text(value));
 }
 
+// A finite number in (0, max].
+void check_positive(const char *field, double value, double max) {
+  if (!std::isfinite(value) || !(value > 0) || value > max)
+    throw OptionError(field, "must be a finite number in (0, " + number_text(max) + "], got " +
+                                 number_text(value));
+}
+
 } // namespace
 
 void check_ranges(const TranslationOptions &o) {
@@ -50,18 +57,12 @@ void check_ranges(const TranslationOptions &o) {
     check_integer("min_length", *o.min_length, 0, R::kMaxLength);
   if (o.min_new_tokens)
     check_integer("min_new_tokens", *o.min_new_tokens, 0, R::kMaxLength);
-  if (o.repetition_penalty && !(*o.repetition_penalty > 0))
-    throw OptionError("repetition_penalty",
-                      "must be a number above 0, got " + number_text(*o.repetition_penalty));
   if (o.repetition_penalty)
-    check_real("repetition_penalty", *o.repetition_penalty, 0, R::kMaxPenalty);
+    check_positive("repetition_penalty", *o.repetition_penalty, R::kMaxPenalty);
   if (o.no_repeat_ngram_size)
     check_integer("no_repeat_ngram_size", *o.no_repeat_ngram_size, 0, R::kMaxLength);
-  if (o.temperature && !(*o.temperature > 0))
-    throw OptionError("temperature",
-                      "must be a number above 0, got " + number_text(*o.temperature));
   if (o.temperature)
-    check_real("temperature", *o.temperature, 0, R::kMaxTemperature);
+    check_positive("temperature", *o.temperature, R::kMaxTemperature);
   if (o.top_k)
     check_integer("top_k", *o.top_k, 0, R::kMaxBatchSize);
   if (o.top_p && !(*o.top_p > 0 && *o.top_p <= 1))
