@@ -33,6 +33,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(valid_id(g.pad_token_id));
     FUZZ_CHECK(valid_id(g.forced_eos_token_id));
     FUZZ_CHECK(heed::early_stopping_name(g.early_stopping)[0] != '?');
+    // The processors' and warpers' values (decoding/logits_processor.h,
+    // token_sampler.h) are within what they divide by and index with.
+    FUZZ_CHECK(g.repetition_penalty > 0 && g.repetition_penalty <= 1000);
+    FUZZ_CHECK(g.temperature > 0 && g.temperature <= 1000);
+    FUZZ_CHECK(g.top_p > 0 && g.top_p <= 1);
+    FUZZ_CHECK(g.top_k >= 0);
+    FUZZ_CHECK(g.no_repeat_ngram_size >= 0);
+    FUZZ_CHECK(!g.min_new_tokens || *g.min_new_tokens >= 0);
   } catch (const heed::ModelError &) {
   }
   return 0;

@@ -174,6 +174,10 @@ TEST_CASE("a translation cut by a length limit is marked, and the run says how m
     if (!j.contains("sentences")) // (the long line: 20 parts of 2 tokens each)
       CHECK(j["tokens"].size() == 2u);
     CHECK(j.value("truncated", false));
+    if (!j.contains("sentences")) {
+      CHECK(j.value("length_limit", 0) == 2);
+      CHECK(j.value("limited_by", "") == "max_new_tokens");
+    }
     marked += j.value("truncated", false) ? 1 : 0;
   }
   CHECK(lines == 23u);
@@ -196,6 +200,12 @@ TEST_CASE("a translation cut by a length limit is marked, and the run says how m
   REQUIRE(big.exit_code == 0);
   CHECK(big.err.find("max_new_tokens (5000) is more than the model can generate: its 128 "
                      "positions allow 128 tokens") != std::string::npos);
+  const auto by_ratio =
+      run_heed("translate " + kModel + " --format jsonl --max-length-ratio 0.2 'A dog runs fast.'");
+  REQUIRE(by_ratio.exit_code == 0);
+  const auto r = nlohmann::json::parse(by_ratio.out);
+  CHECK(r.value("limited_by", "") == "max_length_ratio");
+  CHECK(r["tokens"].size() == r.value("length_limit", 0u));
 }
 
 TEST_CASE("word scores: Marian's field in text and n-best, aligned lists in jsonl",

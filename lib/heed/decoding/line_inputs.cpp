@@ -170,6 +170,10 @@ std::vector<TranslationHypothesis> join_sentences(const std::vector<SentenceTran
                             part.token_scores.end());
       score += part.score;
       log_prob += part.log_prob;
+      if (part.truncated && !h.truncated) {
+        h.length_limit = part.length_limit;
+        h.limited_by = part.limited_by;
+      }
       h.truncated = h.truncated || part.truncated;
     }
     h.score = static_cast<float>(score);

@@ -39,6 +39,12 @@ struct TranslationHypothesis {
   // or the model's positions): it may be cut short, its last token an EOS
   // forced there. Of a joined hypothesis: some sentence's was.
   bool truncated = false;
+  // When truncated: the limit it reached, in generated tokens (EOS included),
+  // and the setting that set it: "max_length", "max_new_tokens",
+  // "max_length_ratio" or "max_position_embeddings" (the model's). Of a joined
+  // hypothesis: those of its first cut sentence.
+  int64_t length_limit = 0;
+  std::string limited_by;
   // Of a line translated sentence by sentence: the hypothesis of each
   // sentence this one joins (ranks into Translation::sentences[k].hypotheses).
   std::vector<int64_t> sentence_ranks;

@@ -136,7 +136,8 @@ Translator::Translator(std::shared_ptr<const MarianModel> model, TranslationOpti
   const int64_t requested = options_.max_new_tokens ? *options_.max_new_tokens + 1
                             : options_.max_length   ? *options_.max_length
                                                     : model_->generation.effective_max_length();
-  if (requested > search_.max_length && options_.warn) {
+  position_limited_ = requested > search_.max_length;
+  if (position_limited_ && options_.warn) {
     const std::string field = options_.max_new_tokens ? "max_new_tokens"
                               : options_.max_length   ? "max_length"
                                                       : model_->generation.source + ": max_length";
@@ -331,6 +332,14 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
           hypothesis.score = h.score;
           hypothesis.log_prob = h.log_prob;
           hypothesis.truncated = h.truncated;
+          if (h.truncated) {
+            const int64_t limit = search.max_length_of(b);
+            hypothesis.length_limit = limit - 1;
+            hypothesis.limited_by = limit < search_.max_length ? "max_length_ratio"
+                                    : position_limited_        ? "max_position_embeddings"
+                                    : options_.max_new_tokens  ? "max_new_tokens"
+                                                               : "max_length";
+          }
           if (r.recorder)
             hypothesis.attention = r.recorder->extract(b, r.lengths[b], h.rows);
         }

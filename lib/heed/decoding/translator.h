@@ -102,6 +102,7 @@ private:
   std::unique_ptr<BatchWorkers> workers_;          // only with more than one worker
   SentenceSplitter splitter_;
   int64_t truncated_lines_ = 0;
+  bool position_limited_ = false; // the model's positions lowered the requested limit
 };
 
 } // namespace heed

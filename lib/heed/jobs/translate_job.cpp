@@ -459,9 +459,11 @@ TranslateResult run_translate(const TranslateJob &job) {
       const int64_t n = translator.truncated_lines();
       std::string limit =
           "max_length " + std::to_string(search.max_length) + ", start token included";
-      if (job.options.max_length_ratio > 0)
-        limit += ", or max_length_ratio " + setting(job.options.max_length_ratio) +
-                 " x the source's tokens";
+      if (job.options.max_length_ratio > 0) {
+        char ratio[32];
+        std::snprintf(ratio, sizeof ratio, "%g", job.options.max_length_ratio);
+        limit += std::string(", or max_length_ratio ") + ratio + " x the source's tokens";
+      }
       options.warn(std::to_string(n) + (n == 1 ? " line" : " lines") +
                    " reached the length limit and may be cut (" + limit +
                    "); jsonl output marks them \"truncated\"");

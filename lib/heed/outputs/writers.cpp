@@ -90,8 +90,11 @@ public:
 void mark_problems(nlohmann::json &entry, const TranslationHypothesis &h) {
   if (!h.valid())
     entry["error"] = h.error;
-  if (h.truncated)
+  if (h.truncated) {
     entry["truncated"] = true;
+    entry["length_limit"] = h.length_limit;
+    entry["limited_by"] = h.limited_by;
+  }
 }
 
 class JsonLinesWriter : public StreamWriter {
