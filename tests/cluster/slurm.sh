@@ -131,12 +131,21 @@ wait_jobs() {
   fail "jobs $jobs still queued or running after 200 s"
 }
 
+# Runs heed-slurm with 4 tasks writing $tmp/jobs/$1.de; sets `work` (its work
+# directory) and `array` (the job id of its array).
+submit() {
+  HEED=$heed "$root/scripts/heed-slurm" -m "$model" -i "$tmp/jobs/corpus.en" \
+    -o "$tmp/jobs/$1.de" --tasks 4
+  work=$tmp/jobs/$1.de.heed-slurm
+  array=$(head -n 1 "$work/jobs")
+}
+
 # 1. Four tasks, then the merge.
 t0=$SECONDS
-"$root/scripts/heed-slurm" -m "$model" -i "$tmp/jobs/corpus.en" -o "$tmp/jobs/run1.de" --tasks 4
-wait_jobs "$tmp/jobs/run1.de.heed-slurm"
+submit run1
+wait_jobs "$work"
 cmp "$tmp/jobs/run1.de" "$tmp/jobs/single.de" ||
-  fail "run 1: merged output differs from one heed process (logs in $tmp/jobs/run1.de.heed-slurm/logs)"
+  fail "run 1: merged output differs from one heed process (logs in $work/logs)"
 echo "run 1: 4 tasks + merge byte-identical to one process, $((SECONDS - t0)) s"
 
 # The state of task $2 of job array $1: PENDING, RUNNING, CANCELLED, ...
@@ -155,10 +164,7 @@ wait_started() {
 # and puts it back in the queue, as a preempting scheduler does). It resumes
 # from its partial shard; the merge, waiting on the whole array, runs after.
 t0=$SECONDS
-work=$tmp/jobs/run2.de.heed-slurm
-HEED=$heed "$root/scripts/heed-slurm" -m "$model" -i "$tmp/jobs/corpus.en" -o "$tmp/jobs/run2.de" \
-  --tasks 4
-array=$(head -n 1 "$work/jobs")
+submit run2
 wait_started "$work" 1
 scontrol requeue "${array}_1"
 # A requeued job waits (reason BeginTime, about 2 minutes) before it may
@@ -178,10 +184,7 @@ echo "run 2: task 1 requeued mid-run, output byte-identical, $((SECONDS - t0)) s
 # merge is cancelled and heed-slurm run again on the same work directory: it
 # submits only the unfinished shard, which resumes, and a new merge.
 t0=$SECONDS
-work=$tmp/jobs/run3.de.heed-slurm
-HEED=$heed "$root/scripts/heed-slurm" -m "$model" -i "$tmp/jobs/corpus.en" -o "$tmp/jobs/run3.de" \
-  --tasks 4
-array=$(head -n 1 "$work/jobs")
+submit run3
 merge=$(sed -n 2p "$work/jobs")
 wait_started "$work" 2
 scancel --signal=KILL "${array}_2"
