@@ -73,8 +73,8 @@ $work/merge.sh"
   fail "array submission: $(sed -n 1p "$SBATCH_LOG") (expected $expected_array)"
 [ "$(sed -n 2p "$SBATCH_LOG")" = "$expected_merge" ] ||
   fail "merge submission: $(sed -n 2p "$SBATCH_LOG") (expected $expected_merge)"
-grep -q -- "--shard \$k/4 --resume --threads 2" "$work/translate.sh" ||
-  fail "translate.sh lacks --shard \$k/4 --resume --threads 2: $(cat "$work/translate.sh")"
+grep -q -- "--shard \$k/4 --resume --workers 2 --threads 1" "$work/translate.sh" ||
+  fail "translate.sh lacks --shard \$k/4 --resume --workers 2 --threads 1: $(cat "$work/translate.sh")"
 [ "$out" = "translate job 1001: shards 0-3 of 4
 merge job 1002: writes $tmp/corpus.de" ] || fail "printed job ids: $out"
 cmp "$tmp/corpus.de" "$tmp/single.de" || fail "merged output differs from a single run"
@@ -129,6 +129,8 @@ refuse "-i: $tmp/missing.en" -m "$model" -i "$tmp/missing.en" -o "$tmp/x.de" --t
 refuse "-m: $tmp/nomodel" -m "$tmp/nomodel" -i "$tmp/corpus.en" -o "$tmp/x.de" --tasks 2
 refuse "the directory $tmp/nodir of" -m "$model" -i "$tmp/corpus.en" -o "$tmp/nodir/x.de" --tasks 2
 refuse "--cpus-per-task" -m "$model" -i "$tmp/corpus.en" -o "$tmp/x.de" --tasks 2 --cpus-per-task x
+refuse "--threads-per-worker" -m "$model" -i "$tmp/corpus.en" -o "$tmp/x.de" --tasks 2 \
+  --cpus-per-task 2 --threads-per-worker 3
 refuse "unknown argument '--beam'" -m "$model" -i "$tmp/corpus.en" -o "$tmp/x.de" --tasks 2 --beam
 refuse "--time needs a value" -m "$model" -i "$tmp/corpus.en" -o "$tmp/x.de" --tasks 2 --time
 refuse "holds the shards of another run" -m "$model" -i "$tmp/corpus.en" -o "$tmp/corpus.de" --tasks 3
