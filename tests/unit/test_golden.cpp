@@ -18,6 +18,8 @@
 #include "heed/io/json_fields.h"
 #include "heed/model/marian_model.h"
 
+#include "test_support.h"
+
 using namespace heed;
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -27,14 +29,7 @@ namespace {
 constexpr double kLogitTolerance = 1e-4;
 constexpr double kScoreTolerance = 1e-4;
 
-std::vector<std::string> golden_models() {
-  std::vector<std::string> dirs;
-  for (const auto &entry : fs::directory_iterator(HEED_TEST_DATA))
-    if (fs::exists(entry.path() / "golden.json"))
-      dirs.push_back(entry.path().string());
-  std::sort(dirs.begin(), dirs.end());
-  return dirs;
-}
+std::vector<std::string> golden_models() { return test::fixture_models_with("golden.json"); }
 
 json load_golden(const std::string &dir) { return io::read_json_file(dir + "/golden.json"); }
 

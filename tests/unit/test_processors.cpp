@@ -22,6 +22,8 @@
 #include "heed/io/json_fields.h"
 #include "heed/model/marian_model.h"
 
+#include "test_support.h"
+
 using namespace heed;
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -32,12 +34,7 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr double kScoreTolerance = 1e-4;
 
 std::vector<std::string> processor_golden_models() {
-  std::vector<std::string> dirs;
-  for (const auto &entry : fs::directory_iterator(HEED_TEST_DATA))
-    if (fs::exists(entry.path() / "golden_processors.json"))
-      dirs.push_back(entry.path().string());
-  std::sort(dirs.begin(), dirs.end());
-  return dirs;
+  return test::fixture_models_with("golden_processors.json");
 }
 
 SearchOptions plain_options() {

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -105,6 +106,15 @@ CommandResult run_program(const std::string &program, const std::string &args,
   r.out = read_file(out);
   r.err = read_file(err);
   return r;
+}
+
+std::vector<std::string> fixture_models_with(const std::string &file) {
+  std::vector<std::string> dirs;
+  for (const auto &entry : std::filesystem::directory_iterator(HEED_TEST_DATA))
+    if (std::filesystem::exists(entry.path() / file))
+      dirs.push_back(entry.path().string());
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
 }
 
 std::filesystem::path write_mixed_corpus(const std::string &name, int count, unsigned seed) {

@@ -22,6 +22,10 @@ inline constexpr bool kAddressSanitizer = true;
 inline constexpr bool kAddressSanitizer = false;
 #endif
 
+// The directories of tests/data/ that hold `file` (a golden file such as
+// "golden.json"), sorted.
+std::vector<std::string> fixture_models_with(const std::string &file);
+
 // A fresh copy of tests/data/NAME in a temporary directory.
 std::filesystem::path copy_fixture(const std::string &name, const std::string &copy_name);
 

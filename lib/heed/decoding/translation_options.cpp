@@ -58,13 +58,13 @@ void check_ranges(const TranslationOptions &o) {
   if (o.min_new_tokens)
     check_integer("min_new_tokens", *o.min_new_tokens, 0, R::kMaxLength);
   if (o.repetition_penalty)
-    check_positive("repetition_penalty", *o.repetition_penalty, R::kMaxPenalty);
+    check_positive("repetition_penalty", *o.repetition_penalty, R::kMaxDivisor);
   if (o.no_repeat_ngram_size)
     check_integer("no_repeat_ngram_size", *o.no_repeat_ngram_size, 0, R::kMaxLength);
   if (o.temperature)
-    check_positive("temperature", *o.temperature, R::kMaxTemperature);
+    check_positive("temperature", *o.temperature, R::kMaxDivisor);
   if (o.top_k)
-    check_integer("top_k", *o.top_k, 0, R::kMaxBatchSize);
+    check_integer("top_k", *o.top_k, 0, R::kMaxTopK);
   if (o.top_p && !(*o.top_p > 0 && *o.top_p <= 1))
     throw OptionError("top_p", "must be a number in (0, 1], got " + number_text(*o.top_p));
   check_integer("batch_size", o.batch_size, 1, R::kMaxBatchSize);

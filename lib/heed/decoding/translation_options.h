@@ -24,8 +24,9 @@ struct OptionRanges {
   static constexpr int64_t kMaxBatchSize = 1'048'576;                 // sentences or tokens
   static constexpr double kMaxLengthPenalty = GenerationLimits::kMaxLengthPenalty;
   static constexpr double kMaxLengthRatio = 1000;
-  static constexpr double kMaxPenalty = 1000;     // repetition_penalty
-  static constexpr double kMaxTemperature = 1000; // temperature
+  static constexpr double kMaxDivisor =
+      GenerationLimits::kMaxDivisor; // repetition_penalty, temperature
+  static constexpr int64_t kMaxTopK = GenerationLimits::kMaxTopK;
 };
 
 struct TranslationOptions {

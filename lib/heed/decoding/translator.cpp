@@ -292,15 +292,14 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
     SearchOptions search = search_;
     // Each sentence's limit from its own length: its translation does not
     // depend on the sentences it is batched with.
-    int64_t capacity = 0;
+    // search.max_length stays the batch's largest: the decoder caches' capacity.
     if (options_.max_length_ratio > 0) {
       for (size_t i : indices)
         search.sentence_max_length.push_back(
             sentence_max_length(static_cast<int64_t>(ids[i].size())));
-      capacity =
+      search.max_length =
           *std::max_element(search.sentence_max_length.begin(), search.sentence_max_length.end());
     }
-    search.max_length = options_.max_length_ratio > 0 ? capacity : search_.max_length;
     if (any_prefix)
       for (size_t i : indices)
         search.sentence_prefix.push_back(prefix_ids[i]);

@@ -118,16 +118,18 @@ GenerationConfig GenerationConfig::from_json(const nlohmann::json &json, const s
     g.eos_token_id = io::JsonFields(single, path).optional_integer("eos_token_id", 0, kMaxTokenId);
   }
   g.min_new_tokens = f.optional_integer("min_new_tokens", 0, kMaxLength);
-  g.repetition_penalty = f.number("repetition_penalty", 1.0);
-  if (!(g.repetition_penalty > 0 && g.repetition_penalty <= 1000))
-    f.fail("repetition_penalty",
-           "must be a number in (0, 1000], got " + io::brief(f.raw("repetition_penalty")));
+  // Scores are divided by both: in (0, kMaxDivisor], as TranslationOptions.
+  const auto divisor = [&f](const char *field) {
+    const double x = f.number(field, 1.0);
+    if (!(x > 0 && x <= GenerationLimits::kMaxDivisor))
+      f.fail(field, "must be a number in (0, 1000], got " + io::brief(f.raw(field)));
+    return x;
+  };
+  g.repetition_penalty = divisor("repetition_penalty");
   g.no_repeat_ngram_size = f.integer("no_repeat_ngram_size", 0, 0, kMaxLength);
   g.do_sample = f.boolean("do_sample", false);
-  g.temperature = f.number("temperature", 1.0);
-  if (!(g.temperature > 0 && g.temperature <= 1000))
-    f.fail("temperature", "must be a number in (0, 1000], got " + io::brief(f.raw("temperature")));
-  g.top_k = f.integer("top_k", 50, 0, 1'048'576);
+  g.temperature = divisor("temperature");
+  g.top_k = f.integer("top_k", 50, 0, GenerationLimits::kMaxTopK);
   g.top_p = f.number("top_p", 1.0);
   if (!(g.top_p > 0 && g.top_p <= 1))
     f.fail("top_p", "must be a number in (0, 1], got " + io::brief(f.raw("top_p")));

@@ -16,6 +16,9 @@ struct GenerationLimits {
   // which must stay a normal number for every length a Marian model reaches
   // (1024 positions): 1024^10 = 1.3e30 and 1024^-10 = 7.9e-31 are.
   static constexpr double kMaxLengthPenalty = 10;
+  // repetition_penalty and temperature divide scores: in (0, kMaxDivisor].
+  static constexpr double kMaxDivisor = 1000;
+  static constexpr int64_t kMaxTopK = 1'048'576; // top_k (0 = off)
 };
 
 } // namespace heed
