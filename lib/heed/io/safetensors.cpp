@@ -6,112 +6,10 @@
 #include <cstring>
 #include <limits>
 
-#include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
 #include "heed/io/printable.h"
 
 namespace heed::io {
-
-const char *dtype_name(DType dtype) {
-  switch (dtype) {
-  case DType::f32:
-    return "F32";
-  case DType::f16:
-    return "F16";
-  case DType::bf16:
-    return "BF16";
-  case DType::i8:
-    return "I8";
-  }
-  return "?";
-}
-
-size_t dtype_size(DType dtype) {
-  switch (dtype) {
-  case DType::f32:
-    return 4;
-  case DType::f16:
-  case DType::bf16:
-    return 2;
-  case DType::i8:
-    return 1;
-  }
-  return 0;
-}
-
-int64_t TensorEntry::numel() const {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
-std::string TensorEntry::shape_string() const {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-float half_to_float(uint16_t h) {
-  // Exact and branch-free, so the conversion loop below vectorises (the
-  // branchy version was a tenth of loading an F16 model). With the sign
-  // shifted out, the half's exponent and mantissa are moved into a float's
-  // fields and the exponent bias corrected by multiplying by 2^-112, a power
-  // of two (exact; a half infinity or NaN has exponent 31, which lands on 255
-  // and stays infinite or NaN). Subnormal halves (exponent 0) are m x 2^-24:
-  // the float 0.5 + m x 2^-24, built from the bits, minus 0.5.
-  const uint32_t w = static_cast<uint32_t>(h) << 16;
-  const uint32_t sign = w & 0x80000000u;
-  const uint32_t two_w = w + w;
-  auto as_float = [](uint32_t bits) {
-    float f;
-    std::memcpy(&f, &bits, sizeof f);
-    return f;
-  };
-  auto as_bits = [](float f) {
-    uint32_t bits;
-    std::memcpy(&bits, &f, sizeof bits);
-    return bits;
-  };
-  const float normal = as_float((two_w >> 4) + (0xe0u << 23)) * 0x1.0p-112f;
-  const float subnormal = as_float((two_w >> 17) | (126u << 23)) - 0.5f;
-  const uint32_t magnitude = two_w < (1u << 27) ? as_bits(subnormal) : as_bits(normal);
-  return as_float(sign | magnitude);
-}
-
-float bfloat16_to_float(uint16_t b) { return from_bfloat16(b); }
-
-void SafetensorsFile::to_float(const TensorEntry &t, float *out) {
-  const int64_t n = t.numel();
-  if (n == 0)
-    return; // `out` may be null then (an empty vector's data()), invalid for memcpy
-  switch (t.dtype) {
-  case DType::f32:
-    std::memcpy(out, t.data, sizeof(float) * n);
-    break;
-  case DType::f16:
-    for (int64_t i = 0; i < n; ++i) {
-      uint16_t v;
-      std::memcpy(&v, t.data + 2 * i, 2);
-      out[i] = half_to_float(v);
-    }
-    break;
-  case DType::bf16:
-    for (int64_t i = 0; i < n; ++i) {
-      uint16_t v;
-      std::memcpy(&v, t.data + 2 * i, 2);
-      out[i] = bfloat16_to_float(v);
-    }
-    break;
-  case DType::i8: {
-    const auto *values = reinterpret_cast<const int8_t *>(t.data);
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = static_cast<float>(values[i]);
-    break;
-  }
-  }
-}
 
 namespace {
 
@@ -135,12 +33,12 @@ DType parse_dtype(const std::string &path, const std::string &name, const std::s
 } // namespace
 
 SafetensorsFile::SafetensorsFile(const std::string &path)
-    : name_(path), file_(std::make_unique<MappedFile>(path)) {
+    : TensorArchive(path, "safetensors"), file_(std::make_unique<MappedFile>(path)) {
   parse(file_->data(), file_->size());
 }
 
 SafetensorsFile::SafetensorsFile(const uint8_t *bytes, size_t size, std::string name)
-    : name_(std::move(name)) {
+    : TensorArchive(std::move(name), "safetensors") {
   parse(bytes, size);
 }
 
@@ -240,13 +138,6 @@ void SafetensorsFile::parse(const uint8_t *base, uint64_t file_size) {
     if (by_offset[i]->begin < by_offset[i - 1]->end)
       fail(path, "tensors '" + printable(by_offset[i - 1]->name) + "' and '" +
                      printable(by_offset[i]->name) + "' overlap in the data section");
-}
-
-const TensorEntry &SafetensorsFile::get(const std::string &name) const {
-  auto it = tensors_.find(name);
-  if (it == tensors_.end())
-    fail(path(), "missing tensor '" + printable(name) + "'");
-  return it->second;
 }
 
 } // namespace heed::io

@@ -7,8 +7,7 @@
 
 #include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
-#include "heed/io/regular_file.h"
-#include "heed/io/safetensors.h"
+#include "heed/model/checkpoint.h"
 #include "heed/model/weight_reader.h"
 #include "heed/ops/cpu_isa.h"
 #include "heed/ops/quantize.h"
@@ -165,33 +164,13 @@ ops::ComputeType choose_compute_type(const LoadOptions &options, const MarianCon
 std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
                                                      const LoadOptions &options) {
   const auto started = std::chrono::steady_clock::now();
-  const fs::path root(dir);
-  // Every filesystem fault (a symlink loop, a file where a directory should
-  // be, a FIFO or a device among the files) is a model error naming the path.
-  switch (io::model_path_kind(dir)) {
-  case io::PathKind::missing:
-    throw ModelError(dir + ": no such model directory");
-  case io::PathKind::directory:
-    break;
-  default:
-    throw ModelError(dir + ": not a directory (expected a Hugging Face MarianMT model directory)");
-  }
-  if (io::model_path_kind((root / "config.json").string()) == io::PathKind::missing)
-    throw ModelError(dir + ": not a Marian model directory: config.json is missing");
-  const fs::path weights_path = root / "model.safetensors";
-  if (io::model_path_kind(weights_path.string()) == io::PathKind::missing) {
-    if (io::model_path_kind((root / "pytorch_model.bin").string()) != io::PathKind::missing)
-      throw ModelError(weights_path.string() +
-                       ": missing; this directory has only pytorch_model.bin, which heed does "
-                       "not read (download model.safetensors, or convert with "
-                       "safetensors' convert tool)");
-    throw ModelError(weights_path.string() + ": missing");
-  }
-
+  Checkpoint checkpoint = open_checkpoint(dir);
   auto model = std::make_shared<MarianModel>();
-  model->directory = dir;
-  model->config = MarianConfig::load((root / "config.json").string());
-  model->generation = GenerationConfig::load(dir);
+  model->directory = checkpoint.directory;
+  model->format = checkpoint.format;
+  model->config = checkpoint.config;
+  model->generation = checkpoint.generation;
+  model->alignment_layer = checkpoint.alignment_layer;
   const MarianConfig &c = model->config;
   model->compute_type = choose_compute_type(options, c);
   // Before any weight is read: bfloat16 without the instructions would run on
@@ -200,7 +179,8 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
     throw OptionError("compute type bfloat16: " + ops::bfloat16_unavailable_reason());
   const int64_t d = c.d_model;
 
-  const io::SafetensorsFile file(weights_path.string());
+  const io::TensorArchive &file = *checkpoint.tensors;
+  model->weights_path = file.path();
   model->weights_file_bytes = static_cast<int64_t>(file.file_bytes());
   std::set<std::string> dtypes;
   for (const auto &[name, entry] : file.tensors())
@@ -312,8 +292,13 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
   spec.vocab_size = c.vocab_size;
   spec.decoder_vocab_size = c.decoder_vocab_size;
   spec.shared_vocab = c.share_encoder_decoder_embeddings;
-  model->tokenizer = std::make_unique<Tokenizer>(dir, spec);
-  model->source_language = model_source_language(dir);
+  if (checkpoint.source_vocab)
+    model->tokenizer =
+        std::make_unique<Tokenizer>(model->directory, spec, std::move(*checkpoint.source_vocab),
+                                    std::move(checkpoint.target_vocab));
+  else
+    model->tokenizer = std::make_unique<Tokenizer>(model->directory, spec);
+  model->source_language = model_source_language(model->directory);
   int64_t parameters = 0;
   for (const auto &[name, entry] : file.tensors())
     if (name.find("embed_positions") == std::string::npos)

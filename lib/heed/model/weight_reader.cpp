@@ -66,7 +66,7 @@ bool is_weight_matrix(const std::string &name, const std::vector<int64_t> &shape
 Tensor WeightReader::read(const std::string &name, const std::vector<int64_t> &shape) {
   const io::TensorEntry &entry = check(name, shape);
   Tensor t(shape);
-  io::SafetensorsFile::to_float(entry, t.data());
+  io::TensorArchive::to_float(entry, t.data());
   file_.release(entry);
   if (entry.dtype == io::DType::i8) {
     if (shape.size() != 2)
@@ -80,7 +80,7 @@ Tensor WeightReader::read(const std::string &name, const std::vector<int64_t> &s
     if (scale_entry.dtype == io::DType::i8)
       throw ModelError(file_.path() + ": scales '" + scale_name + "' must be floating point");
     Tensor scales({shape[0]});
-    io::SafetensorsFile::to_float(scale_entry, scales.data());
+    io::TensorArchive::to_float(scale_entry, scales.data());
     for (int64_t r = 0; r < shape[0]; ++r)
       for (int64_t c = 0; c < shape[1]; ++c)
         t[r * shape[1] + c] *= scales[r];

@@ -1,4 +1,4 @@
-// Reads named tensors out of a safetensors file as float32, checking each shape
+// Reads named tensors out of a checkpoint (any TensorArchive) as float32, checking each shape
 // against what config.json implies, and tracks which tensors were used so that
 // unexpected ones are reported instead of silently ignored.
 #pragma once
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "heed/core/tensor.h"
-#include "heed/io/safetensors.h"
+#include "heed/io/tensor_archive.h"
 
 namespace heed {
 
@@ -26,7 +26,7 @@ bool is_weight_matrix(const std::string &name, const std::vector<int64_t> &shape
 
 class WeightReader {
 public:
-  explicit WeightReader(const io::SafetensorsFile &file) : file_(file) {}
+  explicit WeightReader(const io::TensorArchive &file) : file_(file) {}
 
   bool has(const std::string &name) const { return file_.contains(name); }
   // Rounds each weight matrix (is_weight_matrix) to bfloat16 as it is read,
@@ -43,13 +43,13 @@ public:
   // ModelError listing tensors that no read or skip accounted for.
   void check_all_used() const;
 
-  const io::SafetensorsFile &file() const { return file_; }
+  const io::TensorArchive &file() const { return file_; }
 
 private:
   bool round_to_bfloat16_ = false;
   const io::TensorEntry &check(const std::string &name, const std::vector<int64_t> &shape);
 
-  const io::SafetensorsFile &file_;
+  const io::TensorArchive &file_;
   std::set<std::string> used_;
 };
 

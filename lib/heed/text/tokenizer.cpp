@@ -63,20 +63,44 @@ std::pair<std::string, std::string> split_language_code(std::string_view text) {
 Tokenizer::Tokenizer(const std::string &model_dir, const TokenizerSpec &spec)
     : eos_id_(spec.eos_token_id), pad_id_(spec.pad_token_id) {
   const fs::path dir(model_dir);
-  source_spm_ = load_spm(dir / "source.spm");
-  target_spm_ = load_spm(dir / "target.spm");
   const fs::path vocab_path = dir / "vocab.json";
   if (io::model_path_kind(vocab_path.string()) == io::PathKind::missing)
     throw ModelError(vocab_path.string() + ": missing");
   source_vocab_ = Vocabulary::load(vocab_path.string(), spec.vocab_size);
   const fs::path target_path = dir / "target_vocab.json";
-  if (!spec.shared_vocab && io::model_path_kind(target_path.string()) != io::PathKind::missing) {
+  if (!spec.shared_vocab && io::model_path_kind(target_path.string()) != io::PathKind::missing)
     separate_target_vocab_ = std::make_unique<Vocabulary>(
         Vocabulary::load(target_path.string(), spec.decoder_vocab_size));
+  finish(model_dir, spec);
+}
+
+Tokenizer::Tokenizer(const std::string &model_dir, const TokenizerSpec &spec, Vocabulary source,
+                     std::optional<Vocabulary> target)
+    : source_vocab_(std::move(source)), eos_id_(spec.eos_token_id), pad_id_(spec.pad_token_id) {
+  if (target)
+    separate_target_vocab_ = std::make_unique<Vocabulary>(std::move(*target));
+  finish(model_dir, spec);
+}
+
+void Tokenizer::finish(const std::string &model_dir, const TokenizerSpec &spec) {
+  const fs::path dir(model_dir);
+  source_spm_ = load_spm(dir / "source.spm");
+  target_spm_ = load_spm(dir / "target.spm");
+  if (source_vocab_.size() > spec.vocab_size)
+    throw ModelError(source_vocab_.path() + ": has ids up to " +
+                     std::to_string(source_vocab_.size() - 1) +
+                     " but the encoder vocabulary (config.json vocab_size) has " +
+                     std::to_string(spec.vocab_size) + " entries");
+  if (separate_target_vocab_) {
+    if (separate_target_vocab_->size() > spec.decoder_vocab_size)
+      throw ModelError(separate_target_vocab_->path() + ": has ids up to " +
+                       std::to_string(separate_target_vocab_->size() - 1) +
+                       " but the decoder vocabulary (config.json decoder_vocab_size) has " +
+                       std::to_string(spec.decoder_vocab_size) + " entries");
     target_vocab_ = separate_target_vocab_.get();
   } else {
     if (source_vocab_.size() > spec.decoder_vocab_size)
-      throw ModelError(vocab_path.string() + ": has ids up to " +
+      throw ModelError(source_vocab_.path() + ": has ids up to " +
                        std::to_string(source_vocab_.size() - 1) +
                        " but the decoder vocabulary (config.json decoder_vocab_size) has " +
                        std::to_string(spec.decoder_vocab_size) + " entries");

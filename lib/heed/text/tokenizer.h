@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,11 @@ public:
   // vocabularies, target_vocab.json from `model_dir`; ModelError naming the
   // file when one is missing or does not fit `spec`.
   Tokenizer(const std::string &model_dir, const TokenizerSpec &spec);
+  // The same with vocabularies read by the caller (a native Marian model's
+  // YAML vocabularies); `target` unset: the source vocabulary serves both
+  // sides. source.spm and target.spm still come from `model_dir`.
+  Tokenizer(const std::string &model_dir, const TokenizerSpec &spec, Vocabulary source,
+            std::optional<Vocabulary> target);
   ~Tokenizer();
   Tokenizer(Tokenizer &&) noexcept;
 
@@ -62,6 +68,9 @@ public:
   bool separate_vocabs() const { return separate_target_vocab_ != nullptr; }
 
 private:
+  // Loads the spm files and checks the vocabularies (already in place)
+  // against them and `spec`.
+  void finish(const std::string &model_dir, const TokenizerSpec &spec);
   // Appends the ids of `text`, which holds no special token (language code,
   // then SentencePiece: MarianTokenizer._tokenize).
   void encode_chunk(std::string_view text, const sentencepiece::SentencePieceProcessor &spm,
