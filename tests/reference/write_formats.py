@@ -142,6 +142,70 @@ def views_state_dict(sd):
     return out
 
 
+_ELEMENT_SIZE = {"FloatStorage": 4, "HalfStorage": 2, "BFloat16Storage": 2, "DoubleStorage": 8,
+                 "LongStorage": 8, "IntStorage": 4}
+
+
+def deterministic_legacy(path):
+    """torch's legacy format names storages str(storage._cdata) (a memory
+    address) and writes them in sorted-name order, so two runs differ.
+    Rename the storages 0, 1, ... in order of first use in the object pickle
+    and write their data in that order (pickle protocol 2 has no offsets)."""
+    import io
+    import pickle
+    import struct
+
+    data = open(path, "rb").read()
+    f = io.BytesIO(data)
+    for _ in range(3):          # magic number, protocol version, sys_info
+        pickle.load(f)
+    head = data[:f.tell()]
+    pids = []
+
+    class Marker(dict):
+        def __init__(self, name):
+            super().__init__()
+            self.name = name
+
+        def __call__(self, *a, **k):
+            return Marker(self.name)
+
+    class U(pickle.Unpickler):
+        def find_class(self, module, name):
+            return Marker(name)
+
+        def persistent_load(self, pid):
+            pids.append(pid)
+            return Marker("storage")
+
+    start = f.tell()
+    U(f).load()
+    main = data[start:f.tell()]
+    keys = pickle.load(f)
+    order = []
+    es = {}
+    for pid in pids:
+        if pid[2] not in es:
+            es[pid[2]] = _ELEMENT_SIZE[pid[1].name]
+            order.append(pid[2])
+    blocks = {}
+    for k in keys:
+        n = struct.unpack("<q", f.read(8))[0]
+        blocks[k] = struct.pack("<q", n) + f.read(n * es[k])
+    assert f.read() == b"" and sorted(order) == sorted(keys)
+    new = {k: str(i) for i, k in enumerate(order)}
+
+    def ustr(s):
+        b = s.encode()
+        return b"X" + struct.pack("<I", len(b)) + b
+    for k in order:
+        assert main.count(ustr(k)) >= 1
+        main = main.replace(ustr(k), ustr(new[k]))
+    out = head + main + pickle.dumps([new[k] for k in order], protocol=2) + b"".join(blocks[k] for k in order)
+    with open(path, "wb") as fh:
+        fh.write(out)
+
+
 def dedup_contiguous_f32(sd, cfg):
     """What save_pretrained would keep: tied duplicates dropped, contiguous float32."""
     drop = set()
@@ -170,6 +234,8 @@ def write_layout(src, out, layout, marian_opts=None):
             sd = views_state_dict(sd)
         torch.save(sd, os.path.join(out, "pytorch_model.bin"),
                    _use_new_zipfile_serialization=(layout != "pytorch-legacy"))
+        if layout == "pytorch-legacy":
+            deterministic_legacy(os.path.join(out, "pytorch_model.bin"))
         if layout == "pytorch-views":
             back = torch.load(os.path.join(out, "pytorch_model.bin"), map_location="cpu")
             save_file(dedup_contiguous_f32(back, cfg), os.path.join(out, "expected.safetensors"),
