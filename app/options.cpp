@@ -245,6 +245,13 @@ void add_sentence_options(CLI::App *cmd, TranslationOptions &o) {
                   "model's source language when it says, else ICU's root rules)");
 }
 
+void add_target_language_option(CLI::App *cmd, TranslationOptions &o) {
+  cmd->add_option("--target-language", o.target_language,
+                  "Multilingual models (opus-mt-en-ROMANCE, opus-mt-en-mul): the language to "
+                  "translate into, as the model's code, e.g. spa; puts >>spa<< in front of each "
+                  "source that has no code (heed info lists the codes)");
+}
+
 void add_format_option(CLI::App *cmd, std::string &format) {
   cmd->add_option("--format", format, "Output format: text or jsonl (default: text)")
       ->check(CLI::IsMember({"text", "jsonl"}));

@@ -84,6 +84,8 @@ void apply_attention_flags(const AttentionFlags &flags, AttentionRequest &reques
 void add_sentence_options(CLI::App *cmd, TranslationOptions &o);
 
 // --format: text or jsonl.
+// --target-language CODE (translate, score, attention).
+void add_target_language_option(CLI::App *cmd, TranslationOptions &o);
 void add_format_option(CLI::App *cmd, std::string &format);
 
 // -q/--quiet (Marian: --quiet-translation): only errors on stderr.

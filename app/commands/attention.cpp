@@ -51,6 +51,7 @@ Command add_attention_command(CLI::App &app) {
   add_attention_options(cmd, f->attention, "all", false);
   add_decoding_options(cmd, job.options, f->decoding);
   add_sentence_options(cmd, job.options);
+  add_target_language_option(cmd, job.options);
   add_compute_type_option(cmd, f->compute_type);
   add_quiet_option(cmd, f->quiet);
   return {cmd, [f] { run(*f); }};

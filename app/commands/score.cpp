@@ -47,6 +47,7 @@ Command add_score_command(CLI::App &app) {
   cmd->add_option("-o,--output", job.output,
                   "Output file; its directory must exist (default: standard output)");
   add_format_option(cmd, f->format);
+  add_target_language_option(cmd, job.options);
   add_compute_options(cmd, job.options, f->compute);
   add_compute_type_option(cmd, f->compute_type);
   cmd->add_flag("--split-sentences", f->split_sentences,

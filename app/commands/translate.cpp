@@ -118,6 +118,7 @@ Command add_translate_command(CLI::App &app) {
   add_format_option(cmd, f->format);
   add_decoding_options(cmd, job.options, f->decoding);
   add_sentence_options(cmd, job.options);
+  add_target_language_option(cmd, job.options);
   add_compute_options(cmd, job.options, f->compute);
   add_compute_type_option(cmd, f->compute_type);
   cmd->add_option("--workers", job.options.workers,

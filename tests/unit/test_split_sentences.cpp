@@ -335,7 +335,7 @@ TEST_CASE("alignment of a split line: whole-line indices, each sentence on its o
   Translator split(shipped(), o);
   const Translation t = split.translate({line})[0];
   REQUIRE(t.sentences.size() == 2);
-  const auto a = translation_alignment(line, t, 0, *shipped()->tokenizer);
+  const auto a = translation_alignment(line, "", t, 0, *shipped()->tokenizer);
   REQUIRE(a);
   CHECK(a->source_words == 15);
   const auto target_words = static_cast<int64_t>(white_space_words(t.hypotheses[0].text).size());
@@ -351,7 +351,7 @@ TEST_CASE("alignment of a split line: whole-line indices, each sentence on its o
                                               std::string(t.sentences[1].span.of(line))};
   const auto alone = whole.translate(sentences);
   for (size_t k = 0; k < 2; ++k) {
-    const auto own = translation_alignment(sentences[k], alone[k], 0, *shipped()->tokenizer);
+    const auto own = translation_alignment(sentences[k], "", alone[k], 0, *shipped()->tokenizer);
     REQUIRE(own);
     for (int64_t tw = 0; tw < own->target_words; ++tw)
       for (int64_t sw = 0; sw < a->source_words; ++sw) {

@@ -95,6 +95,13 @@ struct TranslationOptions {
   // else ICU's root rules. OptionError unless "" or such a tag
   // (text/sentence_splitter.h: check_language).
   std::string source_language;
+  // A multilingual model's target language: CODE of a ">>CODE<<" entry of its
+  // vocabulary (opus-mt-en-ROMANCE: "spa"), put in front of every source that
+  // does not start with a code already, where MarianTokenizer expects it. Then
+  // the code is the source's first word, as if typed (alignments count it).
+  // "" = none. OptionError (field target_language) listing the valid codes
+  // when the vocabulary has no such entry.
+  std::string target_language;
   // Attention weights to record for each output hypothesis (none by default:
   // recording costs time and memory).
   AttentionRequest attention;

@@ -11,6 +11,7 @@
 #include "heed/decoding/batching.h"
 #include "heed/decoding/line_inputs.h"
 #include "heed/decoding/search.h"
+#include "heed/io/printable.h"
 #include "heed/ops/context.h"
 #include "heed/text/blank_text.h"
 
@@ -41,6 +42,26 @@ void check_bad_words(const GenerationConfig &g, const SearchOptions &s, int64_t 
     throw ModelError(g.source + ": field 'bad_words_ids' bans every one of the " +
                      std::to_string(vocab) + " target tokens (with pad_token_id " +
                      std::to_string(s.pad_token_id) + "): nothing could be generated");
+}
+
+// --target-language must name a code the model knows: a code outside the
+// vocabulary would be one <unk> token, and the model would pick a language.
+void check_target_language(const Tokenizer &tokenizer, const std::string &code) {
+  if (code.empty())
+    return;
+  const std::vector<std::string> codes = tokenizer.target_languages();
+  if (std::find(codes.begin(), codes.end(), code) != codes.end())
+    return;
+  if (codes.empty())
+    throw OptionError("target_language",
+                      "'" + io::printable(code) +
+                          "': the model has one target language (its vocabulary has no "
+                          ">>CODE<< entries)");
+  std::string list;
+  for (const auto &c : codes)
+    list += (list.empty() ? "" : ", ") + c;
+  throw OptionError("target_language", "'" + io::printable(code) +
+                                           "' is not one of the model's target languages: " + list);
 }
 
 } // namespace
@@ -131,6 +152,7 @@ Translator::Translator(std::shared_ptr<const MarianModel> model, TranslationOpti
                 : model_->source_language         ? model_->source_language->code
                                                   : std::string()) {
   search_ = resolve_search_options(*model_, options_);
+  check_target_language(*model_->tokenizer, options_.target_language);
   // A limit the model's position table lowers is said once, not applied
   // silently.
   const int64_t requested = options_.max_new_tokens ? *options_.max_new_tokens + 1
@@ -249,7 +271,13 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
     // once SentencePiece has normalised the text (just EOS).
     LineInputs line;
     if (!is_blank_text(sources[i])) {
-      line = line_inputs(sources[i], line_number(i), *model_->tokenizer, splitter_, cutting);
+      // Spans are of the source as given: a code put in front is taken off.
+      const std::string text = with_language_code(sources[i], options_.target_language);
+      const size_t shift = text.size() - sources[i].size();
+      line = line_inputs(text, line_number(i), *model_->tokenizer, splitter_, cutting);
+      for (ModelInput &in : line.inputs)
+        in.span = {in.span.begin > shift ? in.span.begin - shift : 0,
+                   in.span.end > shift ? in.span.end - shift : 0};
       // A sentence normalised to nothing has nothing to translate either.
       std::erase_if(line.inputs, [](const ModelInput &in) { return in.ids.size() <= 1; });
     }
@@ -396,7 +424,8 @@ std::vector<ScoredPair> Translator::score(const std::vector<std::string> &source
   std::vector<std::vector<int64_t>> ids(sources.size());
   std::vector<ScoredPair> results(sources.size());
   for (size_t i = 0; i < sources.size(); ++i) {
-    ids[i] = model_->tokenizer->encode_source(sources[i]);
+    ids[i] =
+        model_->tokenizer->encode_source(with_language_code(sources[i], options_.target_language));
     if (static_cast<int64_t>(ids[i].size()) > limit)
       throw IoError("source line " + std::to_string(i + 1) + " has " +
                     std::to_string(ids[i].size()) + " tokens, more than the model's maximum of " +

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 
 #include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
@@ -16,6 +18,7 @@
 #include "heed/io/output_path.h"
 #include "heed/io/safetensors.h"
 #include "heed/io/safetensors_writer.h"
+#include "heed/model/checkpoint.h"
 #include "heed/model/marian_model.h"
 #include "heed/model/weight_reader.h"
 #include "heed/ops/quantize.h"
@@ -48,7 +51,8 @@ bool is_copied(const fs::path &name) {
 // The converted model's README.md: the original card's YAML front matter
 // (license, languages, tags: facts that hold for the copy too), then what the
 // copy is and why the original card is not there.
-std::string converted_model_card(const fs::path &in, ops::ComputeType quantize) {
+std::string converted_model_card(const fs::path &in, const Checkpoint &checkpoint,
+                                 std::optional<ops::ComputeType> quantize) {
   std::string front_matter;
   std::ifstream card(in / "README.md");
   std::string line;
@@ -63,13 +67,29 @@ std::string converted_model_card(const fs::path &in, ops::ComputeType quantize) 
     }
   }
   const std::string source = fs::absolute(in).lexically_normal().string();
-  const bool int8 = quantize == ops::ComputeType::int8;
-  const std::string type = ops::compute_type_name(quantize);
-  return front_matter + "# " + type + " copy of " +
-         fs::absolute(in).lexically_normal().filename().string() +
+  const std::string name = fs::absolute(in).lexically_normal().filename().string();
+  const std::string format = checkpoint_format_name(checkpoint.format);
+  if (!quantize)
+    return front_matter + "# safetensors copy of " + name +
+           "\n\n"
+           "Written by `heed convert` from `" +
+           source + "` (" + format +
+           "): the same tensors in the Hugging Face safetensors layout, each stored once, in "
+           "its own dtype" +
+           (checkpoint.format == CheckpointFormat::marian_npz
+                ? ", converted from Marian's names and layout as transformers' "
+                  "convert_marian_to_pytorch.py converts them (config.json and the vocabularies "
+                  "too)"
+                : "") +
+           ". It translates exactly as the original.\n\n"
+           "The original model card and training files were not copied; the original card is `" +
+           source + "/README.md`.\n";
+  const bool int8 = *quantize == ops::ComputeType::int8;
+  const std::string type = ops::compute_type_name(*quantize);
+  return front_matter + "# " + type + " copy of " + name +
          "\n\n"
          "Written by `heed convert --quantize " +
-         type + "` from `" + source + "`: " +
+         type + "` from `" + source + "` (" + format + "): " +
          (int8 ? "every weight matrix is stored as int8 (I8) with one float32 scale per output "
                  "row (`NAME_scale`)"
                : "every weight matrix is stored as bfloat16 (BF16), rounded to nearest even") +
@@ -127,12 +147,71 @@ void convert_matrix(const io::TensorEntry &entry, ops::ComputeType type,
   tensors.push_back({entry.name + kScaleSuffix, io::DType::f32, {rows}, as_bytes(scales)});
 }
 
+// Of the names a tied tensor is stored under, the one the copy keeps: the
+// first a loader looks for (model/marian_model.cpp reads the shared table
+// first, then the encoder's, then the decoder's; lm_head only when untied).
+int tied_name_rank(const std::string &name) {
+  static const char *const kOrder[] = {"model.shared.weight", "model.encoder.embed_tokens.weight",
+                                       "model.decoder.embed_tokens.weight", "lm_head.weight"};
+  for (int i = 0; i < 4; ++i)
+    if (name == kOrder[i])
+      return i;
+  return 4;
+}
+
+// The tensors to write: each stored once (pytorch_model.bin stores tied
+// weights under every name, sharing one storage), under its best name.
+std::vector<const io::TensorEntry *> distinct_tensors(const io::TensorArchive &archive) {
+  std::map<const uint8_t *, const io::TensorEntry *> kept;
+  std::vector<const io::TensorEntry *> order;
+  for (const auto &[name, entry] : archive.tensors()) {
+    if (entry.bytes() == 0 || entry.data == nullptr) {
+      order.push_back(&entry);
+      continue;
+    }
+    auto [it, inserted] = kept.emplace(entry.data, &entry);
+    if (inserted) {
+      order.push_back(&entry);
+    } else if (it->second->shape == entry.shape && it->second->dtype == entry.dtype) {
+      if (tied_name_rank(name) < tied_name_rank(it->second->name)) {
+        std::replace(order.begin(), order.end(), it->second, &entry);
+        it->second = &entry;
+      }
+    } else {
+      order.push_back(&entry); // same bytes, other shape: not a tie, keep both
+    }
+  }
+  return order;
+}
+
+// A native Marian model's copy gets the tokenizer files transformers'
+// converter writes: vocab.json (and target_vocab.json), tokenizer_config.json,
+// special_tokens_map.json.
+void write_tokenizer_files(const Checkpoint &c, const fs::path &out) {
+  auto write = [&](const char *name, const std::string &text) {
+    io::OutputFile file((out / name).string(), io::OutputFile::Mode::truncate);
+    file.write(text + '\n');
+    file.close();
+  };
+  write("vocab.json", c.source_vocab->to_json().dump(2));
+  if (c.target_vocab)
+    write("target_vocab.json", c.target_vocab->to_json().dump(2));
+  const nlohmann::json tokenizer = {{"separate_vocabs", c.target_vocab.has_value()},
+                                    {"model_max_length", c.config.max_position_embeddings},
+                                    {"eos_token", "</s>"},
+                                    {"unk_token", "<unk>"},
+                                    {"pad_token", "<pad>"}};
+  write("tokenizer_config.json", tokenizer.dump(2));
+  const nlohmann::json special = {
+      {"eos_token", "</s>"}, {"unk_token", "<unk>"}, {"pad_token", "<pad>"}};
+  write("special_tokens_map.json", special.dump(2));
+}
+
 } // namespace
 
 ConvertReport run_convert(const ConvertJob &job) {
-  if (job.quantize == ops::ComputeType::float32)
+  if (job.quantize && *job.quantize == ops::ComputeType::float32)
     throw OptionError("convert: the weights can be converted to int8 or bfloat16, not float32");
-  const std::string target = ops::compute_type_name(job.quantize);
   ConvertReport report;
   io::check_distinct_files({{"model", job.model_dir}}, {{"output directory", job.output_dir}});
   io::check_output_directory(job.output_dir); // before the work of loading
@@ -140,11 +219,16 @@ ConvertReport run_convert(const ConvertJob &job) {
   LoadOptions float32;
   float32.compute_type = ops::ComputeType::float32;
   const auto model = MarianModel::load(job.model_dir, float32);
-  if (!model->config.quantized_weights.empty())
+  if (job.quantize && !model->config.quantized_weights.empty())
     throw ModelError(job.model_dir + ": already converted to " + model->config.quantized_weights +
                      " (config.json heed_quantization); convert the original model");
+  const Checkpoint checkpoint = open_checkpoint(job.model_dir);
+  if (!job.quantize && checkpoint.format == CheckpointFormat::safetensors)
+    throw OptionError("quantize", "int8 or bfloat16 is needed: " + job.model_dir +
+                                      " is a safetensors model already, there is nothing else "
+                                      "to convert");
 
-  const fs::path in(job.model_dir), out(job.output_dir);
+  const fs::path in(checkpoint.directory), out(job.output_dir);
   prepare_output_directory(in, out);
   // A conversion that fails leaves no directory that looks like a model (it
   // was new or empty: prepare_output_directory).
@@ -158,37 +242,45 @@ ConvertReport run_convert(const ConvertJob &job) {
     }
   } cleanup{out};
 
-  const io::SafetensorsFile weights((in / "model.safetensors").string());
   std::vector<io::TensorToWrite> tensors;
-  for (const auto &[name, entry] : weights.tensors()) {
-    if (!is_quantized(entry)) {
-      tensors.push_back({name, entry.dtype, entry.shape,
-                         std::vector<uint8_t>(entry.data, entry.data + (entry.end - entry.begin))});
+  for (const io::TensorEntry *entry : distinct_tensors(*checkpoint.tensors)) {
+    if (!job.quantize || !is_quantized(*entry)) {
+      tensors.push_back({entry->name, entry->dtype, entry->shape,
+                         std::vector<uint8_t>(entry->data, entry->data + entry->bytes())});
       ++report.kept_tensors;
       continue;
     }
-    convert_matrix(entry, job.quantize, tensors);
+    convert_matrix(*entry, *job.quantize, tensors);
     ++report.quantized_tensors;
   }
-  io::write_safetensors((out / "model.safetensors").string(), tensors,
-                        {{"format", "pt"}, {"heed_quantization", target}});
+  std::map<std::string, std::string> metadata{{"format", "pt"}};
+  if (job.quantize)
+    metadata["heed_quantization"] = ops::compute_type_name(*job.quantize);
+  io::write_safetensors((out / "model.safetensors").string(), tensors, metadata);
 
-  nlohmann::json config = io::read_json_file((in / "config.json").string());
-  config["heed_quantization"] = {
-      {"weights", target},
-      {"scheme", job.quantize == ops::ComputeType::int8
-                     ? "symmetric, one scale per output row (NAME_scale, F32)"
-                     : "weight matrices rounded to nearest even (BF16); vectors kept"},
-      {"quantized_by", "heed convert --quantize " + target}};
+  nlohmann::json config = checkpoint.config_json;
+  if (job.quantize) {
+    const std::string target = ops::compute_type_name(*job.quantize);
+    config["heed_quantization"] = {
+        {"weights", target},
+        {"scheme", *job.quantize == ops::ComputeType::int8
+                       ? "symmetric, one scale per output row (NAME_scale, F32)"
+                       : "weight matrices rounded to nearest even (BF16); vectors kept"},
+        {"quantized_by", "heed convert --quantize " + target}};
+  }
   {
     io::OutputFile config_out((out / "config.json").string(), io::OutputFile::Mode::truncate);
     config_out.write(config.dump(2) + '\n');
     config_out.close();
   }
+  if (checkpoint.source_vocab)
+    write_tokenizer_files(checkpoint, out);
 
+  const fs::path weights_file = fs::path(checkpoint.tensors->path()).filename();
   for (const auto &file : fs::directory_iterator(in)) {
     const fs::path name = file.path().filename();
-    if (!file.is_regular_file() || name == "config.json" || name == "model.safetensors")
+    if (!file.is_regular_file() || name == "config.json" || name == weights_file ||
+        fs::exists(out / name))
       continue;
     if (!is_copied(name)) {
       if (name != "README.md") // replaced below, not dropped
@@ -203,11 +295,12 @@ ConvertReport run_convert(const ConvertJob &job) {
   {
     const fs::path card_path = out / "README.md";
     io::OutputFile card(card_path.string(), io::OutputFile::Mode::truncate);
-    card.write(converted_model_card(in, job.quantize));
+    card.write(converted_model_card(in, checkpoint, job.quantize));
     card.close();
   }
   std::sort(report.dropped.begin(), report.dropped.end());
-  report.input_bytes = static_cast<int64_t>(fs::file_size(in / "model.safetensors"));
+  report.input_format = checkpoint_format_name(checkpoint.format);
+  report.input_bytes = static_cast<int64_t>(checkpoint.tensors->file_bytes());
   report.output_bytes = static_cast<int64_t>(fs::file_size(out / "model.safetensors"));
   cleanup.succeeded = true;
   return report;
@@ -215,16 +308,23 @@ ConvertReport run_convert(const ConvertJob &job) {
 
 std::string format_convert_report(const ConvertJob &job, const ConvertReport &report) {
   char line[512];
-  std::snprintf(line, sizeof line,
-                "wrote %s: %lld weight matrices %s %s, %lld tensors kept; "
-                "model.safetensors %.1f MB -> %.1f MB (%.2fx smaller)",
-                job.output_dir.c_str(), static_cast<long long>(report.quantized_tensors),
-                job.quantize == ops::ComputeType::int8 ? "quantized to" : "converted to",
-                ops::compute_type_name(job.quantize), static_cast<long long>(report.kept_tensors),
-                report.input_bytes / 1e6, report.output_bytes / 1e6,
-                report.output_bytes > 0 ? static_cast<double>(report.input_bytes) /
-                                              static_cast<double>(report.output_bytes)
-                                        : 0.0);
+  if (!job.quantize)
+    std::snprintf(line, sizeof line,
+                  "wrote %s: %lld tensors from %s to model.safetensors; %.1f MB -> %.1f MB",
+                  job.output_dir.c_str(), static_cast<long long>(report.kept_tensors),
+                  report.input_format.c_str(), report.input_bytes / 1e6, report.output_bytes / 1e6);
+  else
+    std::snprintf(line, sizeof line,
+                  "wrote %s: %lld weight matrices %s %s, %lld tensors kept; "
+                  "model.safetensors %.1f MB -> %.1f MB (%.2fx smaller)",
+                  job.output_dir.c_str(), static_cast<long long>(report.quantized_tensors),
+                  *job.quantize == ops::ComputeType::int8 ? "quantized to" : "converted to",
+                  ops::compute_type_name(*job.quantize),
+                  static_cast<long long>(report.kept_tensors), report.input_bytes / 1e6,
+                  report.output_bytes / 1e6,
+                  report.output_bytes > 0 ? static_cast<double>(report.input_bytes) /
+                                                static_cast<double>(report.output_bytes)
+                                          : 0.0);
   std::string text = line;
   if (!report.dropped.empty()) {
     text += "; not copied (they describe the float model; see README.md there):";

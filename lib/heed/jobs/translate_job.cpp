@@ -379,9 +379,10 @@ TranslateResult run_translate(const TranslateJob &job) {
   std::ostream &out = output.stream();
   AlignmentText alignment;
   if (job.alignment)
-    alignment = [&tokenizer = *model->tokenizer, format = *job.alignment](
-                    const std::string &source, const Translation &t, size_t rank) {
-      const auto a = translation_alignment(source, t, rank, tokenizer);
+    alignment = [&tokenizer = *model->tokenizer, format = *job.alignment,
+                 &code = job.options.target_language](const std::string &source,
+                                                      const Translation &t, size_t rank) {
+      const auto a = translation_alignment(source, code, t, rank, tokenizer);
       return a ? format_alignment(*a, format) : std::string();
     };
   PieceOf piece_of;

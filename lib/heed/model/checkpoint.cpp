@@ -63,7 +63,11 @@ Checkpoint open_checkpoint(const std::string &path) {
     // The weights file itself: its directory holds the rest.
     const fs::path file(path);
     const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
-    return open_hugging_face(dir, file);
+    const std::string extension = file.extension().string();
+    if (extension == ".safetensors" || extension == ".bin")
+      return open_hugging_face(dir, file);
+    throw ModelError(path + ": not a directory (expected a model directory, or its "
+                            "model.safetensors, pytorch_model.bin, .npz or decoder.yml)");
   }
   case io::PathKind::directory:
     break;

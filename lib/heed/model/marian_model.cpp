@@ -299,9 +299,12 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
   else
     model->tokenizer = std::make_unique<Tokenizer>(model->directory, spec);
   model->source_language = model_source_language(model->directory);
+  // A tensor stored once under several names (pytorch_model.bin's tied
+  // embeddings share one storage) counts once.
   int64_t parameters = 0;
+  std::set<const uint8_t *> counted;
   for (const auto &[name, entry] : file.tensors())
-    if (name.find("embed_positions") == std::string::npos)
+    if (name.find("embed_positions") == std::string::npos && counted.insert(entry.data).second)
       parameters += entry.numel();
   model->parameter_count = parameters;
   model->load_seconds =

@@ -11,6 +11,8 @@ nlohmann::json model_info(const MarianModel &m) {
   const GenerationConfig &g = m.generation;
   nlohmann::json j;
   j["directory"] = m.directory;
+  // Which layout was read (model/checkpoint.h), from which file.
+  j["format"] = checkpoint_format_name(m.format);
   j["architecture"] = {
       {"d_model", c.d_model},
       {"encoder_layers", c.encoder_layers},
@@ -35,10 +37,15 @@ nlohmann::json model_info(const MarianModel &m) {
                 {"source_entries", m.tokenizer->source_vocab().entries()},
                 {"target_entries", m.tokenizer->target_vocab().entries()},
                 {"separate_vocabs", m.tokenizer->separate_vocabs()}};
+  // A multilingual model's --target-language codes (">>CODE<<" entries).
+  j["target_languages"] = m.tokenizer->target_languages();
+  if (m.alignment_layer)
+    j["guided_alignment_layer"] = *m.alignment_layer;
   j["special_tokens"] = {{"pad", c.pad_token_id},
                          {"eos", c.eos_token_id},
                          {"decoder_start", c.decoder_start_token_id}};
-  j["weights"] = {{"dtype", m.weights_dtype},
+  j["weights"] = {{"file", m.weights_path},
+                  {"dtype", m.weights_dtype},
                   {"file_bytes", m.weights_file_bytes},
                   {"compute_type", ops::compute_type_name(m.compute_type)},
                   {"packed_bytes", m.packed_weight_bytes}};

@@ -6,8 +6,14 @@
 
 namespace heed {
 
-std::optional<WordAlignment> translation_alignment(const std::string &line, const Translation &t,
-                                                   size_t rank, const Tokenizer &tokenizer) {
+std::optional<WordAlignment> translation_alignment(const std::string &source,
+                                                   const std::string &target_language,
+                                                   const Translation &t, size_t rank,
+                                                   const Tokenizer &tokenizer) {
+  // The line as the model saw it; sentence spans are the source's, `shift`
+  // bytes before their place in `line`.
+  const std::string line = with_language_code(source, target_language);
+  const size_t shift = line.size() - source.size();
   const TranslationHypothesis &h = t.hypotheses[rank];
   if (t.sentences.empty()) {
     if (!h.attention || !h.attention->cross || h.tokens.empty())
@@ -37,7 +43,7 @@ std::optional<WordAlignment> translation_alignment(const std::string &line, cons
     // The line word the sentence starts in: the number of words ending before it.
     const auto start = static_cast<int64_t>(
         std::count_if(line_words.begin(), line_words.end(),
-                      [&](const TextSpan &w) { return w.end <= s.span.begin; }));
+                      [&](const TextSpan &w) { return w.end <= s.span.begin + shift; }));
     for (int64_t w = 0; w < part.alignment.source_words; ++w) {
       // The language code each sentence was given is the line's first word.
       const int64_t word = !has_code ? start + w : w == 0 ? 0 : start + w - 1;

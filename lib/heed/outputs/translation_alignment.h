@@ -20,9 +20,13 @@
 
 namespace heed {
 
-// The word alignment of hypothesis `rank` of `t`, the translation of `line`;
-// none when cross-attention was not recorded or nothing was generated.
-std::optional<WordAlignment> translation_alignment(const std::string &line, const Translation &t,
-                                                   size_t rank, const Tokenizer &tokenizer);
+// The word alignment of hypothesis `rank` of `t`, the translation of `line`
+// given `target_language` (TranslationOptions: the code put in front of a line
+// without one, then its first word); none when cross-attention was not
+// recorded or nothing was generated.
+std::optional<WordAlignment> translation_alignment(const std::string &line,
+                                                   const std::string &target_language,
+                                                   const Translation &t, size_t rank,
+                                                   const Tokenizer &tokenizer);
 
 } // namespace heed

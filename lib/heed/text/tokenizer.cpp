@@ -1,5 +1,7 @@
 #include "heed/text/tokenizer.h"
 
+#include <algorithm>
+
 #include <optional>
 
 #include <sentencepiece_processor.h>
@@ -58,6 +60,24 @@ std::pair<std::string, std::string> split_language_code(std::string_view text) {
       return {std::string(text.substr(0, end + 2)), std::string(text.substr(end + 2))};
   }
   return {"", std::string(text)};
+}
+
+std::string with_language_code(const std::string &text, const std::string &code) {
+  if (code.empty() || !split_language_code(text).first.empty())
+    return text;
+  return ">>" + code + "<< " + text;
+}
+
+std::vector<std::string> Tokenizer::target_languages() const {
+  std::vector<std::string> codes;
+  for (int64_t id = 0; id < source_vocab_.size(); ++id) {
+    const std::string &piece = source_vocab_.piece(id);
+    if (piece.size() > 4 && piece.compare(0, 2, ">>") == 0 &&
+        piece.compare(piece.size() - 2, 2, "<<") == 0)
+      codes.push_back(piece.substr(2, piece.size() - 4));
+  }
+  std::sort(codes.begin(), codes.end());
+  return codes;
 }
 
 Tokenizer::Tokenizer(const std::string &model_dir, const TokenizerSpec &spec)

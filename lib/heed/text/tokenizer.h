@@ -63,6 +63,11 @@ public:
   // skip_special_tokens=True.
   std::string decode(const std::vector<int64_t> &ids) const;
 
+  // The target-language codes of a multilingual model: the CODE of every
+  // ">>CODE<<" entry of the source vocabulary, sorted; empty for a model of one
+  // target language.
+  std::vector<std::string> target_languages() const;
+
   const Vocabulary &source_vocab() const { return source_vocab_; }
   const Vocabulary &target_vocab() const { return *target_vocab_; }
   bool separate_vocabs() const { return separate_target_vocab_ != nullptr; }
@@ -91,5 +96,9 @@ private:
 // Splits a leading target-language code (">>deu<< text" -> ">>deu<<", " text");
 // returns {code or "", remaining text}.
 std::pair<std::string, std::string> split_language_code(std::string_view text);
+
+// `text` with ">>`code`<< " in front, unless it starts with a language code
+// already or `code` is empty (what --target-language does to each source).
+std::string with_language_code(const std::string &text, const std::string &code);
 
 } // namespace heed

@@ -6,6 +6,14 @@
 
 namespace heed {
 
+nlohmann::ordered_json Vocabulary::to_json() const {
+  nlohmann::ordered_json ordered = nlohmann::ordered_json::object();
+  for (int64_t id = 0; id < size(); ++id)
+    if (!pieces_[static_cast<size_t>(id)].empty())
+      ordered[pieces_[static_cast<size_t>(id)]] = id;
+  return ordered;
+}
+
 Vocabulary Vocabulary::load(const std::string &path, int64_t max_size) {
   return from_json(io::read_json_file(path, io::kMaxVocabularyFileBytes), path, max_size);
 }

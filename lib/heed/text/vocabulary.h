@@ -21,6 +21,9 @@ public:
   static Vocabulary from_json(const nlohmann::json &json, const std::string &path,
                               int64_t max_size);
 
+  // {piece: id} in id order, as vocab.json holds it.
+  nlohmann::ordered_json to_json() const;
+
   // One past the largest id.
   int64_t size() const { return static_cast<int64_t>(pieces_.size()); }
   int64_t entries() const { return static_cast<int64_t>(ids_.size()); }
