@@ -247,37 +247,48 @@ std::unique_ptr<TensorBuffers> build(const std::string &path, const char *format
     Storage &s = sd.storages.at(e.tensor->storage->key);
     Plan p{&e, &s, check_view(path, e, s), {}};
     p.identity = s.key + "@" + std::to_string(p.view.base);
-    for (size_t i = 0; i < e.tensor->shape.size(); ++i)
-      p.identity +=
-          "," + std::to_string(e.tensor->shape[i]) + ":" + std::to_string(e.tensor->stride[i]);
+    for (size_t i = 0; i < e.tensor->shape.size(); ++i) // a size-1 dimension's stride is moot
+      p.identity += "," + std::to_string(e.tensor->shape[i]) + ":" +
+                    std::to_string(e.tensor->shape[i] == 1 ? 0 : e.tensor->stride[i]);
     plans.push_back(std::move(p));
   }
   std::map<std::string, std::string> made; // identity -> the tensor holding it
+  std::set<std::string> read;              // storages read whole into a tensor
+  // Bytes copied beyond each storage's first reading: views, and tensors of
+  // one storage under different shapes. At most the file's size in all, so
+  // that a small file cannot make many copies of one storage.
+  uint64_t copied = 0;
+  auto budget = [&](const Plan &p, uint64_t bytes) {
+    if (bytes > file_bytes - copied)
+      fail(path, tensor_where(p.entry->name) +
+                     ": the tensors sharing storages would copy more bytes than the file holds");
+    copied += bytes;
+  };
   // Whole storages first: their bytes then serve the views of them too.
   for (const Plan &p : plans) {
     if (!p.view.whole || made.count(p.identity))
       continue;
     Storage &s = *p.storage;
     std::vector<uint8_t> bytes;
-    if (s.data != nullptr)
+    if (!read.insert(s.key).second) {
+      budget(p, s.bytes);
       bytes.assign(s.data, s.data + s.bytes);
-    else
+    } else if (s.data != nullptr) {
+      bytes.assign(s.data, s.data + s.bytes);
+    } else {
       bytes = load(s);
+    }
     out->add(p.entry->name, s.dtype, p.entry->tensor->shape, std::move(bytes));
     s.data = out->get(p.entry->name).data;
     made.emplace(p.identity, p.entry->name);
   }
-  uint64_t copied = 0;
   for (const Plan &p : plans) {
     if (made.count(p.identity))
       continue;
     Storage &s = *p.storage;
     const size_t esize = dtype_size(s.dtype);
     const uint64_t bytes = p.view.numel * esize; // <= the storage's bytes
-    if (bytes > file_bytes - copied)
-      fail(path, tensor_where(p.entry->name) +
-                     ": the views of shared storages would copy more bytes than the file holds");
-    copied += bytes;
+    budget(p, bytes);
     if (s.data == nullptr && bytes > 0) {
       s.loaded = load(s);
       s.data = s.loaded.data();
