@@ -8,6 +8,7 @@ import json
 import pathlib
 import shutil
 import struct
+import zipfile
 
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE.parent / "data"
@@ -116,6 +117,25 @@ def main():
     write("line_reader", "crop_utf8.txt", b"\x05\x0f" + "ab🐕cd\nÜbermut\n".encode())
     write("line_reader", "long_tail.txt", b"\x02\x00" + b"x" * 300)
     write("line_reader", "big_limit.txt", b"\xff\xaa" + b"a\nb\n" * 40)
+
+    # pytorch_model.bin (tests/data/pickle, made by
+    # tests/reference/make_pickle_fixtures.py): both serialisations of a small
+    # state dict and the hostile files; the pickle target gets the pickles.
+    pickles = DATA / "pickle"
+    for path in [pickles / "small-zip.bin", pickles / "small-legacy.bin",
+                 *sorted((pickles / "bad").glob("*.bin"))]:
+        write("pytorch", path.name, path.read_bytes())
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as z:
+                for name in z.namelist():
+                    if name.endswith("data.pkl"):
+                        write("pickle", path.stem + ".pkl", z.read(name))
+    legacy = (pickles / "small-legacy.bin").read_bytes()
+    start = legacy.find(b"\x80\x02ccollections")  # the state dict pickle
+    write("pickle", "small-legacy-state-dict.pkl", legacy[start:])
+    write("pickle", "self_list.pkl", b"\x80\x02]q\x00" + b"h\x00a" * 8 + b".")
+    write("pickle", "protocol4.pkl", b"\x80\x04\x95\x0a\x00\x00\x00\x00\x00\x00\x00"
+          b"\x8c\x01a\x94\x8c\x01b\x94\x86\x94.")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,19 @@ ZipArchive::ZipArchive(const std::string &path) : path_(path) {
   zip_ = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
   if (!zip_)
     fail(path, "not a valid zip archive (" + zip_error_text(code) + ")");
+  // The destructor does not run when the constructor throws: discard the
+  // archive on every refusal below.
+  try {
+    read_members();
+  } catch (...) {
+    zip_discard(zip_);
+    zip_ = nullptr;
+    throw;
+  }
+}
+
+void ZipArchive::read_members() {
+  const std::string &path = path_;
   const zip_int64_t count = zip_get_num_entries(zip_, 0);
   for (zip_int64_t i = 0; i < count; ++i) {
     zip_stat_t st;

@@ -52,6 +52,8 @@ public:
   void read_into(const Member &member, uint8_t *out) const;
 
 private:
+  void read_members();
+
   std::string path_;
   uint64_t file_bytes_ = 0;
   struct zip *zip_ = nullptr;

@@ -4,8 +4,10 @@
 
 #include "heed/core/error.h"
 #include "heed/io/json_fields.h"
+#include "heed/io/pytorch_checkpoint.h"
 #include "heed/io/regular_file.h"
 #include "heed/io/safetensors.h"
+#include "heed/io/zip_archive.h"
 
 namespace heed {
 namespace fs = std::filesystem;
@@ -45,8 +47,13 @@ Checkpoint open_hugging_face(const fs::path &dir, const fs::path &weights) {
     c.format = CheckpointFormat::safetensors;
     c.tensors = std::make_unique<io::SafetensorsFile>(weights.string());
   } else {
-    throw ModelError(weights.string() +
-                     ": heed does not read this file yet (download model.safetensors)");
+    // pytorch_model.bin (or another name given as the weights file): torch.save's
+    // zip archive or its legacy pickle stream.
+    c.format = io::ZipArchive::has_zip_magic(weights.string()) ? CheckpointFormat::pytorch_zip
+                                                               : CheckpointFormat::pytorch_legacy;
+    c.tensors = c.format == CheckpointFormat::pytorch_zip
+                    ? io::read_pytorch_zip(weights.string())
+                    : io::read_pytorch_legacy(weights.string());
   }
   return c;
 }
