@@ -25,7 +25,10 @@ public:
   nlohmann::json entries = nlohmann::json::object();
   bool saw_map = false;
 
-  void OnDocumentStart(const YAML::Mark &) override {}
+  void OnDocumentStart(const YAML::Mark &mark) override {
+    if (documents_++ > 0)
+      fail(mark, "holds more than one YAML document");
+  }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark &mark, YAML::anchor_t) override {
     if (!in_map_)
@@ -96,6 +99,7 @@ private:
   std::string_view text_;
   const std::string &path_;
   bool in_map_ = false;
+  int documents_ = 0;
   std::optional<std::string> key_;
 };
 
@@ -114,8 +118,8 @@ Vocabulary Vocabulary::from_yaml(std::string_view text, const std::string &path,
   try {
     std::istringstream stream{std::string(text)};
     YAML::Parser parser(stream);
-    if (parser.HandleNextDocument(events) && parser.HandleNextDocument(events))
-      throw ModelError(path + ": holds more than one YAML document");
+    while (parser.HandleNextDocument(events)) {
+    }
   } catch (const YAML::Exception &e) {
     throw ModelError(path + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML (" +
                      io::printable(e.msg) + ")");
