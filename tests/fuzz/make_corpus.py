@@ -4,6 +4,7 @@
 The seeds are small valid files and edge cases; libFuzzer mutates them. Run it
 again after changing a seed here; the output is committed.
 """
+import io
 import json
 import pathlib
 import shutil
@@ -136,6 +137,45 @@ def main():
     write("pickle", "self_list.pkl", b"\x80\x02]q\x00" + b"h\x00a" * 8 + b".")
     write("pickle", "protocol4.pkl", b"\x80\x04\x95\x0a\x00\x00\x00\x00\x00\x00\x00"
           b"\x8c\x01a\x94\x8c\x01b\x94\x86\x94.")
+
+    # fuzz_npz: byte 0 = 0: one .npy; else a whole .npz (a stored zip).
+    f32 = npy("<f4", "(1, 4)", struct.pack("<4f", 1, 2, 3, 4))
+    write("npz", "array.npy", b"\0" + f32)
+    write("npz", "scalar_v2.npy", b"\0" + npy("<f2", "()", b"\0\x3c", version=2))
+    write("npz", "fortran.npy", b"\0" + npy("<f4", "(2, 2)", b"\0" * 16, fortran=True))
+    model_yml = b"type: transformer\ndim-emb: 4\n\0"
+    write("npz", "model.npz", b"\1" + npz({
+        "special:model.yml.npy": npy("|i1", f"({len(model_yml)},)", model_yml),
+        "Wemb.npy": f32,
+    }))
+    write("npz", "deflated.npz", b"\1" + npz({"a.npy": f32}, zipfile.ZIP_DEFLATED))
+
+    # fuzz_yaml_vocabulary: vocab.yml as marian-vocab (yaml-cpp) and PyYAML write it.
+    write("yaml_vocabulary", "yaml-cpp.yml",
+          '</s>: 0\n<unk>: 1\n\u2581der: 2\n"\\"": 3\n"a: b": 4\n"#": 5\nyes: 6\n"~": 7\n')
+    write("yaml_vocabulary", "pyyaml.yml",
+          "</s>: 0\n<unk>: 1\n\"\\u2581der\": 2\n'\"': 3\n'a: b': 4\n'#': 5\n'yes': 6\n"
+          "'~': 7\n'''': 8\n")
+    write("yaml_vocabulary", "alias.yml", "<unk>: &x 0\na: *x\nb: [1, {c: 2}]\n")
+
+
+def npy(descr, shape, data, fortran=False, version=1):
+    """A .npy file as numpy.save writes it (header padded to 64 bytes)."""
+    header = f"{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}"
+    prefix = 10 if version == 1 else 12
+    header += " " * (-(prefix + len(header) + 1) % 64) + "\n"
+    length = struct.pack("<H" if version == 1 else "<I", len(header))
+    return b"\x93NUMPY" + bytes([version, 0]) + length + header.encode() + data
+
+
+def npz(members, compression=zipfile.ZIP_STORED):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as z:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = compression
+            z.writestr(info, data)
+    return out.getvalue()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 #include "heed/io/regular_file.h"
 #include "heed/io/safetensors.h"
 #include "heed/io/zip_archive.h"
+#include "heed/model/marian_native.h"
 
 namespace heed {
 namespace fs = std::filesystem;
@@ -70,6 +71,8 @@ Checkpoint open_checkpoint(const std::string &path) {
     // The weights file itself: its directory holds the rest.
     const fs::path file(path);
     const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+    if (is_marian_native_file(path))
+      return open_marian_native(dir.string(), path);
     const std::string extension = file.extension().string();
     if (extension == ".safetensors" || extension == ".bin")
       return open_hugging_face(dir, file);
@@ -86,6 +89,8 @@ Checkpoint open_checkpoint(const std::string &path) {
     return open_hugging_face(dir, dir / "model.safetensors");
   if (present(dir / "pytorch_model.bin"))
     return open_hugging_face(dir, dir / "pytorch_model.bin");
+  if (!present(dir / "config.json") && looks_like_marian_native(path))
+    return open_marian_native(path);
   if (!present(dir / "config.json"))
     throw ModelError(path + ": not a Marian model directory: config.json is missing");
   throw ModelError((dir / "model.safetensors").string() + ": missing");

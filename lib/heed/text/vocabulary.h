@@ -1,4 +1,5 @@
-// A Marian vocabulary (vocab.json): SentencePiece piece <-> model token id.
+// A Marian vocabulary (vocab.json, or a native Marian model's *.vocab.yml):
+// SentencePiece piece <-> model token id.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,27 @@ public:
 
   // {piece: id} in id order, as vocab.json holds it.
   nlohmann::ordered_json to_json() const;
+
+  // A native Marian vocabulary (*.vocab.yml, as marian-vocab or PyYAML write
+  // it): one YAML mapping of `piece: id`, read with the semantics of PyYAML's
+  // BaseLoader that transformers' convert_marian_to_pytorch.py uses (load_yaml,
+  // then int(id)): keys are strings after YAML unquoting and unescaping, plain
+  // keys are never resolved to other types (yes, 1, ~ and null are the pieces
+  // they spell), ids are decimal integers (plain or quoted). The file is at
+  // most io::kMaxVocabularyFileBytes. ModelError naming the file (and line)
+  // for: a YAML syntax error, anything but one flat mapping (nested
+  // collections, sequences, several documents; yaml-cpp stops nesting deeper
+  // than its depth guard), an alias or explicit tag, a piece given twice, a
+  // non-integer id, and what load() refuses (duplicate ids, ids of max_size or
+  // more, no <unk>). Aliases are refused, so no expansion happens.
+  static Vocabulary load_yaml(const std::string &path, int64_t max_size);
+  // The same from the file's text; `path` names the file in errors.
+  static Vocabulary from_yaml(std::string_view text, const std::string &path, int64_t max_size);
+
+  // Adds `piece` with the id one past the largest (size()), as the converter's
+  // add_to_vocab_ does for <pad>; returns the id. ModelError naming the file
+  // when the piece is already present or the id would be max_size or more.
+  int64_t append(const std::string &piece, int64_t max_size);
 
   // One past the largest id.
   int64_t size() const { return static_cast<int64_t>(pieces_.size()); }
