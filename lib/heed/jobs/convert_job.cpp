@@ -181,6 +181,10 @@ std::vector<const io::TensorEntry *> distinct_tensors(const io::TensorArchive &a
       order.push_back(&entry); // same bytes, other shape: not a tie, keep both
     }
   }
+  // By name, as the archive lists them: the same tensors give the same file
+  // whichever name a tie kept.
+  std::sort(order.begin(), order.end(),
+            [](const io::TensorEntry *a, const io::TensorEntry *b) { return a->name < b->name; });
   return order;
 }
 
@@ -327,7 +331,8 @@ std::string format_convert_report(const ConvertJob &job, const ConvertReport &re
                                           : 0.0);
   std::string text = line;
   if (!report.dropped.empty()) {
-    text += "; not copied (they describe the float model; see README.md there):";
+    text += job.quantize ? "; not copied (they describe the float model; see README.md there):"
+                         : "; not copied (files of the original layout, or its description):";
     for (const auto &name : report.dropped)
       text += " " + name;
   }
