@@ -135,11 +135,27 @@ void TensorBuffers::add(const std::string &name, DType dtype, std::vector<int64_
   if (numel > UINT64_MAX / dtype_size(dtype) || numel * dtype_size(dtype) != bytes.size())
     throw ModelError(name_ + ": tensor '" + printable(name) + "' has shape " + t.shape_string() +
                      " but " + std::to_string(bytes.size()) + " bytes of " + dtype_name(dtype));
-  buffers_.push_back(std::move(bytes));
+  buffers_.push_back({std::move(bytes), 1, 0});
   t.begin = 0;
-  t.end = buffers_.back().size();
-  t.data = buffers_.back().data();
+  t.end = buffers_.back().bytes.size();
+  t.data = buffers_.back().bytes.data();
   tensors_.emplace(name, std::move(t));
+}
+
+TensorBuffers::Buffer &TensorBuffers::buffer_of(const uint8_t *data) const {
+  // Few hundred buffers at most, looked up once per tensor at load.
+  for (Buffer &b : buffers_)
+    if (b.bytes.data() == data)
+      return b;
+  throw ModelError(name_ + ": internal error: a tensor outside the archive's buffers");
+}
+
+void TensorBuffers::release(const TensorEntry &tensor) const {
+  if (tensor.data == nullptr || tensor.bytes() == 0)
+    return;
+  Buffer &b = buffer_of(tensor.data);
+  if (++b.released >= b.names)
+    std::vector<uint8_t>().swap(b.bytes);
 }
 
 void TensorBuffers::alias(const std::string &name, const std::string &existing) {
@@ -147,6 +163,8 @@ void TensorBuffers::alias(const std::string &name, const std::string &existing) 
     throw ModelError(name_ + ": tensor '" + printable(name) + "' appears twice");
   TensorEntry t = get(existing);
   t.name = name;
+  if (t.data != nullptr && t.bytes() != 0)
+    ++buffer_of(t.data).names;
   tensors_.emplace(name, std::move(t));
 }
 

@@ -88,9 +88,22 @@ public:
   // Removes `name` (its bytes stay until the archive goes).
   void remove(const std::string &name) { tensors_.erase(name); }
 
+  // Frees a buffer once every name it is stored under has been released (a
+  // loaded model has its own copy), so that loading holds the checkpoint's
+  // bytes once, not twice. A name must not be read after its release.
+  void release(const TensorEntry &tensor) const override;
+
 private:
-  // A deque: buffers keep their address as more are added.
-  std::deque<std::vector<uint8_t>> buffers_;
+  struct Buffer {
+    std::vector<uint8_t> bytes;
+    int names = 0;    // entries pointing into it
+    int released = 0; // of which released
+  };
+  Buffer &buffer_of(const uint8_t *data) const;
+
+  // A deque: buffers keep their address as more are added. Mutable: release()
+  // frees memory without changing what the archive lists.
+  mutable std::deque<Buffer> buffers_;
 };
 
 // IEEE half and bfloat16 to float.

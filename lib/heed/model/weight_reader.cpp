@@ -64,6 +64,9 @@ bool is_weight_matrix(const std::string &name, const std::vector<int64_t> &shape
 }
 
 Tensor WeightReader::read(const std::string &name, const std::vector<int64_t> &shape) {
+  // Reading releases the tensor's bytes (TensorArchive::release): once only.
+  if (used_.count(name))
+    throw ModelError(file_.path() + ": tensor '" + name + "' is read twice (a loader bug)");
   const io::TensorEntry &entry = check(name, shape);
   Tensor t(shape);
   io::TensorArchive::to_float(entry, t.data());
