@@ -1,5 +1,7 @@
 #include "heed/outputs/temporary_file.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -20,6 +22,7 @@ void TemporaryFile::write(std::string_view bytes) {
   if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size())
     throw IoError("cannot write " + purpose_ + " to a temporary file: " + std::strerror(errno));
   size_ += bytes.size();
+  unflushed_ = true;
 }
 
 void TemporaryFile::read_all(const std::function<void(std::string_view)> &consume) {
@@ -33,6 +36,20 @@ void TemporaryFile::read_all(const std::function<void(std::string_view)> &consum
     throw IoError("cannot read back " + purpose_ +
                   " from a temporary file: " + std::strerror(errno));
   std::fseek(file_, 0, SEEK_END); // further writes append
+}
+
+size_t TemporaryFile::read_at(uint64_t offset, char *out, size_t n) {
+  if (unflushed_ && std::fflush(file_) != 0)
+    throw IoError("cannot write " + purpose_ + " to a temporary file: " + std::strerror(errno));
+  unflushed_ = false;
+  for (;;) {
+    const ssize_t got = ::pread(fileno(file_), out, n, static_cast<off_t>(offset));
+    if (got >= 0)
+      return static_cast<size_t>(got);
+    if (errno != EINTR)
+      throw IoError("cannot read back " + purpose_ +
+                    " from a temporary file: " + std::strerror(errno));
+  }
 }
 
 } // namespace heed

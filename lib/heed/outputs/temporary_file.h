@@ -24,11 +24,15 @@ public:
   uint64_t size() const { return size_; }
   // Reads everything written, from the start, in chunks passed to `consume`.
   void read_all(const std::function<void(std::string_view)> &consume);
+  // Reads up to `n` bytes at `offset` into `out` without moving the write
+  // position; returns how many it read (0 at the end).
+  size_t read_at(uint64_t offset, char *out, size_t n);
 
 private:
   std::string purpose_;
   std::FILE *file_ = nullptr;
   uint64_t size_ = 0;
+  bool unflushed_ = false;
 };
 
 } // namespace heed

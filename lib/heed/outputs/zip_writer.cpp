@@ -1,48 +1,122 @@
 #include "heed/outputs/zip_writer.h"
 
+#include <zip.h>
+
+#include <algorithm>
+#include <ctime>
+#include <exception>
+
 #include "heed/core/error.h"
-#include "heed/io/os_error.h"
-#include "heed/outputs/crc32.h"
+#include "heed/io/output_file.h"
 
 namespace heed {
 
 namespace {
 
-constexpr uint16_t kVersionNeeded = 20;      // 2.0: plain stored members
-constexpr uint16_t kVersionNeededZip64 = 45; // 4.5: zip64 records
-// Made by "Unix" so that unzip gives the members ordinary rw-r--r-- permissions.
-constexpr uint16_t kMadeByUnix = 3 << 8;
-constexpr uint32_t kUnixRegularFile0644 = 0100644u << 16;
-constexpr uint16_t kUtf8Names = 1 << 11;
-// A fixed timestamp (1980-01-01 00:00, the earliest DOS date) keeps archives of
-// the same maps byte-identical from run to run.
-constexpr uint16_t kDosTime = 0;
-constexpr uint16_t kDosDate = (0 << 9) | (1 << 5) | 1;
-constexpr size_t kCrcOffsetInLocalHeader = 14;
-constexpr uint16_t kZip64ExtraTag = 0x0001;
-constexpr uint32_t kMaxMembersZip32 = 0xffff;
+constexpr zip_uint8_t kUnix = ZIP_OPSYS_UNIX;
+constexpr zip_uint32_t kUnixRegularFile0644 = 0100644u << 16;
 
-void put16(std::string &s, uint64_t v) {
-  s += static_cast<char>(v & 0xff);
-  s += static_cast<char>((v >> 8) & 0xff);
+// 1980-01-01 00:00 local time, the earliest DOS date: libzip converts member
+// times to DOS dates in local time, so this gives the same bytes in any zone.
+std::time_t fixed_mtime() {
+  std::tm tm{};
+  tm.tm_year = 80;
+  tm.tm_mday = 1;
+  tm.tm_isdst = -1;
+  return std::mktime(&tm);
 }
 
-void put32(std::string &s, uint64_t v) {
-  put16(s, v & 0xffff);
-  put16(s, (v >> 16) & 0xffff);
-}
-
-void put64(std::string &s, uint64_t v) {
-  put32(s, v & 0xffffffffu);
-  put32(s, v >> 32);
+std::string zip_error_text(const zip_error_t *error) {
+  // zip_error_strerror takes a non-const pointer but only formats.
+  return zip_error_strerror(const_cast<zip_error_t *>(error));
 }
 
 } // namespace
 
-ZipWriter::ZipWriter(std::string path, uint64_t zip64_from)
-    : path_(std::move(path)), zip64_from_(zip64_from) {
-  out_ = std::make_unique<io::OutputFile>(path_, io::OutputFile::Mode::truncate);
-  directory_ = std::make_unique<TemporaryFile>("the zip directory of " + path_);
+// What libzip reads one member's data from at close(): its bytes in the
+// writer's spool. Small on purpose: libzip keeps one per member until close().
+struct ZipWriter::MemberSource {
+  ZipWriter *writer;
+  uint64_t offset, size;
+  uint64_t position = 0;
+  zip_uint64_t index = 0; // libzip's, to name the member in errors
+  zip_error_t error;
+
+  static zip_int64_t callback(void *self, void *data, zip_uint64_t length,
+                              zip_source_cmd_t command) {
+    return static_cast<MemberSource *>(self)->handle(data, length, command);
+  }
+
+  zip_int64_t handle(void *data, zip_uint64_t length, zip_source_cmd_t command) {
+    switch (command) {
+    case ZIP_SOURCE_OPEN:
+      position = 0;
+      return 0;
+    case ZIP_SOURCE_READ: {
+      const uint64_t n = std::min<uint64_t>(length, size - position);
+      uint64_t done = 0;
+      try {
+        while (done < n) {
+          const size_t got = writer->spool_.read_at(offset + position + done,
+                                                    static_cast<char *>(data) + done, n - done);
+          if (got == 0)
+            throw IoError("the scratch file of " + writer->path_ + " ended early");
+          done += got;
+        }
+      } catch (const std::exception &e) {
+        // No exception may cross libzip's C frames; close() reports this.
+        writer->read_error_ = e.what();
+        writer->read_error_index_ = index;
+        zip_error_set(&error, ZIP_ER_READ, 0);
+        return -1;
+      }
+      position += done;
+      return static_cast<zip_int64_t>(done);
+    }
+    case ZIP_SOURCE_CLOSE:
+      return 0;
+    case ZIP_SOURCE_STAT: {
+      if (length < sizeof(zip_stat_t)) {
+        zip_error_set(&error, ZIP_ER_INVAL, 0);
+        return -1;
+      }
+      auto *st = static_cast<zip_stat_t *>(data);
+      zip_stat_init(st);
+      st->size = size;
+      static const std::time_t mtime = fixed_mtime();
+      st->mtime = mtime;
+      st->valid = ZIP_STAT_SIZE | ZIP_STAT_MTIME;
+      return sizeof(zip_stat_t);
+    }
+    case ZIP_SOURCE_ERROR:
+      return zip_error_to_data(&error, data, length);
+    case ZIP_SOURCE_FREE:
+      zip_error_fini(&error);
+      delete this;
+      return 0;
+    case ZIP_SOURCE_SUPPORTS:
+      return zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE,
+                                            ZIP_SOURCE_STAT, ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE, -1);
+    default:
+      zip_error_set(&error, ZIP_ER_OPNOTSUPP, 0);
+      return -1;
+    }
+  }
+};
+
+ZipWriter::ZipWriter(std::string path) : path_(std::move(path)), spool_("the members of " + path_) {
+  // libzip touches the file system only at close(); an unwritable path is
+  // found now, before any work goes into the archive.
+  io::OutputFile(path_, io::OutputFile::Mode::truncate).close();
+  int code = 0;
+  zip_ = zip_open(path_.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code);
+  if (zip_ == nullptr) {
+    zip_error_t error;
+    zip_error_init_with_code(&error, code);
+    const std::string text = zip_error_text(&error);
+    zip_error_fini(&error);
+    throw IoError(path_ + ": cannot create the zip archive: " + text);
+  }
 }
 
 ZipWriter::~ZipWriter() {
@@ -53,90 +127,8 @@ ZipWriter::~ZipWriter() {
   }
 }
 
-void ZipWriter::write(std::string_view bytes) {
-  out_->write(bytes);
-  offset_ += bytes.size();
-}
-
-std::string ZipWriter::local_header(const Member &m) const {
-  std::string h;
-  put32(h, 0x04034b50);
-  put16(h, needs_zip64(m.header_offset) ? kVersionNeededZip64 : kVersionNeeded);
-  put16(h, kUtf8Names);
-  put16(h, 0); // stored
-  put16(h, kDosTime);
-  put16(h, kDosDate);
-  put32(h, m.crc);
-  put32(h, m.size); // compressed size
-  put32(h, m.size); // uncompressed size
-  put16(h, m.name.size());
-  put16(h, 0); // extra field length: sizes always fit, only offsets may not
-  h += m.name;
-  return h;
-}
-
-std::string ZipWriter::central_header(const Member &m) const {
-  const bool zip64 = needs_zip64(m.header_offset);
-  const uint16_t version = zip64 ? kVersionNeededZip64 : kVersionNeeded;
-  std::string h;
-  put32(h, 0x02014b50);
-  put16(h, kMadeByUnix | version);
-  put16(h, version);
-  put16(h, kUtf8Names);
-  put16(h, 0); // stored
-  put16(h, kDosTime);
-  put16(h, kDosDate);
-  put32(h, m.crc);
-  put32(h, m.size);
-  put32(h, m.size);
-  put16(h, m.name.size());
-  put16(h, zip64 ? 12 : 0); // extra field length
-  put16(h, 0);              // comment length
-  put16(h, 0);              // disk number
-  put16(h, 0);              // internal attributes
-  put32(h, kUnixRegularFile0644);
-  // Past the zip32 range the offset moves to the zip64 extra field.
-  put32(h, zip64 ? 0xffffffffu : m.header_offset);
-  h += m.name;
-  if (zip64) {
-    put16(h, kZip64ExtraTag);
-    put16(h, 8);
-    put64(h, m.header_offset);
-  }
-  return h;
-}
-
-std::string ZipWriter::end_of_directory(uint64_t directory_offset, uint64_t directory_size) const {
-  const uint64_t count = members_;
-  const bool zip64 =
-      count > kMaxMembersZip32 || needs_zip64(directory_offset) || needs_zip64(directory_size);
-  std::string e;
-  if (zip64) {
-    const uint64_t record_offset = directory_offset + directory_size;
-    put32(e, 0x06064b50); // zip64 end of central directory record
-    put64(e, 44);         // size of the rest of the record
-    put16(e, kMadeByUnix | kVersionNeededZip64);
-    put16(e, kVersionNeededZip64);
-    put32(e, 0); // this disk
-    put32(e, 0); // disk with the directory
-    put64(e, count);
-    put64(e, count);
-    put64(e, directory_size);
-    put64(e, directory_offset);
-    put32(e, 0x07064b50); // zip64 end of central directory locator
-    put32(e, 0);          // disk with the zip64 record
-    put64(e, record_offset);
-    put32(e, 1); // number of disks
-  }
-  put32(e, 0x06054b50);
-  put16(e, 0); // this disk
-  put16(e, 0); // disk with the directory
-  put16(e, zip64 ? kMaxMembersZip32 : count);
-  put16(e, zip64 ? kMaxMembersZip32 : count);
-  put32(e, zip64 ? 0xffffffffu : directory_size);
-  put32(e, zip64 ? 0xffffffffu : directory_offset);
-  put16(e, 0); // comment length
-  return e;
+void ZipWriter::fail(const std::string &member, const std::string &what) {
+  throw IoError(path_ + (member.empty() ? "" : ": zip member '" + member + "'") + ": " + what);
 }
 
 void ZipWriter::add(const std::string &name, std::string_view data) {
@@ -148,45 +140,66 @@ void ZipWriter::add(const std::string &name, std::string_view data) {
 void ZipWriter::begin_member(const std::string &name) {
   if (closed_ || in_member_)
     throw Error(path_ + ": zip member '" + name + "' added after close or inside another");
-  if (name.size() > 0xffff)
-    throw IoError(path_ + ": zip member name too long: " + name.substr(0, 64) + "...");
-  current_ = Member{name, 0, 0, offset_};
-  write(local_header(current_));
+  member_ = name;
+  member_offset_ = spool_.size();
   in_member_ = true;
 }
 
-void ZipWriter::append(std::string_view data) {
-  Member &m = current_;
-  if (m.size + data.size() > kZip32Limit)
-    throw IoError(path_ + ": zip member '" + m.name + "' would exceed 4 GiB");
-  m.crc = crc32(data, m.crc);
-  m.size += data.size();
-  write(data);
-}
+void ZipWriter::append(std::string_view data) { spool_.write(data); }
 
 void ZipWriter::end_member() {
   in_member_ = false;
-  const Member &m = current_;
-  // The header went out before the data; fill in what is known now.
-  std::string fields;
-  put32(fields, m.crc);
-  put32(fields, m.size);
-  put32(fields, m.size);
-  out_->write_at(m.header_offset + kCrcOffsetInLocalHeader, fields);
-  directory_->write(central_header(m));
-  ++members_;
+  zip_error_t error;
+  zip_error_init(&error);
+  auto *data = new MemberSource{this, member_offset_, spool_.size() - member_offset_, 0, 0, {}};
+  zip_error_init(&data->error);
+  zip_source_t *source = zip_source_function_create(&MemberSource::callback, data, &error);
+  if (source == nullptr) {
+    delete data;
+    const std::string text = zip_error_text(&error);
+    zip_error_fini(&error);
+    fail(member_, text);
+  }
+  zip_error_fini(&error);
+  const zip_int64_t index = zip_file_add(zip_, member_.c_str(), source, ZIP_FL_ENC_UTF_8);
+  if (index < 0) {
+    zip_source_free(source); // not taken by libzip: frees `data` too
+    fail(member_, zip_strerror(zip_));
+  }
+  const auto i = static_cast<zip_uint64_t>(index);
+  data->index = i;
+  if (zip_set_file_compression(zip_, i, ZIP_CM_STORE, 0) != 0 ||
+      zip_file_set_external_attributes(zip_, i, 0, kUnix, kUnixRegularFile0644) != 0)
+    fail(member_, zip_strerror(zip_));
 }
 
 void ZipWriter::close() {
   if (closed_)
     return;
   closed_ = true;
-  if (in_member_)
-    end_member();
-  const uint64_t directory_offset = offset_;
-  directory_->read_all([this](std::string_view bytes) { write(bytes); });
-  write(end_of_directory(directory_offset, directory_->size()));
-  out_->close();
+  if (in_member_) {
+    try {
+      end_member();
+    } catch (...) {
+      zip_discard(zip_);
+      zip_ = nullptr;
+      throw;
+    }
+  }
+  if (zip_close(zip_) == 0) {
+    zip_ = nullptr;
+    return;
+  }
+  std::string member, what = "cannot write the zip archive: ";
+  what += zip_strerror(zip_);
+  if (!read_error_.empty()) {
+    if (const char *name = zip_get_name(zip_, read_error_index_, ZIP_FL_ENC_RAW))
+      member = name;
+    what += " (" + read_error_ + ")";
+  }
+  zip_discard(zip_); // leaves `path` as it was
+  zip_ = nullptr;
+  fail(member, what);
 }
 
 } // namespace heed
