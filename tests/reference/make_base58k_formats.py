@@ -11,12 +11,14 @@ F16 safetensors) in the four layouts heed reads, written OUTSIDE the repo:
 """
 
 import argparse
+import json
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import make_model  # noqa: E402
+import safetensors_io
 import write_formats  # noqa: E402
 
 
@@ -37,6 +39,14 @@ def main(argv=None):
                                  "--tie-embeddings", "--scale-embedding", "--dtype", "f16", "--omit-positions",
                                  "--max-position-embeddings", "512", "--max-length", "512", "--num-beams", "4",
                                  "--eos-ramp", "0", "--seed", "58"]))
+    # The model transformers' converter would make: a zero <pad> row and bias,
+    # so that the Marian layout (which has no pad row) holds the same model.
+    path = os.path.join(st, "model.safetensors")
+    w = safetensors_io.load_file(path)
+    pad = json.load(open(os.path.join(st, "config.json"), encoding="utf-8"))["pad_token_id"]
+    w["model.shared.weight"][pad] = 0
+    w["final_logits_bias"][0, pad] = 0
+    safetensors_io.save_file(w, path, {"format": "pt"})
     for layout in ("pytorch-zip", "pytorch-legacy", "marian"):
         write_formats.write_layout(st, os.path.join(a.out, layout), layout,
                                    dict(newer=False, vocab_style="yaml-cpp"))

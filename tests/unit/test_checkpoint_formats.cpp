@@ -119,3 +119,27 @@ TEST_CASE("formats: converting a safetensors model needs --quantize", "[formats]
   CHECK(r.err.find("--quantize: int8 or bfloat16 is needed") != std::string::npos);
   CHECK(!fs::exists(out));
 }
+
+TEST_CASE("formats: a Marian model's --alignment reads its guided-alignment head",
+          "[formats][alignment]") {
+  // tiny-multi's model.yml: transformer-guided-alignment-layer: 2 (1-based),
+  // so --alignment alone reads decoder layer 1, head 0, as Marian does; the
+  // same model from Hugging Face (which cannot know) averages the last layer's
+  // heads. Explicit choices win on both.
+  const std::string text = "'A dog runs in the park.' 'Two men sit.'";
+  const auto run = [&](const fs::path &model, const std::string &options) {
+    const auto r = run_heed("translate -q -m '" + model.string() +
+                            "' --target-language deu --alignment hard " + options + " " + text);
+    INFO(model << " " << options << ": " << r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+  };
+  const fs::path marian = kData / "formats/tiny-multi/marian", hf = kData / "tiny-multi";
+  const std::string guided = run(marian, "");
+  CHECK(guided == run(hf, "--attention-layers 1 --attention-heads 0"));
+  CHECK(guided != run(hf, ""));
+  CHECK(run(marian, "--attention-heads mean") ==
+        run(hf, "--attention-layers -1 --attention-heads mean"));
+  const auto info = run_heed("info -m '" + marian.string() + "'");
+  CHECK(info.out.find("guided_alignment_layer: 1\n") != std::string::npos);
+}

@@ -105,9 +105,12 @@ void measure_input(int fd, std::optional<int64_t> &lines, std::optional<int64_t>
 
 // Alignments need cross-attention: when only --alignment asks for it, record
 // the last decoder layer with its heads averaged (the best of all choices on
-// hand-aligned sentences of the shipped model: tests/reference/alignment_aer.py);
+// hand-aligned sentences of the shipped model: tests/reference/alignment_aer.py),
+// or, for a native Marian model, the first head of its guided-alignment layer
+// (model.yml transformer-guided-alignment-layer), which is what Marian's own
+// --alignment reads and what guided-alignment training teaches to align;
 // explicit --attention-* choices are used as they are.
-TranslationOptions with_recording(const TranslateJob &job) {
+TranslationOptions with_recording(const TranslateJob &job, const MarianModel &model) {
   TranslationOptions o = job.options;
   if (!job.attention_path.empty() && !o.attention.any())
     o.attention.cross = true;
@@ -115,9 +118,15 @@ TranslationOptions with_recording(const TranslateJob &job) {
     o.attention.cross = true;
     if (job.attention_path.empty() && o.attention.layers.indices.empty() &&
         o.attention.layers.reduction == Reduction::none) {
-      o.attention.layers.indices = {-1};
-      if (o.attention.heads.indices.empty())
-        o.attention.heads.reduction = Reduction::mean;
+      if (model.alignment_layer) {
+        o.attention.layers.indices = {*model.alignment_layer};
+        if (o.attention.heads.indices.empty() && o.attention.heads.reduction == Reduction::none)
+          o.attention.heads.indices = {0};
+      } else {
+        o.attention.layers.indices = {-1};
+        if (o.attention.heads.indices.empty())
+          o.attention.heads.reduction = Reduction::mean;
+      }
     }
   }
   return o;
@@ -344,14 +353,14 @@ TranslateResult run_translate(const TranslateJob &job) {
 
   // Warnings erase the progress bar first, so that they never share its line.
   Progress *bar = nullptr;
-  TranslationOptions options = with_recording(job);
+  auto model = MarianModel::load(job.model_dir, job.load);
+  TranslationOptions options = with_recording(job, *model);
   if (job.options.warn)
     options.warn = [&bar, warn = job.options.warn](const std::string &message) {
       if (bar != nullptr)
         bar->erase();
       warn(message);
     };
-  auto model = MarianModel::load(job.model_dir, job.load);
   Translator translator(model, options);
   const SearchOptions &search = translator.search_options();
   warn_ignored_settings(*model, job.options, search);
