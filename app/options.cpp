@@ -246,10 +246,12 @@ void add_sentence_options(CLI::App *cmd, TranslationOptions &o) {
 }
 
 void add_target_language_option(CLI::App *cmd, TranslationOptions &o) {
-  cmd->add_option("--target-language", o.target_language,
-                  "Multilingual models (opus-mt-en-ROMANCE, opus-mt-en-mul): the language to "
-                  "translate into, as the model's code, e.g. spa; puts >>spa<< in front of each "
-                  "source that has no code (heed info lists the codes)");
+  cmd->add_option(
+      "--target-language", o.target_language,
+      "Multilingual models (opus-mt-en-ROMANCE, opus-mt-en-mul): the language to "
+      "translate into, as the model's code, e.g. spa; puts >>spa<< in front of each "
+      "source that has no code (heed info lists the codes; default: none, the sources as "
+      "given)");
 }
 
 void add_format_option(CLI::App *cmd, std::string &format) {
