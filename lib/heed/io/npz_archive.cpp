@@ -202,7 +202,10 @@ size_t npy_type_size(NpyType type) {
   return 1;
 }
 
-NpyLayout parse_npy(std::string_view bytes, const std::string &what) {
+namespace {
+
+// The magic, version and header length: where the header ends.
+uint64_t parse_npy_prefix(std::string_view bytes, uint64_t total_size, const std::string &what) {
   static constexpr char kMagic[] = "\x93NUMPY";
   if (bytes.size() < 10 || bytes.substr(0, 6) != std::string_view(kMagic, 6))
     fail(what, "not a .npy array (no \\x93NUMPY magic)");
@@ -224,15 +227,33 @@ NpyLayout parse_npy(std::string_view bytes, const std::string &what) {
   if (header_len > kMaxHeaderBytes)
     fail(what, ".npy header of " + std::to_string(header_len) + " bytes (at most " +
                    std::to_string(kMaxHeaderBytes) + ")");
-  if (prefix + header_len > bytes.size())
+  if (prefix + header_len > total_size)
     fail(what,
-         ".npy header runs past the end of the array (" + std::to_string(bytes.size()) + " bytes)");
-  const std::string_view header = bytes.substr(prefix, header_len);
+         ".npy header runs past the end of the array (" + std::to_string(total_size) + " bytes)");
+  return prefix + header_len;
+}
+
+} // namespace
+
+NpyLayout parse_npy(std::string_view bytes, const std::string &what) {
+  return parse_npy_header(bytes, bytes.size(), what);
+}
+
+uint64_t npy_header_end(std::string_view bytes, uint64_t total_size, const std::string &what) {
+  return parse_npy_prefix(bytes, total_size, what);
+}
+
+NpyLayout parse_npy_header(std::string_view bytes, uint64_t total_size, const std::string &what) {
+  const uint64_t end = parse_npy_prefix(bytes, total_size, what);
+  const uint64_t prefix = static_cast<uint8_t>(bytes[6]) == 1 ? 10 : 12;
+  if (bytes.size() < end)
+    fail(what, "truncated .npy header");
+  const std::string_view header = bytes.substr(prefix, end - prefix);
   for (char c : header)
     if (static_cast<unsigned char>(c) < 0x20 && c != '\n')
       fail(what, "not a valid .npy header (control bytes)");
   NpyLayout layout = HeaderParser(header, what).parse();
-  layout.data_offset = prefix + header_len;
+  layout.data_offset = end;
   const uint64_t item = npy_type_size(layout.type);
   uint64_t numel = 1;
   for (int64_t d : layout.shape) {
@@ -242,7 +263,7 @@ NpyLayout parse_npy(std::string_view bytes, const std::string &what) {
     numel *= u;
   }
   layout.numel = numel;
-  const uint64_t data_bytes = bytes.size() - layout.data_offset;
+  const uint64_t data_bytes = total_size - layout.data_offset;
   if (numel * item != data_bytes) {
     std::string shape = "(";
     for (size_t i = 0; i < layout.shape.size(); ++i)
@@ -278,19 +299,30 @@ bool NpzArchive::contains(const std::string &name) const {
   return std::find(names_.begin(), names_.end(), name) != names_.end();
 }
 
-NpyArray NpzArchive::read(const std::string &name) const {
+NpyArray NpzArchive::read(const std::string &name, size_t extra_bytes) const {
   const std::string what = zip_.path() + ": member '" + printable(name) + ".npy'";
   const ZipArchive::Member *member = zip_.find(name + ".npy");
   if (!member)
     throw ModelError(zip_.path() + ": has no array '" + printable(name) + "'");
-  std::vector<uint8_t> bytes = zip_.read(*member);
-  const NpyLayout layout =
-      parse_npy(std::string_view(reinterpret_cast<const char *>(bytes.data()), bytes.size()), what);
+  // The header first, then the values straight into their buffer (no copy to
+  // drop the header: a model's arrays are hundreds of megabytes).
+  ZipArchive::MemberReader in(zip_, *member);
+  std::string head(std::min<uint64_t>(member->size, 12), '\0');
+  in.read(reinterpret_cast<uint8_t *>(head.data()), head.size());
+  const uint64_t end = npy_header_end(head, member->size, what);
+  if (end < head.size())
+    throw ModelError(what + ": not a valid .npy header (too short)");
+  const size_t prefix = head.size();
+  head.resize(end);
+  in.read(reinterpret_cast<uint8_t *>(head.data()) + prefix, end - prefix);
+  const NpyLayout layout = parse_npy_header(head, member->size, what);
   NpyArray array;
   array.type = layout.type;
   array.shape = layout.shape;
-  bytes.erase(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(layout.data_offset));
-  array.data = std::move(bytes);
+  array.data.reserve(in.remaining() + extra_bytes);
+  array.data.resize(in.remaining());
+  in.read(array.data.data(), array.data.size());
+  in.finish();
   return array;
 }
 

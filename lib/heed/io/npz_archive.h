@@ -40,6 +40,12 @@ struct NpyLayout {
 // Checks `bytes` as a whole .npy file as described above (the data must be
 // exactly numel * item size bytes); ModelError "`what`: ..." otherwise.
 NpyLayout parse_npy(std::string_view bytes, const std::string &what);
+// The same for the header alone: `bytes` holds at least the header, the whole
+// .npy has `total_size` bytes (the values are checked to fill the rest).
+NpyLayout parse_npy_header(std::string_view bytes, uint64_t total_size, const std::string &what);
+// Where the header ends (= the values start), from the first 10 or 12 bytes
+// (magic, version, header length), checked against `total_size`.
+uint64_t npy_header_end(std::string_view bytes, uint64_t total_size, const std::string &what);
 
 // One array of an .npz: its type, shape and values (little-endian, C order).
 struct NpyArray {
@@ -64,7 +70,9 @@ public:
   bool contains(const std::string &name) const;
   // Reads and checks the array `name` (CRC, header, size); ModelError naming
   // the archive and member when absent or invalid.
-  NpyArray read(const std::string &name) const;
+  // `extra_bytes`: capacity reserved past the values, for a caller that
+  // appends (the <pad> row of an embedding matrix) without reallocating.
+  NpyArray read(const std::string &name, size_t extra_bytes = 0) const;
 
 private:
   ZipArchive zip_;

@@ -130,29 +130,53 @@ std::vector<uint8_t> ZipArchive::read(const Member &member) const {
 }
 
 void ZipArchive::read_into(const Member &member, uint8_t *out) const {
-  const std::string what = "zip member '" + printable(member.name) + "'";
-  std::unique_ptr<zip_file_t, int (*)(zip_file_t *)> file(zip_fopen_index(zip_, member.index, 0),
-                                                          &zip_fclose);
-  if (!file)
-    fail(path_, what + ": " + zip_strerror(zip_));
-  uint64_t done = 0;
-  while (done < member.size) {
-    const zip_int64_t got = zip_fread(file.get(), out + done, member.size - done);
+  MemberReader reader(*this, member);
+  reader.read(out, member.size);
+  reader.finish();
+}
+
+ZipArchive::MemberReader::MemberReader(const ZipArchive &archive, const Member &member)
+    : archive_(archive), member_(member) {
+  file_ = zip_fopen_index(archive.zip_, member.index, 0);
+  if (!file_)
+    fail(zip_strerror(archive.zip_));
+}
+
+ZipArchive::MemberReader::~MemberReader() {
+  if (file_)
+    zip_fclose(file_);
+}
+
+void ZipArchive::MemberReader::fail(const std::string &what) const {
+  throw ModelError(archive_.path_ + ": zip member '" + printable(member_.name) + "': " + what);
+}
+
+void ZipArchive::MemberReader::read(uint8_t *out, uint64_t n) {
+  if (n > remaining())
+    fail("holds " + std::to_string(member_.size) + " bytes, fewer than its format needs");
+  uint64_t got_all = 0;
+  while (got_all < n) {
+    const zip_int64_t got = zip_fread(file_, out + got_all, n - got_all);
     if (got < 0)
-      fail(path_, what + ": " + zip_file_strerror(file.get()));
+      fail(zip_file_strerror(file_));
     if (got == 0)
-      fail(path_, what + ": truncated after " + std::to_string(done) + " of " +
-                      std::to_string(member.size) + " bytes");
-    done += static_cast<uint64_t>(got);
+      fail("truncated after " + std::to_string(done_ + got_all) + " of " +
+           std::to_string(member_.size) + " bytes");
+    got_all += static_cast<uint64_t>(got);
   }
+  done_ += n;
+}
+
+void ZipArchive::MemberReader::finish() {
+  if (remaining() != 0)
+    fail(std::to_string(remaining()) + " bytes left unread");
   // libzip compares the CRC-32 when the data runs out: read to the end.
   unsigned char extra;
-  const zip_int64_t more = zip_fread(file.get(), &extra, 1);
+  const zip_int64_t more = zip_fread(file_, &extra, 1);
   if (more < 0)
-    fail(path_, what + ": " + zip_file_strerror(file.get()));
+    fail(zip_file_strerror(file_));
   if (more > 0)
-    fail(path_, what + ": holds more than the " + std::to_string(member.size) +
-                    " bytes its directory entry says");
+    fail("holds more than the " + std::to_string(member_.size) + " bytes its directory entry says");
 }
 
 } // namespace heed::io

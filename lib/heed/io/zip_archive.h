@@ -12,6 +12,7 @@
 #include <vector>
 
 struct zip;
+struct zip_file;
 
 namespace heed::io {
 
@@ -50,6 +51,29 @@ public:
   std::vector<uint8_t> read(const Member &member) const;
   // The same into `out`, which holds member.size bytes.
   void read_into(const Member &member, uint8_t *out) const;
+
+  // A member read in order, piece by piece, for formats whose header says
+  // where the rest goes (a .npy's values straight into their final buffer):
+  // read() as often as needed, then finish(), which checks that nothing is
+  // left and the CRC-32. Errors as read().
+  class MemberReader {
+  public:
+    MemberReader(const ZipArchive &archive, const Member &member);
+    ~MemberReader();
+    MemberReader(const MemberReader &) = delete;
+    MemberReader &operator=(const MemberReader &) = delete;
+    // The next `n` bytes into `out`.
+    void read(uint8_t *out, uint64_t n);
+    void finish();
+    uint64_t remaining() const { return member_.size - done_; }
+
+  private:
+    [[noreturn]] void fail(const std::string &what) const;
+    const ZipArchive &archive_;
+    const Member &member_;
+    ::zip_file *file_ = nullptr;
+    uint64_t done_ = 0;
+  };
 
 private:
   void read_members();

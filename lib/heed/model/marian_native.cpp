@@ -272,6 +272,23 @@ io::DType weight_dtype(const io::NpzArchive &npz, const std::string &name, io::N
                    io::npy_type_name(type) + ", expected float32 or float16");
 }
 
+// out[c][r] = in[r][c] for a rows x cols matrix of T, in tiles that stay in
+// the cache (a model's matrices are read once at load: this is most of it).
+template <typename T>
+void transpose(const uint8_t *in_bytes, uint8_t *out_bytes, size_t rows, size_t cols) {
+  constexpr size_t kTile = 32;
+  for (size_t r0 = 0; r0 < rows; r0 += kTile)
+    for (size_t c0 = 0; c0 < cols; c0 += kTile) {
+      const size_t r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
+      for (size_t c = c0; c < c1; ++c)
+        for (size_t r = r0; r < r1; ++r) {
+          T v;
+          std::memcpy(&v, in_bytes + (r * cols + c) * sizeof(T), sizeof(T));
+          std::memcpy(out_bytes + (c * rows + r) * sizeof(T), &v, sizeof(T));
+        }
+    }
+}
+
 // numpy's .T then torch's squeeze(): a matrix [in, out] becomes [out, in];
 // every dimension of size 1 goes ([1, d] biases become [d]).
 std::pair<std::vector<int64_t>, std::vector<uint8_t>> transpose_squeeze(io::NpyArray a,
@@ -283,11 +300,17 @@ std::pair<std::vector<int64_t>, std::vector<uint8_t>> transpose_squeeze(io::NpyA
                      " dimensions (Marian stores matrices and [1, n] vectors)");
   if (shape.size() == 2 && shape[0] > 1 && shape[1] > 1) {
     const auto rows = static_cast<size_t>(shape[0]), cols = static_cast<size_t>(shape[1]);
-    const size_t item = io::npy_type_size(a.type);
     data.resize(a.data.size());
-    for (size_t r = 0; r < rows; ++r)
-      for (size_t c = 0; c < cols; ++c)
-        std::memcpy(&data[(c * rows + r) * item], &a.data[(r * cols + c) * item], item);
+    switch (io::npy_type_size(a.type)) {
+    case 4:
+      transpose<uint32_t>(a.data.data(), data.data(), rows, cols);
+      break;
+    case 2:
+      transpose<uint16_t>(a.data.data(), data.data(), rows, cols);
+      break;
+    default:
+      transpose<uint8_t>(a.data.data(), data.data(), rows, cols);
+    }
     std::swap(shape[0], shape[1]);
   } else {
     data = std::move(a.data); // a vector: .T changes nothing but the shape
@@ -452,7 +475,8 @@ Checkpoint open_marian_native(const std::string &directory, const std::string &n
     if (!npz.contains(name))
       throw ModelError(npz.path() + ": has no " + name + " (tied-embeddings-src is " +
                        (tied_src ? "true" : "false") + ")");
-    io::NpyArray a = npz.read(name);
+    // Room for the <pad> row (at most 4 bytes a value): no reallocation.
+    io::NpyArray a = npz.read(name, 4 * static_cast<size_t>(d_model));
     const io::DType dtype = weight_dtype(npz, name, a.type);
     if (a.shape.size() != 2 || a.shape[1] != d_model || a.shape[0] < 1 ||
         (expect_rows >= 0 && a.shape[0] != expect_rows))
@@ -483,7 +507,7 @@ Checkpoint open_marian_native(const std::string &directory, const std::string &n
   {
     if (!npz.contains(kBiasKey))
       throw ModelError(npz.path() + ": has no " + kBiasKey + " (the output layer's bias)");
-    io::NpyArray b = npz.read(kBiasKey);
+    io::NpyArray b = npz.read(kBiasKey, 4);
     const io::DType dtype = weight_dtype(npz, kBiasKey, b.type);
     if (b.shape != std::vector<int64_t>{1, vocab_rows})
       throw ModelError(npz.path() + ": " + kBiasKey + " has shape " +
