@@ -300,6 +300,12 @@ bool NpzArchive::contains(const std::string &name) const {
 }
 
 NpyArray NpzArchive::read(const std::string &name, size_t extra_bytes) const {
+  NpyArray array;
+  read(name, array, extra_bytes);
+  return array;
+}
+
+void NpzArchive::read(const std::string &name, NpyArray &array, size_t extra_bytes) const {
   const std::string what = zip_.path() + ": member '" + printable(name) + ".npy'";
   const ZipArchive::Member *member = zip_.find(name + ".npy");
   if (!member)
@@ -316,14 +322,12 @@ NpyArray NpzArchive::read(const std::string &name, size_t extra_bytes) const {
   head.resize(end);
   in.read(reinterpret_cast<uint8_t *>(head.data()) + prefix, end - prefix);
   const NpyLayout layout = parse_npy_header(head, member->size, what);
-  NpyArray array;
   array.type = layout.type;
   array.shape = layout.shape;
   array.data.reserve(in.remaining() + extra_bytes);
   array.data.resize(in.remaining());
   in.read(array.data.data(), array.data.size());
   in.finish();
-  return array;
 }
 
 } // namespace heed::io

@@ -73,6 +73,8 @@ public:
   // `extra_bytes`: capacity reserved past the values, for a caller that
   // appends (the <pad> row of an embedding matrix) without reallocating.
   NpyArray read(const std::string &name, size_t extra_bytes = 0) const;
+  // The same into `array`, reusing its buffer's capacity.
+  void read(const std::string &name, NpyArray &array, size_t extra_bytes = 0) const;
 
 private:
   ZipArchive zip_;

@@ -277,8 +277,13 @@ io::DType weight_dtype(const io::NpzArchive &npz, const std::string &name, io::N
 template <typename T>
 void transpose(const uint8_t *in_bytes, uint8_t *out_bytes, size_t rows, size_t cols) {
   constexpr size_t kTile = 32;
-  for (size_t r0 = 0; r0 < rows; r0 += kTile)
-    for (size_t c0 = 0; c0 < cols; c0 += kTile) {
+  // Column tiles write disjoint rows of `out`: split across the threads
+  // (page faults on the fresh buffer included).
+  const auto column_tiles = static_cast<int64_t>((cols + kTile - 1) / kTile);
+#pragma omp parallel for schedule(static) if (rows * cols >= (1u << 16))
+  for (int64_t t = 0; t < column_tiles; ++t)
+    for (size_t r0 = 0; r0 < rows; r0 += kTile) {
+      const size_t c0 = static_cast<size_t>(t) * kTile;
       const size_t r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
       for (size_t c = c0; c < c1; ++c)
         for (size_t r = r0; r < r1; ++r) {
@@ -291,7 +296,7 @@ void transpose(const uint8_t *in_bytes, uint8_t *out_bytes, size_t rows, size_t 
 
 // numpy's .T then torch's squeeze(): a matrix [in, out] becomes [out, in];
 // every dimension of size 1 goes ([1, d] biases become [d]).
-std::pair<std::vector<int64_t>, std::vector<uint8_t>> transpose_squeeze(io::NpyArray a,
+std::pair<std::vector<int64_t>, std::vector<uint8_t>> transpose_squeeze(const io::NpyArray &a,
                                                                         const std::string &what) {
   std::vector<int64_t> shape = a.shape;
   std::vector<uint8_t> data;
@@ -313,7 +318,7 @@ std::pair<std::vector<int64_t>, std::vector<uint8_t>> transpose_squeeze(io::NpyA
     }
     std::swap(shape[0], shape[1]);
   } else {
-    data = std::move(a.data); // a vector: .T changes nothing but the shape
+    data = a.data; // a vector: .T changes nothing but the shape
     std::reverse(shape.begin(), shape.end());
   }
   shape.erase(std::remove(shape.begin(), shape.end(), int64_t{1}), shape.end());
@@ -561,7 +566,10 @@ Checkpoint open_marian_native(const std::string &directory, const std::string &n
     throw ModelError(npz.path() + ": has no encoder_l1_ffn_W1");
 
   // Layers: Marian's l1.. are Hugging Face's 0..; every tensor transposed
-  // and squeezed.
+  // and squeezed. Each is read into one scratch array (allocated once, at the
+  // largest size) and transposed into its own buffer: a fresh buffer per read
+  // would cost a round of page faults per matrix.
+  io::NpyArray scratch;
   for (const auto &[side, depth, keys] :
        {std::tuple{std::string("encoder"), enc_depth, kEncoderLayerKeys},
         std::tuple{std::string("decoder"), dec_depth, std::size(kLayerNames)}}) {
@@ -572,14 +580,15 @@ Checkpoint open_marian_native(const std::string &directory, const std::string &n
         if (!npz.contains(name))
           throw ModelError(npz.path() + ": has no " + name + " (" + side + " layer " +
                            std::to_string(i + 1) + " of " + std::to_string(depth) + ")");
-        io::NpyArray a = npz.read(name);
+        io::NpyArray &a = scratch;
+        npz.read(name, a);
         const io::DType dtype = weight_dtype(npz, name, a.type);
         if (name == "encoder_l1_ffn_W1" && (a.shape.size() != 2 || a.shape[0] != d_model))
           throw ModelError(
               npz.path() + ": encoder_l1_ffn_W1 has " +
               (a.shape.empty() ? std::string("no rows") : std::to_string(a.shape[0]) + " rows") +
               " but dim-emb is " + std::to_string(d_model));
-        auto [shape, data] = transpose_squeeze(std::move(a), npz.path() + ": " + name);
+        auto [shape, data] = transpose_squeeze(a, npz.path() + ": " + name);
         tensors->add("model." + side + ".layers." + std::to_string(i) + "." + kLayerNames[k].second,
                      dtype, std::move(shape), std::move(data));
         used.insert(name);
