@@ -8,22 +8,14 @@
 #include "fuzz_check.h"
 #include "heed/core/error.h"
 #include "heed/text/vocabulary.h"
+#include "vocabulary_invariants.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   constexpr int64_t kEmbeddingRows = 601;
   const std::string_view text(reinterpret_cast<const char *>(data), size);
   try {
     auto vocab = heed::Vocabulary::from_yaml(text, "vocab.yml", kEmbeddingRows);
-    FUZZ_CHECK(vocab.size() <= kEmbeddingRows);
-    FUZZ_CHECK(vocab.entries() <= vocab.size());
-    FUZZ_CHECK(vocab.piece(vocab.unk_id()) == "<unk>");
-    int64_t named = 0;
-    for (int64_t id = 0; id < vocab.size(); ++id) {
-      const auto found = vocab.find(vocab.piece(id));
-      if (found && *found == id)
-        ++named;
-    }
-    FUZZ_CHECK(named == vocab.entries());
+    check_vocabulary_invariants(vocab, kEmbeddingRows);
     if (!vocab.find("<pad>") && vocab.size() < kEmbeddingRows) {
       const int64_t before = vocab.size();
       FUZZ_CHECK(vocab.append("<pad>", kEmbeddingRows) == before);
