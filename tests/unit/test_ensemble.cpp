@@ -142,6 +142,33 @@ TEST_CASE("ensemble: a model with itself at 0.5, 0.5 is the model; at 1, 1 its s
     CHECK(doubled[i].score.total == 2 * single[i].score.total);
 }
 
+TEST_CASE("ensemble: the logits processors and sampling act on the combined scores as on a "
+          "model's",
+          "[ensemble]") {
+  // A model with itself at 0.5, 0.5 combines to exactly the model's
+  // log-probabilities: with the processors (the repetition penalty on each
+  // member's raw logits in greedy search and sampling, on the combined
+  // log-probabilities in beam search) and sampling, the outputs are the model's.
+  for (int64_t beams : {int64_t{1}, int64_t{4}})
+    for (bool sampling : {false, true}) {
+      if (sampling && beams > 1)
+        continue;
+      INFO("beam " << beams << (sampling ? ", sampling" : ""));
+      TranslationOptions o = search(beams, 1);
+      o.repetition_penalty = 1.3;
+      o.no_repeat_ngram_size = 2;
+      o.min_new_tokens = 3;
+      if (sampling) {
+        o.sampling = true;
+        o.seed = 11;
+        o.top_k = 20;
+      }
+      const auto single = Translator(joint(), o).translate(kSources);
+      o.ensemble_weights = {0.5, 0.5};
+      require_same(Translator(Models{joint(), joint()}, o).translate(kSources), single);
+    }
+}
+
 TEST_CASE("ensemble: recorded attention is the first member's", "[ensemble][attention]") {
   TranslationOptions o = search(4, 2);
   o.attention.cross = true;
