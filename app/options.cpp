@@ -1,5 +1,10 @@
 #include "app/options.h"
 
+#include <algorithm>
+#include <cmath>
+#include <string_view>
+
+#include "app/default_model.h"
 #include "heed/core/error.h"
 #include "heed/core/parse_number.h"
 #include "heed/ops/context.h"
@@ -54,6 +59,54 @@ void add_model_option(CLI::App *cmd, std::string &model_dir) {
   cmd->add_option("-m,--model", model_dir,
                   "Hugging Face MarianMT model directory (default: $HEED_MODEL, else the shipped "
                   "multi30k-en-de model next to the heed binary)");
+}
+
+void add_ensemble_options(CLI::App *cmd, EnsembleFlags &flags) {
+  // One directory per -m: a list after one -m would swallow the sentences
+  // given as arguments.
+  cmd->add_option("-m,--model", flags.models,
+                  "Hugging Face MarianMT model directory (default: $HEED_MODEL, else the shipped "
+                  "multi30k-en-de model next to the heed binary); repeat -m for an ensemble: the "
+                  "models decode side by side on the weighted sum of their log-probabilities, as "
+                  "Marian's ensembles (all must share the source and target vocabularies; the "
+                  "first model's tokenizer, length limits and generation config apply, and "
+                  "attention and alignments are the first model's)")
+      ->allow_extra_args(false);
+  cmd->add_option("--ensemble-weights", flags.weights,
+                  "Weights of the -m models in the ensemble's sum of log-probabilities, one "
+                  "positive number per -m, comma-separated, e.g. 0.6,0.4 (Marian's --weights; "
+                  "default: 1 each, not 1/N, as Marian)");
+}
+
+void apply_ensemble_flags(const EnsembleFlags &flags, std::string &model_dir,
+                          std::vector<std::string> &ensemble_dirs, TranslationOptions &o) {
+  model_dir = resolve_model_dir(flags.models.empty() ? std::string() : flags.models.front());
+  ensemble_dirs.assign(flags.models.size() > 1 ? flags.models.begin() + 1 : flags.models.end(),
+                       flags.models.end());
+  o.ensemble_weights.clear();
+  if (!flags.weights)
+    return;
+  const size_t models = std::max<size_t>(1, flags.models.size());
+  std::string_view rest = *flags.weights;
+  while (true) {
+    const size_t comma = rest.find(',');
+    const std::string item(rest.substr(0, comma));
+    const auto w = parse_real(item);
+    if (!w)
+      throw OptionError("--ensemble-weights: '" + item +
+                        "' is not a number (give one positive number per -m, comma-separated)");
+    if (!(*w > 0) || !std::isfinite(*w))
+      throw OptionError("--ensemble-weights: " + item + " is not a positive finite number");
+    o.ensemble_weights.push_back(*w);
+    if (comma == std::string_view::npos)
+      break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (o.ensemble_weights.size() != models)
+    throw OptionError("--ensemble-weights: " + std::to_string(o.ensemble_weights.size()) +
+                      " weight" + (o.ensemble_weights.size() == 1 ? "" : "s") + " for " +
+                      std::to_string(models) + " model" + (models == 1 ? "" : "s") +
+                      ": give one per -m");
 }
 
 void add_compute_type_option(CLI::App *cmd, std::string &value) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "app/warnings.h"
 #include "heed/decoding/translation_options.h"
@@ -28,6 +29,20 @@ CLI::Validator non_negative_number();
 // -m is optional everywhere: heed falls back to $HEED_MODEL, then to the model
 // shipped beside the binary (default_model.h).
 void add_model_option(CLI::App *cmd, std::string &model_dir);
+
+// translate and score: -m repeated for an ensemble (Marian's -m A B, here
+// -m A -m B), and --ensemble-weights W1,W2,... (Marian's --weights).
+struct EnsembleFlags {
+  std::vector<std::string> models; // as typed; empty: the default model
+  std::optional<std::string> weights;
+};
+void add_ensemble_options(CLI::App *cmd, EnsembleFlags &flags);
+// The first model (resolve_model_dir: the default when none is given) into
+// `model_dir`, the others into `ensemble_dirs`, and the weights into
+// o.ensemble_weights; OptionError naming --ensemble-weights unless they are
+// one positive number per -m.
+void apply_ensemble_flags(const EnsembleFlags &flags, std::string &model_dir,
+                          std::vector<std::string> &ensemble_dirs, TranslationOptions &o);
 
 // --compute-type: float32, int8, bfloat16 or auto.
 void add_compute_type_option(CLI::App *cmd, std::string &value);

@@ -14,6 +14,7 @@ namespace {
 struct ScoreFlags {
   ScoreJob job;
   ComputeFlags compute;
+  EnsembleFlags ensemble;
   std::string format = "text", compute_type = "auto";
   bool split_sentences = false; // refused: see run()
   bool quiet = false;
@@ -29,7 +30,7 @@ void run(ScoreFlags &f) {
   if (f.quiet)
     silence_warnings();
   job.options.warn = warn;
-  job.model_dir = resolve_model_dir(job.model_dir);
+  apply_ensemble_flags(f.ensemble, job.model_dir, job.ensemble_dirs, job.options);
   job.load = load_options(f.compute_type);
   job.format = parse_output_format(f.format, "--format");
   run_score(job);
@@ -41,7 +42,7 @@ Command add_score_command(CLI::App &app) {
   auto f = std::make_shared<ScoreFlags>();
   ScoreJob &job = f->job;
   auto *cmd = app.add_subcommand("score", "Log-probabilities of given translations");
-  add_model_option(cmd, job.model_dir);
+  add_ensemble_options(cmd, f->ensemble);
   cmd->add_option("--source", job.source, "Source sentences, one per line")->required();
   cmd->add_option("--target", job.target, "Target sentences, one per line")->required();
   cmd->add_option("-o,--output", job.output,

@@ -24,6 +24,7 @@ struct TranslateFlags {
   DecodingFlags decoding;
   ComputeFlags compute;
   AttentionFlags attention;
+  EnsembleFlags ensemble;
   std::string format = "text", compute_type = "auto", shard, alignment;
   std::optional<int64_t> maxi_batch;
   bool progress = false, no_progress = false;
@@ -66,7 +67,7 @@ void run(TranslateFlags &f) {
   if (job.quiet)
     silence_warnings();
   job.options.warn = warn;
-  job.model_dir = resolve_model_dir(job.model_dir);
+  apply_ensemble_flags(f.ensemble, job.model_dir, job.ensemble_dirs, job.options);
   job.load = load_options(f.compute_type);
   job.format = parse_output_format(f.format, "--format");
   if (!f.shard.empty())
@@ -108,7 +109,7 @@ Command add_translate_command(CLI::App &app) {
   auto f = std::make_shared<TranslateFlags>();
   TranslateJob &job = f->job;
   auto *cmd = app.add_subcommand("translate", "Translate text, a file or standard input");
-  add_model_option(cmd, job.model_dir);
+  add_ensemble_options(cmd, f->ensemble);
   cmd->add_option("text", job.texts,
                   "Sentences to translate (default: the input file or standard input)");
   cmd->add_option("-i,--input", job.input,

@@ -50,20 +50,30 @@ int64_t batch_memory_bytes(const MarianConfig &c, int64_t sentences, int64_t sou
 
 void check_batch_memory(const MarianConfig &config, int64_t sentences, int64_t source_length,
                         int64_t beams, int64_t capacity) {
-  const int64_t need = batch_memory_bytes(config, sentences, source_length, beams, capacity);
+  check_batch_memory(std::vector<const MarianConfig *>{&config}, sentences, source_length, beams,
+                     capacity);
+}
+
+void check_batch_memory(const std::vector<const MarianConfig *> &configs, int64_t sentences,
+                        int64_t source_length, int64_t beams, int64_t capacity) {
+  int64_t need = 0;
+  for (const MarianConfig *config : configs)
+    need = plus(need, batch_memory_bytes(*config, sentences, source_length, beams, capacity));
   // Small batches are never worth the system calls.
   if (need < (int64_t{256} << 20))
     return;
   const int64_t available = available_memory_bytes();
   if (need <= available)
     return;
-  const std::string what = "a batch of " + std::to_string(sentences) + " sentence(s) of up to " +
-                           std::to_string(source_length) + " tokens with " + std::to_string(beams) +
-                           " beam(s) and up to " + std::to_string(capacity) +
-                           " steps needs about " + gigabytes(need) + ", more than the " +
-                           gigabytes(available) +
-                           " of memory available; lower the beam size, the batch size or the "
-                           "length limit";
+  const std::string what =
+      "a batch of " + std::to_string(sentences) + " sentence(s) of up to " +
+      std::to_string(source_length) + " tokens with " + std::to_string(beams) +
+      " beam(s) and up to " + std::to_string(capacity) + " steps" +
+      (configs.size() > 1 ? " with " + std::to_string(configs.size()) + " ensemble members"
+                          : std::string()) +
+      " needs about " + gigabytes(need) + ", more than the " + gigabytes(available) +
+      " of memory available; lower the beam size, the batch size or the "
+      "length limit";
   throw OptionError(beams > 1 ? "beam_size" : "batch_size", what);
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "heed/model/config.h"
 
@@ -25,5 +26,10 @@ int64_t batch_memory_bytes(const MarianConfig &config, int64_t sentences, int64_
 // estimate exceeds available_memory_bytes(), with both figures.
 void check_batch_memory(const MarianConfig &config, int64_t sentences, int64_t source_length,
                         int64_t beams, int64_t capacity);
+
+// The same for an ensemble decoded side by side: the sum of its members'
+// estimates (each keeps its own encoder output and caches).
+void check_batch_memory(const std::vector<const MarianConfig *> &configs, int64_t sentences,
+                        int64_t source_length, int64_t beams, int64_t capacity);
 
 } // namespace heed

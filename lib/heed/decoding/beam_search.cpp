@@ -4,7 +4,6 @@
 
 #include "heed/decoding/logits_processor.h"
 #include "heed/decoding/search.h"
-#include "heed/ops/softmax.h"
 
 namespace heed {
 namespace {
@@ -82,7 +81,13 @@ float length_normaliser(int64_t length, double penalty) {
 std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, DecoderState &state,
                                                  const SearchOptions &options, Workspace &ws,
                                                  DecoderObserver *observer) {
-  const int64_t sentences = state.sentences, vocab = decoder.vocab_size();
+  StepScorer scorer(decoder, state);
+  return beam_search(scorer, options, ws, observer);
+}
+
+std::vector<std::vector<Hypothesis>> beam_search(StepScorer &scorer, const SearchOptions &options,
+                                                 Workspace &ws, DecoderObserver *observer) {
+  const int64_t sentences = scorer.sentences(), vocab = scorer.vocab_size();
   const int64_t beams = options.num_beams, keep_k = 2 * beams;
   const LogitsProcessor processor(options, vocab);
 
@@ -106,9 +111,7 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
 
   int64_t cur_len = 1; // decoder length so far, start token included
   while (!active.empty()) {
-    const int64_t rows = static_cast<int64_t>(active.size()) * beams;
-    decoder.step(state, tokens.data(), logits.data(), ws, observer);
-    ops::log_softmax(logits.data(), rows, vocab);
+    scorer.step(tokens.data(), logits.data(), ws, observer);
 
     std::vector<int64_t> kept_sentences, entry_source;
     std::vector<int64_t> next_tokens;
@@ -219,7 +222,7 @@ std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, Decoder
     for (int64_t a : kept_sentences)
       next_active.push_back(active[a]);
     if (!next_active.empty())
-      state.select(kept_sentences, entry_source);
+      scorer.select(kept_sentences, entry_source);
     active = std::move(next_active);
     tokens = std::move(next_tokens);
   }

@@ -2,14 +2,19 @@
 
 #include <numeric>
 
-#include "heed/ops/softmax.h"
-
 namespace heed {
 
 std::vector<TargetScore> score_targets(const Decoder &decoder, DecoderState &state,
                                        const std::vector<std::vector<int64_t>> &targets,
                                        int64_t decoder_start_token_id, Workspace &ws) {
-  const int64_t sentences = static_cast<int64_t>(targets.size()), vocab = decoder.vocab_size();
+  StepScorer scorer(decoder, state);
+  return score_targets(scorer, targets, decoder_start_token_id, ws);
+}
+
+std::vector<TargetScore> score_targets(StepScorer &scorer,
+                                       const std::vector<std::vector<int64_t>> &targets,
+                                       int64_t decoder_start_token_id, Workspace &ws) {
+  const int64_t sentences = static_cast<int64_t>(targets.size()), vocab = scorer.vocab_size();
   std::vector<TargetScore> results(sentences);
   std::vector<int64_t> active(sentences);
   std::iota(active.begin(), active.end(), 0);
@@ -18,8 +23,7 @@ std::vector<TargetScore> score_targets(const Decoder &decoder, DecoderState &sta
   logits.reserve(sentences * vocab);
   for (int64_t t = 0; !active.empty(); ++t) {
     const int64_t rows = static_cast<int64_t>(active.size());
-    decoder.step(state, tokens.data(), logits.data(), ws);
-    ops::log_softmax(logits.data(), rows, vocab);
+    scorer.step(tokens.data(), logits.data(), ws);
     std::vector<int64_t> keep, next_active, next_tokens;
     for (int64_t i = 0; i < rows; ++i) {
       const int64_t s = active[i];
@@ -34,7 +38,7 @@ std::vector<TargetScore> score_targets(const Decoder &decoder, DecoderState &sta
       }
     }
     if (static_cast<int64_t>(keep.size()) != rows && !keep.empty())
-      state.select(keep, keep);
+      scorer.select(keep, keep);
     active = std::move(next_active);
     tokens = std::move(next_tokens);
   }

@@ -1,6 +1,5 @@
 #include "heed/decoding/logits_processor.h"
 #include "heed/decoding/search.h"
-#include "heed/ops/softmax.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +11,14 @@ std::vector<std::vector<Hypothesis>> greedy_search(const Decoder &decoder, Decod
                                                    const SearchOptions &options, Workspace &ws,
                                                    DecoderObserver *observer,
                                                    std::vector<SentenceGenerator> *generators) {
-  const int64_t sentences = state.sentences, vocab = decoder.vocab_size();
+  StepScorer scorer(decoder, state);
+  return greedy_search(scorer, options, ws, observer, generators);
+}
+
+std::vector<std::vector<Hypothesis>> greedy_search(StepScorer &scorer, const SearchOptions &options,
+                                                   Workspace &ws, DecoderObserver *observer,
+                                                   std::vector<SentenceGenerator> *generators) {
+  const int64_t sentences = scorer.sentences(), vocab = scorer.vocab_size();
   const LogitsProcessor processor(options, vocab);
   if (options.do_sample &&
       (generators == nullptr || generators->size() != static_cast<size_t>(sentences)))
@@ -28,15 +34,19 @@ std::vector<std::vector<Hypothesis>> greedy_search(const Decoder &decoder, Decod
   Tensor logits;
   logits.reserve(sentences * vocab);
 
+  // transformers applies the repetition penalty to the raw logits (of each
+  // member of an ensemble, before its log-softmax).
+  StepScorer::RawLogitsHook penalize;
+  if (processor.penalizes_repetitions())
+    penalize = [&](float *raw, int64_t rows) {
+      for (int64_t i = 0; i < rows; ++i)
+        processor.penalize_repetitions(raw + i * vocab, history[active[i]]);
+    };
+
   int64_t cur_len = 1;
   while (!active.empty()) {
     const int64_t rows = static_cast<int64_t>(active.size());
-    decoder.step(state, tokens.data(), logits.data(), ws, observer);
-    // transformers applies the repetition penalty to the raw logits here.
-    if (processor.penalizes_repetitions())
-      for (int64_t i = 0; i < rows; ++i)
-        processor.penalize_repetitions(logits.data() + i * vocab, history[active[i]]);
-    ops::log_softmax(logits.data(), rows, vocab);
+    scorer.step(tokens.data(), logits.data(), ws, observer, penalize);
     std::vector<int64_t> keep;
     for (int64_t i = 0; i < rows; ++i) {
       const int64_t s = active[i];
@@ -76,7 +86,7 @@ std::vector<std::vector<Hypothesis>> greedy_search(const Decoder &decoder, Decod
       std::vector<int64_t> next_active;
       for (int64_t i : keep)
         next_active.push_back(active[i]);
-      state.select(keep, keep);
+      scorer.select(keep, keep);
       active = std::move(next_active);
     }
     tokens.resize(active.size());

@@ -9,6 +9,7 @@
 
 #include "heed/core/workspace.h"
 #include "heed/decoding/search_options.h"
+#include "heed/decoding/step_scorer.h"
 #include "heed/decoding/token_sampler.h"
 #include "heed/model/decoder.h"
 
@@ -30,6 +31,17 @@ greedy_search(const Decoder &decoder, DecoderState &state, const SearchOptions &
 // options.n_best hypotheses per sentence, best first.
 std::vector<std::vector<Hypothesis>> beam_search(const Decoder &decoder, DecoderState &state,
                                                  const SearchOptions &options, Workspace &ws,
+                                                 DecoderObserver *observer = nullptr);
+
+// The same searches on the combined distribution of a StepScorer (one model
+// or an ensemble, decoding/step_scorer.h): the overloads above run these with
+// the one model. The observer sees the first member's attention.
+std::vector<std::vector<Hypothesis>>
+greedy_search(StepScorer &scorer, const SearchOptions &options, Workspace &ws,
+              DecoderObserver *observer = nullptr,
+              std::vector<SentenceGenerator> *generators = nullptr);
+std::vector<std::vector<Hypothesis>> beam_search(StepScorer &scorer, const SearchOptions &options,
+                                                 Workspace &ws,
                                                  DecoderObserver *observer = nullptr);
 
 } // namespace heed

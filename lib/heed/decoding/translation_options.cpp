@@ -68,6 +68,8 @@ void check_ranges(const TranslationOptions &o) {
   if (o.top_p && !(*o.top_p > 0 && *o.top_p <= 1))
     throw OptionError("top_p", "must be a number in (0, 1], got " + number_text(*o.top_p));
   check_integer("batch_size", o.batch_size, 1, R::kMaxBatchSize);
+  for (double w : o.ensemble_weights)
+    check_positive("ensemble_weights", w, R::kMaxEnsembleWeight);
   check_language(o.source_language);
   // Workers x threads each is bounded as --threads alone is (ops::max_threads).
   const int threads = ops::num_threads();

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "heed/decoding/attention_request.h"
 #include "heed/decoding/batching.h"
@@ -27,6 +28,7 @@ struct OptionRanges {
   static constexpr double kMaxDivisor =
       GenerationLimits::kMaxDivisor; // repetition_penalty, temperature
   static constexpr int64_t kMaxTopK = GenerationLimits::kMaxTopK;
+  static constexpr double kMaxEnsembleWeight = 1000;
 };
 
 struct TranslationOptions {
@@ -117,6 +119,12 @@ struct TranslationOptions {
   // (ops::num_threads): in [1, ops::max_threads() / T]. Outputs do not depend
   // on it; memory for the batches in flight grows with it.
   int64_t workers = 1;
+  // Ensembles (Translator given several models): each member's weight in the
+  // weighted sum of the members' log-probabilities (decoding/step_scorer.h,
+  // Marian's --weights), one finite positive number in (0, 1000] per model;
+  // empty = 1 each, as Marian (not 1/N). With one model a weight other than 1
+  // scales its log-probabilities.
+  std::vector<double> ensemble_weights;
   // Also warn about each line whose best translation reached its length
   // limit (TranslationHypothesis::truncated), naming the line.
   bool warn_each_truncation = false;

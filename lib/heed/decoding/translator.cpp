@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <stdexcept>
 
 #include "heed/core/error.h"
 #include "heed/decoding/batch_memory.h"
@@ -64,12 +65,55 @@ void check_target_language(const Tokenizer &tokenizer, const std::string &code) 
                                            "' is not one of the model's target languages: " + list);
 }
 
+// An ensemble member must read the sources and write the targets as the first
+// does: one vocabulary on each side, id for id, and at least its positions.
+void check_ensemble_member(const MarianModel &first, const MarianModel &other) {
+  const auto differs = [&](const std::string &what) {
+    throw ModelError("ensemble: " + other.directory + " cannot join " + first.directory + ": " +
+                     what);
+  };
+  const auto compare = [&](const Vocabulary &a, const Vocabulary &b, const char *side) {
+    if (a.size() != b.size())
+      differs(std::string("its ") + side + " vocabulary has " + std::to_string(b.size()) +
+              " entries, the first model's " + std::to_string(a.size()) +
+              " (ensemble members must share the source and target vocabularies)");
+    for (int64_t id = 0; id < a.size(); ++id)
+      if (a.piece(id) != b.piece(id))
+        differs(std::string("its ") + side + " vocabulary has '" + io::printable(b.piece(id)) +
+                "' at id " + std::to_string(id) + " where the first model has '" +
+                io::printable(a.piece(id)) +
+                "' (ensemble members must share the source and target vocabularies)");
+  };
+  compare(first.tokenizer->source_vocab(), other.tokenizer->source_vocab(), "source");
+  compare(first.tokenizer->target_vocab(), other.tokenizer->target_vocab(), "target");
+  if (other.decoder.vocab_size() != first.decoder.vocab_size())
+    differs("its output layer scores " + std::to_string(other.decoder.vocab_size()) +
+            " target tokens, the first model's " + std::to_string(first.decoder.vocab_size()));
+  if (other.config.max_position_embeddings < first.config.max_position_embeddings)
+    differs("it has " + std::to_string(other.config.max_position_embeddings) +
+            " positions, fewer than the first model's " +
+            std::to_string(first.config.max_position_embeddings) +
+            " (the first model's length limits apply to every member; put the model with the "
+            "fewest positions first)");
+}
+
+const std::shared_ptr<const MarianModel> &
+first_model(const std::vector<std::shared_ptr<const MarianModel>> &models) {
+  if (models.empty() || !models.front())
+    throw std::invalid_argument("Translator: no model");
+  return models.front();
+}
+
 } // namespace
 
 struct Translator::Replica {
   Workspace ws;
-  Tensor encoder_out, mask;
-  DecoderState state;
+  // What each ensemble member computes in (one entry for a single model).
+  struct Member {
+    Tensor encoder_out, mask;
+    DecoderState state;
+  };
+  std::vector<Member> members;
   std::vector<int64_t> padded_ids, lengths;
   std::unique_ptr<AttentionRecorder> recorder; // only when attention is requested
 };
@@ -147,11 +191,32 @@ SearchOptions resolve_search_options(const MarianModel &model, const Translation
 }
 
 Translator::Translator(std::shared_ptr<const MarianModel> model, TranslationOptions options)
-    : model_(std::move(model)), options_(std::move(options)),
+    : Translator(std::vector<std::shared_ptr<const MarianModel>>{std::move(model)},
+                 std::move(options)) {}
+
+Translator::Translator(std::vector<std::shared_ptr<const MarianModel>> models,
+                       TranslationOptions options)
+    : models_(std::move(models)), model_(first_model(models_)), options_(std::move(options)),
       splitter_(!options_.source_language.empty() ? options_.source_language
                 : model_->source_language         ? model_->source_language->code
                                                   : std::string()) {
   search_ = resolve_search_options(*model_, options_);
+  for (size_t i = 1; i < models_.size(); ++i) {
+    if (!models_[i])
+      throw std::invalid_argument("Translator: no model");
+    check_ensemble_member(*model_, *models_[i]);
+  }
+  if (!options_.ensemble_weights.empty() && options_.ensemble_weights.size() != models_.size())
+    throw OptionError("ensemble_weights",
+                      "has " + std::to_string(options_.ensemble_weights.size()) + " weight" +
+                          (options_.ensemble_weights.size() == 1 ? "" : "s") + " for " +
+                          std::to_string(models_.size()) + " model" +
+                          (models_.size() == 1 ? "" : "s") + ": give one per model");
+  for (size_t i = 0; i < models_.size(); ++i) {
+    weights_.push_back(
+        options_.ensemble_weights.empty() ? 1.f : static_cast<float>(options_.ensemble_weights[i]));
+    configs_.push_back(&models_[i]->config);
+  }
   check_target_language(*model_->tokenizer, options_.target_language);
   // A limit the model's position table lowers is said once, not applied
   // silently.
@@ -171,10 +236,11 @@ Translator::Translator(std::shared_ptr<const MarianModel> model, TranslationOpti
   }
   // The smallest batch these options can run (one sentence of one token)
   // must fit at all; each batch is checked again before it is allocated.
-  check_batch_memory(model_->config, 1, 1, search_.num_beams, search_.max_length - 1);
+  check_batch_memory(configs_, 1, 1, search_.num_beams, search_.max_length - 1);
   const int workers = static_cast<int>(options_.workers);
   for (int i = 0; i < workers; ++i) {
     replicas_.push_back(std::make_unique<Replica>());
+    replicas_.back()->members.resize(models_.size());
     if (options_.attention.any())
       replicas_.back()->recorder =
           std::make_unique<AttentionRecorder>(options_.attention, model_->config);
@@ -221,10 +287,23 @@ int64_t Translator::encode_batch(Replica &r, const std::vector<std::vector<int64
     r.recorder->start_batch();
     observer = [&r](size_t layer) { return r.recorder->encoder_layer(layer); };
   }
-  model_->encoder.forward(r.padded_ids.data(), r.lengths.data(), n, length, r.encoder_out, r.mask,
-                          r.ws, observer);
+  // Every member encodes the same ids (they share the source vocabulary); the
+  // attention recorded is the first member's.
+  for (size_t m = 0; m < models_.size(); ++m)
+    models_[m]->encoder.forward(r.padded_ids.data(), r.lengths.data(), n, length,
+                                r.members[m].encoder_out, r.members[m].mask, r.ws,
+                                m == 0 ? observer : std::function<AttentionObserver *(size_t)>());
   // make_batches puts the longest sentence first.
   return static_cast<int64_t>(batch.front()->size());
+}
+
+StepScorer Translator::scorer(Replica &r) const {
+  if (models_.size() == 1 && weights_.front() == 1.f)
+    return StepScorer(model_->decoder, r.members.front().state);
+  std::vector<ScorerMember> members;
+  for (size_t m = 0; m < models_.size(); ++m)
+    members.push_back({&models_[m]->decoder, &r.members[m].state, weights_[m]});
+  return StepScorer(std::move(members));
 }
 
 namespace {
@@ -332,18 +411,21 @@ std::vector<Translation> Translator::translate(const std::vector<std::string> &s
       for (size_t i : indices)
         search.sentence_prefix.push_back(prefix_ids[i]);
     const int64_t n = static_cast<int64_t>(indices.size());
-    check_batch_memory(model_->config, n, longest_source, group, search.max_length - 1);
-    model_->decoder.start(r.state, r.encoder_out, r.mask, n, r.encoder_out.dim(0) / n, group,
-                          search.max_length - 1);
+    check_batch_memory(configs_, n, longest_source, group, search.max_length - 1);
+    for (size_t m = 0; m < models_.size(); ++m) {
+      Replica::Member &member = r.members[m];
+      models_[m]->decoder.start(member.state, member.encoder_out, member.mask, n,
+                                member.encoder_out.dim(0) / n, group, search.max_length - 1);
+    }
+    StepScorer step_scorer = scorer(r);
     std::vector<SentenceGenerator> generators;
     if (search.do_sample)
       for (size_t i : indices)
         generators.emplace_back(sentence_seed(search.seed, line_number(inputs[i].line),
                                               std::max<int64_t>(inputs[i].sentence, 0)));
-    auto hypotheses =
-        group == 1
-            ? greedy_search(model_->decoder, r.state, search, r.ws, r.recorder.get(), &generators)
-            : beam_search(model_->decoder, r.state, search, r.ws, r.recorder.get());
+    auto hypotheses = group == 1
+                          ? greedy_search(step_scorer, search, r.ws, r.recorder.get(), &generators)
+                          : beam_search(step_scorer, search, r.ws, r.recorder.get());
     auto &rows = decoded[k];
     rows.resize(static_cast<size_t>(n));
     for (int64_t b = 0; b < n; ++b)
@@ -447,9 +529,13 @@ std::vector<ScoredPair> Translator::score(const std::vector<std::string> &source
       capacity = std::max<int64_t>(capacity, targets_batch.back().size());
     }
     const int64_t n = static_cast<int64_t>(indices.size());
-    model_->decoder.start(r.state, r.encoder_out, r.mask, n, r.encoder_out.dim(0) / n, 1, capacity);
-    auto scores = score_targets(model_->decoder, r.state, targets_batch,
-                                search_.decoder_start_token_id, r.ws);
+    for (size_t m = 0; m < models_.size(); ++m) {
+      Replica::Member &member = r.members[m];
+      models_[m]->decoder.start(member.state, member.encoder_out, member.mask, n,
+                                member.encoder_out.dim(0) / n, 1, capacity);
+    }
+    StepScorer step_scorer = scorer(r);
+    auto scores = score_targets(step_scorer, targets_batch, search_.decoder_start_token_id, r.ws);
     for (int64_t b = 0; b < n; ++b) {
       ScoredPair &pair = results[indices[b]];
       pair.score = std::move(scores[b]);

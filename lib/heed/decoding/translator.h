@@ -13,6 +13,7 @@
 #include "heed/decoding/attention_recorder.h"
 #include "heed/decoding/forced_decoding.h"
 #include "heed/decoding/search_options.h"
+#include "heed/decoding/step_scorer.h"
 #include "heed/decoding/translation.h"
 #include "heed/decoding/translation_options.h"
 #include "heed/model/marian_model.h"
@@ -44,6 +45,19 @@ public:
   // read-only) and own the rest: workspace, encoder outputs, decoder caches,
   // oneDNN primitives (ops: per thread).
   Translator(std::shared_ptr<const MarianModel> model, TranslationOptions options);
+  // An ensemble (Marian's -m A -m B): every model decodes the same source side
+  // by side, each with its own encoder output and decoder caches, and the
+  // searches and scores run on the weighted sum of their log-probabilities
+  // (decoding/step_scorer.h; weights TranslationOptions::ensemble_weights,
+  // 1 each by default). The first model is the ensemble's face: its tokenizer
+  // encodes the sources and decodes the outputs, and its length limits,
+  // generation config and sentence rules apply; attention recorded
+  // (TranslationOptions::attention) is the first model's. ModelError naming
+  // both models unless every model has the first's source and target
+  // vocabularies (the same piece at every id) and at least its positions;
+  // OptionError (ensemble_weights) unless the weights are one per model.
+  // One model is exactly the constructor above.
+  Translator(std::vector<std::shared_ptr<const MarianModel>> models, TranslationOptions options);
   ~Translator();
   Translator(Translator &&) noexcept;
 
@@ -77,7 +91,9 @@ public:
   // Lines translated so far whose best hypothesis reached its length limit
   // (TranslationHypothesis::truncated).
   int64_t truncated_lines() const { return truncated_lines_; }
+  // The first model (of an ensemble: the one whose tokenizer and limits apply).
   const MarianModel &model() const { return *model_; }
+  size_t ensemble_size() const { return models_.size(); }
   // The sentence rules in use (TranslationOptions::source_language, else the model's).
   const SentenceSplitter &sentence_splitter() const { return splitter_; }
   // Source ids of a text the caller keeps whole (benchmarks): cropped, with a
@@ -95,7 +111,13 @@ private:
   int64_t encode_batch(Replica &replica, const std::vector<std::vector<int64_t>> &ids,
                        const std::vector<size_t> &indices);
 
-  std::shared_ptr<const MarianModel> model_;
+  // The members' decoders and states for a search or a score, with the weights.
+  StepScorer scorer(Replica &replica) const;
+
+  std::vector<std::shared_ptr<const MarianModel>> models_; // the ensemble, first member first
+  std::vector<float> weights_;                             // one per model
+  std::vector<const MarianConfig *> configs_;              // each model's, for memory estimates
+  std::shared_ptr<const MarianModel> model_;               // models_.front()
   TranslationOptions options_;
   SearchOptions search_;
   std::vector<std::unique_ptr<Replica>> replicas_; // one per worker

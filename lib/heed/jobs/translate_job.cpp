@@ -209,6 +209,17 @@ ResumeRecord resume_record_of(const TranslateJob &job, const TranslationOptions 
   auto &s = record.settings;
   std::error_code error;
   s["model"] = std::filesystem::weakly_canonical(job.model_dir, error).string();
+  // Only ensembles record these: records of single-model runs stay as they were.
+  if (!job.ensemble_dirs.empty() || !o.ensemble_weights.empty()) {
+    std::string members, weights;
+    for (const auto &dir : job.ensemble_dirs)
+      members +=
+          (members.empty() ? "" : " ") + std::filesystem::weakly_canonical(dir, error).string();
+    for (double w : o.ensemble_weights)
+      weights += (weights.empty() ? "" : ",") + setting(w);
+    s["ensemble"] = members;
+    s["ensemble_weights"] = weights.empty() ? "default" : weights;
+  }
   s["compute_type"] =
       job.load.compute_type ? ops::compute_type_name(*job.load.compute_type) : "default";
   s["format"] = job.format == OutputFormat::jsonl ? "jsonl" : "text";
@@ -354,6 +365,9 @@ TranslateResult run_translate(const TranslateJob &job) {
   // Warnings erase the progress bar first, so that they never share its line.
   Progress *bar = nullptr;
   auto model = MarianModel::load(job.model_dir, job.load);
+  std::vector<std::shared_ptr<const MarianModel>> models{model};
+  for (const auto &dir : job.ensemble_dirs)
+    models.push_back(MarianModel::load(dir, job.load));
   TranslationOptions options = with_recording(job, *model);
   if (job.options.warn)
     options.warn = [&bar, warn = job.options.warn](const std::string &message) {
@@ -361,7 +375,7 @@ TranslateResult run_translate(const TranslateJob &job) {
         bar->erase();
       warn(message);
     };
-  Translator translator(model, options);
+  Translator translator(models, options);
   const SearchOptions &search = translator.search_options();
   warn_ignored_settings(*model, job.options, search);
   // Text n-best lists write n_best lines per input; everything else one.
@@ -550,8 +564,11 @@ void run_score(const ScoreJob &job) {
   if (sources.size() != targets.size())
     throw IoError(job.source + " has " + std::to_string(sources.size()) + " lines but " +
                   job.target + " has " + std::to_string(targets.size()));
-  auto model = MarianModel::load(job.model_dir, job.load);
-  Translator translator(model, job.options);
+  std::vector<std::shared_ptr<const MarianModel>> models{
+      MarianModel::load(job.model_dir, job.load)};
+  for (const auto &dir : job.ensemble_dirs)
+    models.push_back(MarianModel::load(dir, job.load));
+  Translator translator(models, job.options);
   const auto scored = translator.score(sources, targets);
   io::OutputFile output(job.output, io::OutputFile::Mode::truncate);
   for (size_t i = 0; i < scored.size(); ++i)

@@ -24,6 +24,10 @@ inline constexpr int64_t kMaxWindow = 65'536;
 
 struct TranslateJob {
   std::string model_dir;
+  // Further models translating with model_dir as an ensemble (Translator:
+  // the weighted sum of their log-probabilities, weights in
+  // options.ensemble_weights), in order after it; empty for one model.
+  std::vector<std::string> ensemble_dirs;
   LoadOptions load;
   TranslationOptions options;
   std::vector<std::string> texts; // sentences given as arguments (else input)
@@ -82,6 +86,7 @@ TranslateResult run_translate(const TranslateJob &job);
 
 struct ScoreJob {
   std::string model_dir;
+  std::vector<std::string> ensemble_dirs; // as TranslateJob's: the score of the ensemble
   LoadOptions load;
   TranslationOptions options;
   std::string source, target, output;
