@@ -82,7 +82,8 @@ Checkpoint open_checkpoint(const std::string &path) {
   case io::PathKind::directory:
     break;
   default:
-    throw ModelError(path + ": not a directory (expected a Hugging Face MarianMT model directory)");
+    throw ModelError(path + ": not a directory (expected a model directory, or its "
+                            "model.safetensors, pytorch_model.bin, .npz or decoder.yml)");
   }
   const fs::path dir(path);
   if (present(dir / "model.safetensors"))
@@ -93,7 +94,8 @@ Checkpoint open_checkpoint(const std::string &path) {
     return open_marian_native(path);
   if (!present(dir / "config.json"))
     throw ModelError(path + ": not a Marian model directory: config.json is missing");
-  throw ModelError((dir / "model.safetensors").string() + ": missing");
+  throw ModelError((dir / "model.safetensors").string() +
+                   ": missing, and there is no pytorch_model.bin either (the weights)");
 }
 
 } // namespace heed
