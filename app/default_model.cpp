@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "heed/core/error.h"
+#include "heed/model/ensemble_manifest.h"
 
 namespace fs = std::filesystem;
 
@@ -24,7 +25,9 @@ std::string first_model_dir(const std::vector<fs::path> &candidates) {
   std::string searched;
   for (const auto &candidate : candidates) {
     std::error_code error;
-    if (fs::is_regular_file(candidate / "config.json", error))
+    // A model directory, or an ensemble directory (model/ensemble_manifest.h).
+    if (fs::is_regular_file(candidate / "config.json", error) ||
+        fs::is_regular_file(candidate / kEnsembleManifestName, error))
       return candidate.string();
     searched += (searched.empty() ? "" : ", ") + candidate.string();
   }

@@ -27,7 +27,7 @@ inline constexpr const char *kModelEnvironmentVariable = "HEED_MODEL";
 std::vector<std::filesystem::path>
 default_model_candidates(const std::filesystem::path &executable);
 
-// The first of `candidates` holding a config.json. Throws ModelError listing
+// The first of `candidates` holding a config.json or an ensemble.yml. Throws ModelError listing
 // them all when none does.
 std::string first_model_dir(const std::vector<std::filesystem::path> &candidates);
 
@@ -35,7 +35,8 @@ std::string first_model_dir(const std::vector<std::filesystem::path> &candidates
 std::filesystem::path current_executable();
 
 // The model directory to load: `flag_value` when given, else $HEED_MODEL when
-// set and non-empty, else the first candidate holding a config.json. Throws
+// set and non-empty, else the first candidate holding a config.json (or an
+// ensemble.yml: the caller expands it, options.h). Throws
 // ModelError when HEED_MODEL names no directory (as loading `-m` with no such
 // directory does: the same mistake, the same exit code), and ModelError
 // listing the places searched when there is no default model.

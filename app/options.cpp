@@ -7,6 +7,7 @@
 #include "app/default_model.h"
 #include "heed/core/error.h"
 #include "heed/core/parse_number.h"
+#include "heed/model/ensemble_manifest.h"
 #include "heed/ops/context.h"
 #include "heed/ops/cpu_isa.h"
 
@@ -65,8 +66,9 @@ void add_ensemble_options(CLI::App *cmd, EnsembleFlags &flags) {
   // One directory per -m: a list after one -m would swallow the sentences
   // given as arguments.
   cmd->add_option("-m,--model", flags.models,
-                  "Hugging Face MarianMT model directory (default: $HEED_MODEL, else the shipped "
-                  "multi30k-en-de model next to the heed binary); repeat -m for an ensemble: the "
+                  "Model directory (default: $HEED_MODEL, else the shipped multi30k-en-de model "
+                  "next to the heed binary), or an ensemble directory (ensemble.yml listing its "
+                  "members and weights); repeat -m for an ensemble: the "
                   "models decode side by side on the weighted sum of their log-probabilities, as "
                   "Marian's ensembles (all must share the source and target vocabularies; the "
                   "first model's tokenizer, length limits and generation config apply, and "
@@ -80,13 +82,34 @@ void add_ensemble_options(CLI::App *cmd, EnsembleFlags &flags) {
 
 void apply_ensemble_flags(const EnsembleFlags &flags, std::string &model_dir,
                           std::vector<std::string> &ensemble_dirs, TranslationOptions &o) {
-  model_dir = resolve_model_dir(flags.models.empty() ? std::string() : flags.models.front());
-  ensemble_dirs.assign(flags.models.size() > 1 ? flags.models.begin() + 1 : flags.models.end(),
-                       flags.models.end());
+  // Each -m (or the default model) is one model, or an ensemble directory
+  // whose members, with its weights, take its place (model/ensemble_manifest.h).
+  std::vector<std::string> given = flags.models;
+  if (given.empty())
+    given.push_back(resolve_model_dir(""));
+  std::vector<std::string> members;
+  std::vector<double> manifest_weights;
+  bool manifest = false;
+  for (const auto &path : given) {
+    if (is_ensemble_manifest(path)) {
+      const EnsembleManifest m = read_ensemble_manifest(path);
+      members.insert(members.end(), m.models.begin(), m.models.end());
+      manifest_weights.insert(manifest_weights.end(), m.weights.begin(), m.weights.end());
+      manifest = true;
+    } else {
+      members.push_back(path);
+      manifest_weights.push_back(1.0);
+    }
+  }
+  model_dir = members.front();
+  ensemble_dirs.assign(members.begin() + 1, members.end());
   o.ensemble_weights.clear();
-  if (!flags.weights)
+  if (!flags.weights) {
+    if (manifest)
+      o.ensemble_weights = manifest_weights;
     return;
-  const size_t models = std::max<size_t>(1, flags.models.size());
+  }
+  const size_t models = members.size();
   std::string_view rest = *flags.weights;
   while (true) {
     const size_t comma = rest.find(',');
@@ -106,7 +129,22 @@ void apply_ensemble_flags(const EnsembleFlags &flags, std::string &model_dir,
     throw OptionError("--ensemble-weights: " + std::to_string(o.ensemble_weights.size()) +
                       " weight" + (o.ensemble_weights.size() == 1 ? "" : "s") + " for " +
                       std::to_string(models) + " model" + (models == 1 ? "" : "s") +
-                      ": give one per -m");
+                      (manifest ? ": give one per model (an ensemble directory counts each "
+                                  "of its members)"
+                                : ": give one per -m"));
+}
+
+std::string single_model_dir(const std::string &flag_value, const std::string &command) {
+  const std::string dir = resolve_model_dir(flag_value);
+  if (is_ensemble_manifest(dir)) {
+    const EnsembleManifest m = read_ensemble_manifest(dir);
+    std::string members;
+    for (const auto &member : m.models)
+      members += (members.empty() ? "" : ", ") + member;
+    throw OptionError("-m: " + dir + " is an ensemble (" + m.path + "); heed " + command +
+                      " works on one model: pass -m with one of its members (" + members + ")");
+  }
+  return dir;
 }
 
 void add_compute_type_option(CLI::App *cmd, std::string &value) {

@@ -37,12 +37,18 @@ struct EnsembleFlags {
   std::optional<std::string> weights;
 };
 void add_ensemble_options(CLI::App *cmd, EnsembleFlags &flags);
-// The first model (resolve_model_dir: the default when none is given) into
-// `model_dir`, the others into `ensemble_dirs`, and the weights into
-// o.ensemble_weights; OptionError naming --ensemble-weights unless they are
-// one positive number per -m.
+// The models of the -m flags into `model_dir` (the first) and
+// `ensemble_dirs` (the others), and their weights into o.ensemble_weights:
+// each -m, or the default model (resolve_model_dir) when none is given, is one
+// model or an ensemble directory (model/ensemble_manifest.h) whose members
+// take its place with the manifest's weights. --ensemble-weights, when given,
+// replaces those: OptionError naming it unless it is one positive number per
+// model after that expansion. ModelError from a malformed manifest.
 void apply_ensemble_flags(const EnsembleFlags &flags, std::string &model_dir,
                           std::vector<std::string> &ensemble_dirs, TranslationOptions &o);
+// The model directory of a command that works on one model (resolve_model_dir);
+// OptionError naming -m, the manifest and its members when it is an ensemble.
+std::string single_model_dir(const std::string &flag_value, const std::string &command);
 
 // --compute-type: float32, int8, bfloat16 or auto.
 void add_compute_type_option(CLI::App *cmd, std::string &value);

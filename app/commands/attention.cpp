@@ -16,6 +16,7 @@ struct AttentionPageFlags {
   AttentionPageJob job;
   DecodingFlags decoding;
   AttentionFlags attention;
+  EnsembleFlags ensemble;
   std::string compute_type = "auto";
   bool quiet = false;
 };
@@ -27,7 +28,7 @@ void run(AttentionPageFlags &f) {
     silence_warnings();
   job.options.warn = warn;
   ops::set_num_threads(0); // no --threads here: all physical cores
-  job.model_dir = resolve_model_dir(job.model_dir);
+  apply_ensemble_flags(f.ensemble, job.model_dir, job.ensemble_dirs, job.options);
   job.load = load_options(f.compute_type);
   apply_attention_flags(f.attention, job.options.attention);
   run_attention_page(job);
@@ -40,7 +41,7 @@ Command add_attention_command(CLI::App &app) {
   AttentionPageJob &job = f->job;
   auto *cmd = app.add_subcommand(
       "attention", "Translate a few sentences and write their attention maps as a web page");
-  add_model_option(cmd, job.model_dir);
+  add_ensemble_options(cmd, f->ensemble);
   cmd->add_option("text", job.texts, "Sentences (default: --input)");
   cmd->add_option("-i,--input", job.input,
                   "File of sentences, at most 200 (default: standard input)");

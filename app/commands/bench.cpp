@@ -25,7 +25,7 @@ struct BenchFlags {
 };
 
 void run(BenchFlags &f) {
-  const std::string model_dir = resolve_model_dir(f.model_dir);
+  const std::string model_dir = single_model_dir(f.model_dir, "bench");
   BenchmarkOptions &options = f.options;
   if (!f.settings.empty()) {
     options.settings.clear();

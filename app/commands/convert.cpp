@@ -18,7 +18,7 @@ struct ConvertFlags {
 };
 
 void run(ConvertFlags &f) {
-  f.job.model_dir = resolve_model_dir(f.job.model_dir);
+  f.job.model_dir = single_model_dir(f.job.model_dir, "convert");
   if (!f.quantize.empty())
     f.job.quantize = f.quantize == "bfloat16" ? ops::ComputeType::bfloat16 : ops::ComputeType::int8;
   const auto report = run_convert(f.job);

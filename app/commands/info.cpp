@@ -7,6 +7,7 @@
 #include "app/commands/commands.h"
 #include "app/default_model.h"
 #include "app/options.h"
+#include "heed/model/ensemble_manifest.h"
 #include "heed/model/marian_model.h"
 #include "heed/ops/context.h"
 #include "heed/outputs/model_info.h"
@@ -20,8 +21,27 @@ struct InfoFlags {
 };
 
 void run(const InfoFlags &f) {
-  auto model = MarianModel::load(resolve_model_dir(f.model_dir), load_options(f.compute_type));
-  auto description = model_info(*model);
+  const std::string dir = resolve_model_dir(f.model_dir);
+  const LoadOptions load = load_options(f.compute_type);
+  nlohmann::json description;
+  std::string text;
+  if (is_ensemble_manifest(dir)) {
+    // An ensemble directory: each member as `heed info -m MEMBER` describes it.
+    const EnsembleManifest manifest = read_ensemble_manifest(dir);
+    description["ensemble"] = manifest.path;
+    description["weights"] = manifest.weights;
+    description["members"] = nlohmann::json::array();
+    text = "ensemble: " + manifest.path + " (" + std::to_string(manifest.models.size()) +
+           " members)\n";
+    for (size_t i = 0; i < manifest.models.size(); ++i) {
+      auto member = model_info(*MarianModel::load(manifest.models[i], load));
+      text += "\nmember " + std::to_string(i + 1) + " (weight " +
+              nlohmann::json(manifest.weights[i]).dump() + ")\n" + format_model_info(member);
+      description["members"].push_back(std::move(member));
+    }
+  } else {
+    description = model_info(*MarianModel::load(dir, load));
+  }
   // How this process computes: what a slow run on a shared machine is checked against.
   auto env = [](const char *name) -> nlohmann::json {
     const char *value = std::getenv(name);
@@ -31,14 +51,18 @@ void run(const InfoFlags &f) {
                             {"physical_cores", ops::physical_cores()},
                             {"GOMP_SPINCOUNT", env("GOMP_SPINCOUNT")},
                             {"OMP_WAIT_POLICY", env("OMP_WAIT_POLICY")}};
-  std::cout << (f.json ? description.dump(2) + "\n" : format_model_info(description));
+  // A model's lines as they always were; an ensemble's runtime after its members.
+  text += format_model_info(text.empty() ? description
+                                         : nlohmann::json{{"runtime", description["runtime"]}});
+  std::cout << (f.json ? description.dump(2) + "\n" : text);
 }
 
 } // namespace
 
 Command add_info_command(CLI::App &app) {
   auto f = std::make_shared<InfoFlags>();
-  auto *cmd = app.add_subcommand("info", "Describe a model");
+  auto *cmd =
+      app.add_subcommand("info", "Describe a model (or each member of an ensemble directory)");
   add_model_option(cmd, f->model_dir);
   cmd->add_flag("--json", f->json, "Print JSON instead of text");
   add_compute_type_option(cmd, f->compute_type);

@@ -529,10 +529,13 @@ void run_attention_page(const AttentionPageJob &job) {
                       (job.texts.empty() ? std::string("more") : std::to_string(texts.size())) +
                       "; dump a corpus with `heed translate --attention`");
   auto model = MarianModel::load(job.model_dir, job.load);
+  std::vector<std::shared_ptr<const MarianModel>> models{model};
+  for (const auto &dir : job.ensemble_dirs)
+    models.push_back(MarianModel::load(dir, job.load));
   TranslationOptions o = job.options;
   if (!o.attention.any())
     o.attention.set_kinds("all");
-  Translator translator(model, o);
+  Translator translator(models, o);
   warn_ignored_settings(*model, job.options, translator.search_options());
   const auto translations = translator.translate(texts);
   std::vector<SentenceAttention> sentences;

@@ -66,6 +66,7 @@ struct TranslateResult {
 // `heed attention`: translate a few sentences and write a page to look at.
 struct AttentionPageJob {
   std::string model_dir;
+  std::vector<std::string> ensemble_dirs; // as TranslateJob's: the maps are the first model's
   LoadOptions load;
   TranslationOptions options;
   std::vector<std::string> texts;
