@@ -158,6 +158,10 @@ def main():
           "'~': 7\n'''': 8\n")
     write("yaml_vocabulary", "alias.yml", "<unk>: &x 0\na: *x\nb: [1, {c: 2}]\n")
 
+    # fuzz_ensemble_manifest: ensemble.yml as the recipe writes it, and with weights.
+    write("ensemble_manifest", "one.yml", "# one\nmodels: [member]\n")
+    write("ensemble_manifest", "two.yml", "models:\n  - a\n  - b\nweights: [0.5, 0.5]\n")
+
 
 def npy(descr, shape, data, fortran=False, version=1):
     """A .npy file as numpy.save writes it (header padded to 64 bytes)."""

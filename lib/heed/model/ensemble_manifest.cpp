@@ -48,8 +48,13 @@ bool is_ensemble_manifest(const std::string &path) {
 
 EnsembleManifest read_ensemble_manifest(const std::string &path) {
   const fs::path file = manifest_file(path);
-  const std::string name = file.string();
-  const std::string text = io::read_regular_file(name, kMaxManifestBytes); // ModelError
+  return parse_ensemble_manifest(io::read_regular_file(file.string(), kMaxManifestBytes),
+                                 file.string());
+}
+
+EnsembleManifest parse_ensemble_manifest(const std::string &text, const std::string &path) {
+  const fs::path file(path);
+  const std::string &name = path;
   YAML::Node root;
   try {
     root = YAML::Load(text);

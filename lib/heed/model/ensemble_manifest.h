@@ -42,4 +42,9 @@ bool is_ensemble_manifest(const std::string &path);
 // naming its path.
 EnsembleManifest read_ensemble_manifest(const std::string &path);
 
+// The same for the manifest text `text` of the file `path` (which names it in
+// errors and against whose directory members are resolved); at most 64 KiB
+// of text is read from a file, 64 members.
+EnsembleManifest parse_ensemble_manifest(const std::string &text, const std::string &path);
+
 } // namespace heed
