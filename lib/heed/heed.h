@@ -23,7 +23,6 @@
 
 namespace heed {
 
-class MarianModel;
 class Translator;
 
 // A loaded model with fixed decoding options: what `heed translate -m DIR
@@ -32,8 +31,11 @@ class Translator;
 // translate at once each need their own Engine.
 class Engine {
 public:
-  // Loads the Hugging Face MarianMT directory `model_dir` (config.json,
-  // model.safetensors, source.spm, target.spm, vocab.json; see the README).
+  // Loads the model at `model_dir`: a Hugging Face MarianMT directory
+  // (config.json, model.safetensors, source.spm, target.spm, vocab.json), any
+  // other layout heed reads (see the README), or an ensemble directory
+  // (ensemble.yml: its members decode together, with the manifest's weights
+  // unless options.ensemble_weights gives others).
   // Unset decoding options take the model's generation config, as
   // transformers' generate() does. Throws ModelError naming the file and field
   // at fault, IoError when a file cannot be read, OptionError for an option
@@ -53,11 +55,11 @@ public:
   // options.split_sentences (Translation::sentences).
   std::vector<Translation> translate(const std::vector<std::string> &sources);
 
-  // The directory the model was loaded from.
+  // The path the model was loaded from, as given.
   const std::string &model_directory() const;
 
 private:
-  std::shared_ptr<const MarianModel> model_;
+  std::string directory_;
   std::unique_ptr<Translator> translator_;
 };
 

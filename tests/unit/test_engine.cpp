@@ -4,6 +4,8 @@
 // from outside, through the installed package.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -78,4 +80,36 @@ TEST_CASE("Engine errors are the library's exception types", "[engine]") {
   too_many.beam_size = 2;
   too_many.n_best = 3;
   CHECK_THROWS_AS(heed::Engine(kFixture, too_many), heed::OptionError);
+}
+
+TEST_CASE("Engine loads an ensemble directory as the CLI does", "[engine][ensemble]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = heed::test::temp_dir() / "engine-ensemble";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "ensemble.yml")
+      << "models: [" << kFixture << ", " << kFixture << "]\nweights: [0.25, 0.75]\n";
+  heed::TranslationOptions options;
+  options.beam_size = 3;
+  heed::Engine engine(dir.string(), options);
+  CHECK(engine.model_directory() == dir.string());
+  const auto got = engine.translate(kSources);
+  // A model with itself at weights summing to 1 is the model.
+  heed::Engine single(kFixture, options);
+  const auto expected = single.translate(kSources);
+  REQUIRE(got.size() == expected.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    CHECK(got[i].hypotheses[0].tokens == expected[i].hypotheses[0].tokens);
+    CHECK(got[i].hypotheses[0].score == Approx(expected[i].hypotheses[0].score).margin(1e-5));
+  }
+  const auto cli = heed::test::run_heed("translate -q -b 3 -m '" + dir.string() + "' " +
+                                        "'Two dogs play in the snow.' '' 'A girl runs.'");
+  REQUIRE(cli.exit_code == 0);
+  CHECK(cli.out == got[0].hypotheses[0].text + "\n\n" + got[2].hypotheses[0].text + "\n");
+  // options.ensemble_weights replaces the manifest's: 1, 1 doubles the scores.
+  options.ensemble_weights = {1.0, 1.0};
+  heed::Engine doubled(dir.string(), options);
+  CHECK(doubled.translate({kSources[0]})[0].hypotheses[0].score ==
+        Approx(2 * expected[0].hypotheses[0].score).margin(1e-4));
+  fs::remove_all(dir);
 }
