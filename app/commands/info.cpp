@@ -32,7 +32,7 @@ void run(const InfoFlags &f) {
     description["weights"] = manifest.weights;
     description["members"] = nlohmann::json::array();
     text = "ensemble: " + manifest.path + " (" + std::to_string(manifest.models.size()) +
-           " members)\n";
+           (manifest.models.size() == 1 ? " member)\n" : " members)\n");
     for (size_t i = 0; i < manifest.models.size(); ++i) {
       auto member = model_info(*MarianModel::load(manifest.models[i], load));
       text += "\nmember " + std::to_string(i + 1) + " (weight " +

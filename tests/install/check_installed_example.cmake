@@ -22,7 +22,8 @@ run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 file(GLOB_RECURSE installed RELATIVE ${prefix} ${prefix}/*)
 foreach(pattern "^bin/heed$" "^include/heed/heed\\.h$" "^lib[^ ]*/libheed\\.a$"
                 "^lib[^ ]*/cmake/heed/heedConfig\\.cmake$"
-                "^share/heed/models/multi30k-en-de/model\\.safetensors$")
+                "^share/heed/models/multi30k-en-de/ensemble\\.yml$"
+                "^share/heed/models/multi30k-en-de/a/model\\.safetensors$")
   set(found ${installed})
   list(FILTER found INCLUDE REGEX "${pattern}")
   if(NOT found)
@@ -53,7 +54,7 @@ message(STATUS "the example, linked against ${prefix}, translated:\n${from_libra
 
 run(${env} ${prefix}/bin/heed info)
 file(REAL_PATH ${prefix} real_prefix) # heed finds its model from its real path
-string(FIND "${out}" "directory: ${real_prefix}/share/heed/models/multi30k-en-de\n" at)
+string(FIND "${out}" "ensemble: ${real_prefix}/share/heed/models/multi30k-en-de/ensemble.yml (" at)
 if(at EQUAL -1)
   message(FATAL_ERROR "the installed heed does not use the installed model:\n${out}")
 endif()

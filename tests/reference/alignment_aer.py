@@ -49,7 +49,7 @@ def main():
     p.add_argument("--source", default=os.path.join(os.path.dirname(REPO),
                                                     "shared/data/multi30k/test_2016_flickr.en.gz"))
     p.add_argument("--heed", default=os.path.join(REPO, "build/heed"))
-    p.add_argument("--model", default=os.path.join(REPO, "models/multi30k-en-de"))
+    p.add_argument("--model", default=os.path.join(REPO, "models/multi30k-en-de/a"))
     p.add_argument("--choices", default="0 1 2 1,2 mean default",
                    help="space-separated --attention-layers values (a value may be a list: 1,2)")
     a = p.parse_args()

@@ -17,6 +17,7 @@ using heed::test::run_program;
 namespace {
 
 const std::string kFixture = std::string(HEED_TEST_DATA) + "/tiny-joint";
+// The shipped model: an ensemble directory (ensemble.yml) of MarianMT members.
 const fs::path kShippedModel = fs::path(HEED_TEST_DATA) / ".." / ".." / "models" / "multi30k-en-de";
 
 // A copy of the heed binary at ROOT/bin/heed, as `make install` lays it out.
@@ -96,7 +97,10 @@ TEST_CASE("a build directory outside the source tree finds the source tree's mod
   CHECK(got.out == expected.out);
   const auto info =
       run_program((root / "bin" / "heed").string(), "info", "", "unset HEED_MODEL &&");
-  CHECK(info.out.find("directory: " + kShippedModel.lexically_normal().string() + "\n") !=
+  CHECK(info.out.find("ensemble: " +
+                       (kShippedModel.lexically_normal() / "ensemble.yml").string() + " (") !=
+        std::string::npos);
+  CHECK(info.out.find("directory: " + (kShippedModel.lexically_normal() / "a").string() + "\n") !=
         std::string::npos);
 }
 
@@ -120,7 +124,7 @@ TEST_CASE("no model anywhere is a model error naming the places searched", "[def
 }
 
 TEST_CASE("the shipped model translates out of the box", "[default-model][cli][shipped]") {
-  if (!fs::exists(kShippedModel / "config.json")) {
+  if (!fs::exists(kShippedModel / "ensemble.yml")) {
     WARN("models/multi30k-en-de is not in this checkout; skipped");
     return;
   }

@@ -3,9 +3,11 @@
 
 Translates the validation set with heed for each candidate beam size, prints
 BLEU / chrF2 / speed, and writes the best (ties -> the smaller, faster beam)
-as num_beams into the model's generation_config.json and config.json.
+as num_beams into the model's generation_config.json and config.json. For an
+ensemble directory, --write-to names the member whose generation config the
+ensemble decodes with (its first).
 
-Usage: /usr/bin/python3 choose_beam.py [--model-dir models/multi30k-en-de] [--beams 4 5] [--heed build/heed]
+Usage: /usr/bin/python3 choose_beam.py [--model-dir models/multi30k-en-de/a] [--write-to DIR] [--beams 4 5] [--heed build/heed]
 """
 
 import argparse
@@ -21,6 +23,7 @@ from hf_format import set_num_beams  # noqa: E402
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model-dir", default=data.DEFAULT_EXPORT_DIR)
+    p.add_argument("--write-to", help="model directory to write num_beams into (default: --model-dir)")
     p.add_argument("--beams", type=int, nargs="+", default=[4, 5])
     p.add_argument("--heed", default=os.path.join(data.REPO, "build", "heed"))
     p.add_argument("--threads", type=int, default=0, help="heed --threads (0 = heed's default)")
@@ -48,8 +51,9 @@ def main(argv=None):
     if a.dry_run:
         print(f"best beam size: {best} (not written: --dry-run)")
     else:
-        set_num_beams(a.model_dir, best)
-        print(f"best beam size: {best}; written to {a.model_dir}/generation_config.json and config.json")
+        target = a.write_to or a.model_dir
+        set_num_beams(target, best)
+        print(f"best beam size: {best}; written to {target}/generation_config.json and config.json")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 DEFAULT_DATA_DIR = os.path.normpath(os.path.join(REPO, "..", "shared", "data", "multi30k"))
 DEFAULT_WORK_DIR = os.path.join(HERE, "work")
-DEFAULT_EXPORT_DIR = os.path.join(REPO, "models", "multi30k-en-de")
+# The shipped model is an ensemble directory; export.py writes one member (a/, b/).
+DEFAULT_ENSEMBLE_DIR = os.path.join(REPO, "models", "multi30k-en-de")
+DEFAULT_EXPORT_DIR = os.path.join(DEFAULT_ENSEMBLE_DIR, "a")
 SRC_LANG, TGT_LANG = "en", "de"
 SPIECE_UNDERLINE = "\u2581"
 

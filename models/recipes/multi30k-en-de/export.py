@@ -3,7 +3,7 @@
 
 Reads work/averaged.pt (average.py) or any checkpoint (--checkpoint), plus
 source.spm / target.spm / vocab.json from the work directory, and writes to
---out (default models/multi30k-en-de/):
+--out (default models/multi30k-en-de/a/, the shipped ensemble's first member):
   config.json, generation_config.json, tokenizer_config.json,
   special_tokens_map.json, vocab.json, source.spm, target.spm,
   model.safetensors (HF tensor names; F16 by default; tied lm_head not stored).

@@ -7,7 +7,7 @@ reads) or from a training checkpoint (--checkpoint, with the tokenizer files
 of --work-dir).  Greedy (--beam-size 1) or beam search with transformers'
 semantics.
 
-  pytorch_translate.py --model-dir models/multi30k-en-de "A man is riding a bike."
+  pytorch_translate.py --model-dir models/multi30k-en-de/a "A man is riding a bike."
   pytorch_translate.py --model-dir DIR -i val.en.gz -o out.de --beam-size 1
   # share of identical lines against heed (runs the command on the same input):
   pytorch_translate.py --model-dir DIR -i val.en.gz --beam-size 1 \\

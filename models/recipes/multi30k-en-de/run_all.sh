@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # One-command steps of the Multi30k English->German recipe (see README.md).
 #
-#   ./run_all.sh train [train.py flags]   prepare (once) + train; resumes automatically
-#   ./run_all.sh export                   average the 5 best checkpoints + export + choose the beam size
-#   ./run_all.sh evaluate                 heed on val and test_2016_flickr: BLEU / chrF2
+#   ./run_all.sh train [train.py flags]   prepare (once) + train member $MEMBER; resumes automatically
+#   ./run_all.sh export                   average each trained member's 5 best checkpoints, export it,
+#                                         write the ensemble manifest, choose the beam size
+#   ./run_all.sh evaluate                 heed on val and test_2016_flickr: BLEU / chrF2 (ensemble, members)
 #   ./run_all.sh test                     unit tests of the recipe
-#   ./run_all.sh all                      train + export + evaluate
+#   ./run_all.sh all                      train member a, train member b, export, evaluate
 #
-# Environment: PYTHON (default /usr/bin/python3), THREADS (2), BUDGET_MINUTES (150),
-# WORK_DIR (work/ next to this script), OUT_DIR (models/multi30k-en-de), DATA_DIR,
+# The shipped model is an ensemble of two members, each a MarianMT directory in
+# OUT_DIR/<member>, listed by OUT_DIR/ensemble.yml:
+#   a  seed 1, dropout 0.2                                         (work dir work/)
+#   b  seed 2, dropout 0.3, attention dropout 0.1, activation 0.1  (work dir work-b/)
+# Environment: MEMBER (a), PYTHON (default /usr/bin/python3), THREADS (2), BUDGET_MINUTES
+# (150, per member), WORK_DIR (the member's), OUT_DIR (models/multi30k-en-de), DATA_DIR,
 # HEED (build/heed), VOCAB_SIZE (8000).
 set -euo pipefail
 
@@ -17,36 +22,74 @@ REPO="$(cd "$HERE/../../.." && pwd)"
 PY="${PYTHON:-/usr/bin/python3}"
 THREADS="${THREADS:-2}"
 BUDGET_MINUTES="${BUDGET_MINUTES:-150}"
-WORK_DIR="${WORK_DIR:-$HERE/work}"
 OUT_DIR="${OUT_DIR:-$REPO/models/multi30k-en-de}"
 DATA_DIR="${DATA_DIR:-$(cd "$REPO/.." && pwd)/shared/data/multi30k}"
 HEED="${HEED:-$REPO/build/heed}"
 VOCAB_SIZE="${VOCAB_SIZE:-8000}"
+MEMBERS=(a b)
+
+# The work directory and train.py flags of member $1.
+member_work_dir() { case "$1" in a) echo "$HERE/work" ;; *) echo "$HERE/work-$1" ;; esac; }
+member_flags() {
+  case "$1" in
+  a) echo "--seed 1 --dropout 0.2" ;;
+  b) echo "--seed 2 --dropout 0.3 --attention-dropout 0.1 --activation-dropout 0.1" ;;
+  esac
+}
+
+require_heed() {
+  [[ -x "$HEED" ]] || { echo "error: $HEED not found: cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && make -C build -j2 heed" >&2; exit 2; }
+}
 
 step_train() {
-  if [[ ! -f "$WORK_DIR/vocab.json" ]]; then
-    "$PY" "$HERE/prepare.py" --data-dir "$DATA_DIR" --work-dir "$WORK_DIR" --vocab-size "$VOCAB_SIZE"
+  local member="${MEMBER:-a}" flags
+  [[ " ${MEMBERS[*]} " == *" $member "* ]] || { echo "error: MEMBER=$member: the members are ${MEMBERS[*]}" >&2; exit 2; }
+  flags="$(member_flags "$member")"
+  local work="${WORK_DIR:-$(member_work_dir "$member")}"
+  if [[ ! -f "$work/vocab.json" ]]; then
+    "$PY" "$HERE/prepare.py" --data-dir "$DATA_DIR" --work-dir "$work" --vocab-size "$VOCAB_SIZE"
   fi
-  "$PY" "$HERE/train.py" --data-dir "$DATA_DIR" --work-dir "$WORK_DIR" --threads "$THREADS" \
-    --time-budget-minutes "$BUDGET_MINUTES" "$@"
+  # shellcheck disable=SC2086 # the member's flags are words
+  "$PY" "$HERE/train.py" --data-dir "$DATA_DIR" --work-dir "$work" --threads "$THREADS" \
+    --time-budget-minutes "$BUDGET_MINUTES" $flags "$@"
 }
 
 step_export() {
-  "$PY" "$HERE/average.py" --work-dir "$WORK_DIR" --best 5 --metric val_bleu
-  "$PY" "$HERE/export.py" --work-dir "$WORK_DIR" --out "$OUT_DIR" --dtype f16
+  local listed=()
+  for member in "${MEMBERS[@]}"; do
+    local work
+    work="$(member_work_dir "$member")"
+    if [[ ! -d "$work/checkpoints" ]]; then
+      echo "note: member $member not trained ($work/checkpoints missing): not exported" >&2
+      continue
+    fi
+    "$PY" "$HERE/average.py" --work-dir "$work" --best 5 --metric val_bleu
+    "$PY" "$HERE/export.py" --work-dir "$work" --out "$OUT_DIR/$member" --dtype f16
+    [[ -f "$work/train.log" ]] && cp "$work/train.log" "$OUT_DIR/$member/training.log"
+    listed+=("$member")
+  done
+  [[ ${#listed[@]} -gt 0 ]] || { echo "error: no member trained: run_all.sh train first" >&2; exit 2; }
+  "$PY" "$HERE/ensemble.py" --out "$OUT_DIR" --members "${listed[@]}"
   if [[ -x "$HEED" ]]; then
-    "$PY" "$HERE/choose_beam.py" --model-dir "$OUT_DIR" --beams 4 5 --heed "$HEED" --data-dir "$DATA_DIR" \
-      --threads "$THREADS"
+    # The ensemble decodes with its first member's generation config.
+    "$PY" "$HERE/choose_beam.py" --model-dir "$OUT_DIR" --write-to "$OUT_DIR/${listed[0]}" \
+      --beams 4 5 --heed "$HEED" --data-dir "$DATA_DIR" --threads "$THREADS"
   else
     echo "note: $HEED not built; num_beams left at 4 (run choose_beam.py after building heed)" >&2
   fi
 }
 
 step_evaluate() {
-  [[ -x "$HEED" ]] || { echo "error: $HEED not found: cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && make -C build -j2 heed" >&2; exit 2; }
-  "$PY" "$HERE/evaluate.py" --translate-cmd "$HEED translate -m $OUT_DIR --threads $THREADS" \
-    --sets val,test_2016_flickr --data-dir "$DATA_DIR" --save-dir "$WORK_DIR/eval" \
-    --json "$WORK_DIR/eval/scores.json"
+  require_heed
+  local model
+  for model in "$OUT_DIR" "$OUT_DIR"/*/; do
+    [[ -f "$model/config.json" || -f "$model/ensemble.yml" ]] || continue
+    model="${model%/}"
+    echo "== $model"
+    "$PY" "$HERE/evaluate.py" --translate-cmd "$HEED translate -m $model --threads $THREADS" \
+      --sets val,test_2016_flickr --data-dir "$DATA_DIR" --save-dir "$HERE/work/eval/$(basename "$model")" \
+      --json "$HERE/work/eval/$(basename "$model")/scores.json"
+  done
 }
 
 cmd="${1:-}"
@@ -56,6 +99,6 @@ case "$cmd" in
   export) step_export ;;
   evaluate) step_evaluate ;;
   test) cd "$HERE" && "$PY" -m unittest -v ;;
-  all) step_train "$@"; step_export; step_evaluate ;;
-  *) sed -n '2,14p' "$0"; exit 2 ;;
+  all) MEMBER=a step_train "$@"; MEMBER=b step_train "$@"; step_export; step_evaluate ;;
+  *) sed -n '2,19p' "$0"; exit 2 ;;
 esac
