@@ -1,7 +1,10 @@
 // The accuracy bars of the reduced-precision compute types on the shipped
-// model, over the 1,000 lines of Multi30k test_2016_flickr (README, "int8" and
-// "bfloat16"): against float32, int8 loses at most 0.3 BLEU and keeps at least
-// 900 lines identical; bfloat16 loses at most 0.1 BLEU and keeps at least 970.
+// model's first member, over the 1,000 lines of Multi30k test_2016_flickr
+// (README, "int8" and "bfloat16"): against float32, int8 loses at most 0.3 BLEU
+// and keeps at least 900 lines identical; bfloat16 loses at most 0.1 BLEU and
+// keeps at least 970. One member, not the shipped ensemble: the kernels are
+// what is checked, and the ensemble would double the suite's longest test (the
+// ensemble's own int8 figures are in its model card).
 // Tagged [int8][bf16], so ctest runs it again under ONEDNN_MAX_CPU_ISA=AVX2,
 // where int8 takes the 7-bit path and bfloat16 is refused (and skipped here).
 #include <catch2/catch.hpp>
@@ -20,7 +23,8 @@ using heed::test::split_lines;
 namespace {
 
 const fs::path kRepository = fs::path(HEED_TEST_DATA) / ".." / "..";
-const std::string kShipped = "-m '" + (kRepository / "models" / "multi30k-en-de").string() + "'";
+const std::string kShipped =
+    "-m '" + (kRepository / "models" / "multi30k-en-de" / "a").string() + "'";
 
 // sacreBLEU-compatible corpus BLEU (13a tokenization, case-sensitive) of the
 // recipe's bleu.py, through Debian's Python.
@@ -40,7 +44,7 @@ double bleu(const fs::path &hypotheses, const fs::path &references) {
 
 } // namespace
 
-TEST_CASE("int8 and bfloat16 keep their accuracy bars on the shipped model",
+TEST_CASE("int8 and bfloat16 keep their accuracy bars on the first member of the shipped model",
           "[int8][bf16][multi30k]") {
   const fs::path data = kRepository / ".." / "shared" / "data" / "multi30k";
   if (!fs::exists(data / "test_2016_flickr.en.gz")) {

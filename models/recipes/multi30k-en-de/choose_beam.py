@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""Pick the default beam size of an exported model by validation BLEU with heed.
+"""Pick the default beam size and length penalty of an exported model by validation BLEU with heed.
 
-Translates the validation set with heed for each candidate beam size, prints
-BLEU / chrF2 / speed, and writes the best (ties -> the smaller, faster beam)
-as num_beams into the model's generation_config.json and config.json. For an
+Translates the validation set with heed for each candidate beam size and
+length penalty, prints BLEU / chrF2 / speed, and writes the best (ties -> the
+smaller, faster beam, then the length penalty closest to 1) as num_beams and
+length_penalty into the model's generation_config.json and config.json. For an
 ensemble directory, --write-to names the member whose generation config the
 ensemble decodes with (its first).
 
@@ -25,6 +26,8 @@ def main(argv=None):
     p.add_argument("--model-dir", default=data.DEFAULT_EXPORT_DIR)
     p.add_argument("--write-to", help="model directory to write num_beams into (default: --model-dir)")
     p.add_argument("--beams", type=int, nargs="+", default=[4, 5])
+    p.add_argument("--length-penalties", type=float, nargs="+", default=[1.0],
+                   help="candidate length penalties (transformers' exponent; default 1.0 only)")
     p.add_argument("--heed", default=os.path.join(data.REPO, "build", "heed"))
     p.add_argument("--threads", type=int, default=0, help="heed --threads (0 = heed's default)")
     p.add_argument("--data-dir", default=data.DEFAULT_DATA_DIR)
@@ -38,22 +41,24 @@ def main(argv=None):
         src, ref = data.read_lines(src_path), data.read_lines(ref_path)
         results = []
         for beam in a.beams:
-            cmd = f"{a.heed} translate -m {a.model_dir} --beam-size {beam}"
-            if a.threads:
-                cmd += f" --threads {a.threads}"
-            hyps, dt = run_translation(cmd, src)
-            s = score(hyps, ref)
-            report(f"{a.split} beam {beam}", s, len(src), dt)
-            results.append((-round(s["bleu"], 2), beam))
+            for lp in a.length_penalties:
+                cmd = f"{a.heed} translate -m {a.model_dir} --beam-size {beam} --length-penalty {lp}"
+                if a.threads:
+                    cmd += f" --threads {a.threads}"
+                hyps, dt = run_translation(cmd, src)
+                s = score(hyps, ref)
+                report(f"{a.split} beam {beam} length penalty {lp}", s, len(src), dt)
+                results.append((-round(s["bleu"], 2), beam, abs(lp - 1.0), lp))
     except data.RecipeError as e:
         data.die(str(e), 1)
-    best = min(results)[1]
+    _, beam, _, lp = min(results)
     if a.dry_run:
-        print(f"best beam size: {best} (not written: --dry-run)")
+        print(f"best: beam size {beam}, length penalty {lp} (not written: --dry-run)")
     else:
         target = a.write_to or a.model_dir
-        set_num_beams(target, best)
-        print(f"best beam size: {best}; written to {target}/generation_config.json and config.json")
+        set_num_beams(target, beam, lp)
+        print(f"best: beam size {beam}, length penalty {lp}; written to {target}/generation_config.json "
+              "and config.json")
 
 
 if __name__ == "__main__":

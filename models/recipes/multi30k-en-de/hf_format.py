@@ -141,13 +141,15 @@ def write_model_dir(out_dir, state_dict, config: ModelConfig, spm_dir, dtype="f1
     return os.path.join(out_dir, "model.safetensors")
 
 
-def set_num_beams(model_dir, num_beams):
-    """Rewrite num_beams in generation_config.json and config.json."""
+def set_num_beams(model_dir, num_beams, length_penalty=None):
+    """Rewrite num_beams (and length_penalty when given) in generation_config.json and config.json."""
     for name in ("generation_config.json", "config.json"):
         path = os.path.join(model_dir, name)
         with open(path, encoding="utf-8") as f:
             cfg = json.load(f)
         cfg["num_beams"] = num_beams
+        if length_penalty is not None:
+            cfg["length_penalty"] = length_penalty
         data.write_json(path, cfg)
 
 

@@ -73,7 +73,7 @@ step_export() {
   if [[ -x "$HEED" ]]; then
     # The ensemble decodes with its first member's generation config.
     "$PY" "$HERE/choose_beam.py" --model-dir "$OUT_DIR" --write-to "$OUT_DIR/${listed[0]}" \
-      --beams 4 5 --heed "$HEED" --data-dir "$DATA_DIR" --threads "$THREADS"
+      --beams 4 5 --length-penalties 0.6 1.0 1.4 --heed "$HEED" --data-dir "$DATA_DIR" --threads "$THREADS"
   else
     echo "note: $HEED not built; num_beams left at 4 (run choose_beam.py after building heed)" >&2
   fi
