@@ -28,15 +28,28 @@ struct Slot {
   bool finished = false;
 };
 
+// The running beams and the finished slots of one sentence. Each step builds
+// the next beams and slots into the `next_` buffers and swaps them in, so the
+// vectors keep their capacity from step to step: after the first steps, a
+// step allocates nothing (the histories grow by one entry per step).
 struct SentenceBeams {
   std::vector<float> running_scores;
   std::vector<std::vector<int64_t>> running;    // decoder inputs, start token included
   std::vector<std::vector<int64_t>> rows;       // state row of each step of each running beam
   std::vector<std::vector<float>> token_scores; // each token's log-prob, per running beam
   std::vector<Slot> slots;                      // num_beams best finished hypotheses
-  bool improvable = true;                       // HF: is_early_stop_heuristic_unsatisfied
+  std::vector<std::vector<int64_t>> next_running, next_rows;
+  std::vector<std::vector<float>> next_token_scores;
+  std::vector<Slot> next_slots;
+  bool improvable = true;  // HF: is_early_stop_heuristic_unsatisfied
   bool non_finite = false; // the model gave non-finite log-probabilities: stopped, no result
 };
+
+// `out` = `history` followed by `last`, in out's own storage.
+template <typename T> void extend_into(std::vector<T> &out, const std::vector<T> &history, T last) {
+  out.assign(history.begin(), history.end());
+  out.push_back(last);
+}
 
 // Order of torch.topk on equal scores: the earlier index first.
 bool better(float a_score, int64_t a_index, float b_score, int64_t b_index) {
@@ -99,6 +112,10 @@ std::vector<std::vector<Hypothesis>> beam_search(StepScorer &scorer, const Searc
     s.rows.assign(beams, {});
     s.token_scores.assign(beams, {});
     s.slots.assign(beams, Slot{});
+    s.next_running.assign(beams, {});
+    s.next_rows.assign(beams, {});
+    s.next_token_scores.assign(beams, {});
+    s.next_slots.assign(beams, Slot{});
   }
   std::vector<int64_t> active(sentences);
   std::iota(active.begin(), active.end(), 0);
@@ -108,13 +125,19 @@ std::vector<std::vector<Hypothesis>> beam_search(StepScorer &scorer, const Searc
   std::vector<Candidate> candidates;
   std::vector<bool> hits(keep_k);
   std::vector<int64_t> order(keep_k), merged(beams + keep_k);
+  // A finished slot's entry in the merge: its score, and for a candidate
+  // (pool index >= beams) its log-prob and whether it ended.
+  std::vector<float> pool_scores(beams + keep_k), pool_log_probs(keep_k);
+  std::vector<bool> pool_finished(keep_k);
+  std::vector<int64_t> kept_sentences, entry_source, next_tokens, next_active;
 
   int64_t cur_len = 1; // decoder length so far, start token included
   while (!active.empty()) {
     scorer.step(tokens.data(), logits.data(), ws, observer);
 
-    std::vector<int64_t> kept_sentences, entry_source;
-    std::vector<int64_t> next_tokens;
+    kept_sentences.clear();
+    entry_source.clear();
+    next_tokens.clear();
     for (int64_t a = 0; a < static_cast<int64_t>(active.size()); ++a) {
       SentenceBeams &s = all[active[a]];
       const int64_t max_length = options.max_length_of(active[a]);
@@ -139,32 +162,47 @@ std::vector<std::vector<Hypothesis>> beam_search(StepScorer &scorer, const Searc
           (options.early_stopping == EarlyStopping::always && all_finished) ? kPenalty : 0.f;
       const float blocked_penalty = s.improvable ? 0.f : kPenalty;
       const float normaliser = length_normaliser(cur_len, options.length_penalty);
-      std::vector<Slot> pool = s.slots;
+      // The pool is the slots followed by one entry per candidate, ordered by
+      // score (stable: slots first, then candidates in order); its first
+      // num_beams become the new slots.
+      for (int64_t j = 0; j < beams; ++j)
+        pool_scores[j] = s.slots[j].score;
       for (int64_t c = 0; c < keep_k; ++c) {
         const bool just_finished = hits[c] && c < beams;
         float score = candidates[c].score / normaliser;
         score += full_penalty;
         score += blocked_penalty;
         score += just_finished ? 0.f : kPenalty;
-        Slot slot;
-        slot.score = score;
-        slot.log_prob = candidates[c].score;
-        slot.finished = just_finished;
-        if (just_finished || score > kPenalty * 2) {
-          slot.tokens = s.running[candidates[c].beam];
-          slot.tokens.push_back(candidates[c].token);
-          slot.rows = s.rows[candidates[c].beam];
-          slot.rows.push_back(a * beams + candidates[c].beam);
-          slot.token_scores = s.token_scores[candidates[c].beam];
-          slot.token_scores.push_back(candidates[c].token_score);
-        }
-        pool.push_back(std::move(slot));
+        pool_scores[beams + c] = score;
+        pool_log_probs[c] = candidates[c].score;
+        pool_finished[c] = just_finished;
       }
       std::iota(merged.begin(), merged.end(), 0);
       std::stable_sort(merged.begin(), merged.end(),
-                       [&](int64_t x, int64_t y) { return pool[x].score > pool[y].score; });
-      for (int64_t j = 0; j < beams; ++j)
-        s.slots[j] = pool[merged[j]];
+                       [&](int64_t x, int64_t y) { return pool_scores[x] > pool_scores[y]; });
+      for (int64_t j = 0; j < beams; ++j) {
+        Slot &slot = s.next_slots[j];
+        const int64_t m = merged[j];
+        if (m < beams) { // a slot kept (each at most once: its storage moves)
+          std::swap(slot, s.slots[m]);
+          continue;
+        }
+        const int64_t c = m - beams;
+        slot.score = pool_scores[m];
+        slot.log_prob = pool_log_probs[c];
+        slot.finished = pool_finished[c];
+        if (slot.finished || slot.score > kPenalty * 2) {
+          const Candidate &cand = candidates[c];
+          extend_into(slot.tokens, s.running[cand.beam], cand.token);
+          extend_into(slot.rows, s.rows[cand.beam], a * beams + cand.beam);
+          extend_into(slot.token_scores, s.token_scores[cand.beam], cand.token_score);
+        } else {
+          slot.tokens.clear();
+          slot.rows.clear();
+          slot.token_scores.clear();
+        }
+      }
+      std::swap(s.slots, s.next_slots);
 
       // Running beams for the next step: the best candidates that did not stop.
       for (int64_t c = 0; c < keep_k; ++c)
@@ -173,21 +211,16 @@ std::vector<std::vector<Hypothesis>> beam_search(StepScorer &scorer, const Searc
       std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
         return candidates[x].score > candidates[y].score;
       });
-      std::vector<std::vector<int64_t>> running(beams), rows(beams);
-      std::vector<std::vector<float>> token_scores(beams);
       for (int64_t j = 0; j < beams; ++j) {
         const Candidate &c = candidates[order[j]];
         s.running_scores[j] = c.score;
-        running[j] = s.running[c.beam];
-        running[j].push_back(c.token);
-        rows[j] = s.rows[c.beam];
-        rows[j].push_back(a * beams + c.beam);
-        token_scores[j] = s.token_scores[c.beam];
-        token_scores[j].push_back(c.token_score);
+        extend_into(s.next_running[j], s.running[c.beam], c.token);
+        extend_into(s.next_rows[j], s.rows[c.beam], a * beams + c.beam);
+        extend_into(s.next_token_scores[j], s.token_scores[c.beam], c.token_score);
       }
-      s.running = std::move(running);
-      s.rows = std::move(rows);
-      s.token_scores = std::move(token_scores);
+      std::swap(s.running, s.next_running);
+      std::swap(s.rows, s.next_rows);
+      std::swap(s.token_scores, s.next_token_scores);
 
       // Early-stopping heuristic, evaluated with the length after this step.
       const int64_t best_length =
@@ -218,13 +251,13 @@ std::vector<std::vector<Hypothesis>> beam_search(StepScorer &scorer, const Searc
       }
     }
     ++cur_len;
-    std::vector<int64_t> next_active;
+    next_active.clear();
     for (int64_t a : kept_sentences)
       next_active.push_back(active[a]);
     if (!next_active.empty())
       scorer.select(kept_sentences, entry_source);
-    active = std::move(next_active);
-    tokens = std::move(next_tokens);
+    std::swap(active, next_active);
+    std::swap(tokens, next_tokens);
   }
 
   std::vector<std::vector<Hypothesis>> results(sentences);
