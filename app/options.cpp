@@ -93,6 +93,14 @@ void apply_ensemble_flags(const EnsembleFlags &flags, std::string &model_dir,
   for (const auto &path : given) {
     if (is_ensemble_manifest(path)) {
       const EnsembleManifest m = read_ensemble_manifest(path);
+      // The first -m's decoding defaults stand in for its first member's
+      // generation config, unless the flags give their own.
+      if (members.empty()) {
+        if (m.beam_size && !o.beam_size)
+          o.beam_size = m.beam_size;
+        if (m.length_penalty && !o.length_penalty)
+          o.length_penalty = m.length_penalty;
+      }
       members.insert(members.end(), m.models.begin(), m.models.end());
       manifest_weights.insert(manifest_weights.end(), m.weights.begin(), m.weights.end());
       manifest = true;

@@ -41,7 +41,9 @@ void add_ensemble_options(CLI::App *cmd, EnsembleFlags &flags);
 // `ensemble_dirs` (the others), and their weights into o.ensemble_weights:
 // each -m, or the default model (resolve_model_dir) when none is given, is one
 // model or an ensemble directory (model/ensemble_manifest.h) whose members
-// take its place with the manifest's weights. --ensemble-weights, when given,
+// take its place with the manifest's weights (and, for the first -m, its
+// beam-size and normalize where o has no beam size or length penalty from the
+// flags). --ensemble-weights, when given,
 // replaces those: OptionError naming it unless it is one positive number per
 // model after that expansion. ModelError from a malformed manifest.
 void apply_ensemble_flags(const EnsembleFlags &flags, std::string &model_dir,

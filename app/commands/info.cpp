@@ -31,8 +31,17 @@ void run(const InfoFlags &f) {
     description["ensemble"] = manifest.path;
     description["weights"] = manifest.weights;
     description["members"] = nlohmann::json::array();
+    // The ensemble's own decoding defaults (else its first member's).
+    if (manifest.beam_size)
+      description["num_beams"] = *manifest.beam_size;
+    if (manifest.length_penalty)
+      description["length_penalty"] = *manifest.length_penalty;
     text = "ensemble: " + manifest.path + " (" + std::to_string(manifest.models.size()) +
            (manifest.models.size() == 1 ? " member)\n" : " members)\n");
+    if (manifest.beam_size)
+      text += "num_beams: " + std::to_string(*manifest.beam_size) + "\n";
+    if (manifest.length_penalty)
+      text += "length_penalty: " + nlohmann::json(*manifest.length_penalty).dump() + "\n";
     for (size_t i = 0; i < manifest.models.size(); ++i) {
       auto member = model_info(*MarianModel::load(manifest.models[i], load));
       text += "\nmember " + std::to_string(i + 1) + " (weight " +

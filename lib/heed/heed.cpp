@@ -18,6 +18,10 @@ load_models(const std::string &path, TranslationOptions &options, const LoadOpti
   const EnsembleManifest manifest = read_ensemble_manifest(path);
   if (options.ensemble_weights.empty())
     options.ensemble_weights = manifest.weights;
+  if (manifest.beam_size && !options.beam_size)
+    options.beam_size = manifest.beam_size;
+  if (manifest.length_penalty && !options.length_penalty)
+    options.length_penalty = manifest.length_penalty;
   std::vector<std::shared_ptr<const MarianModel>> models;
   for (const auto &member : manifest.models)
     models.push_back(MarianModel::load(member, load));

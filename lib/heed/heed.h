@@ -34,8 +34,8 @@ public:
   // Loads the model at `model_dir`: a Hugging Face MarianMT directory
   // (config.json, model.safetensors, source.spm, target.spm, vocab.json), any
   // other layout heed reads (see the README), or an ensemble directory
-  // (ensemble.yml: its members decode together, with the manifest's weights
-  // unless options.ensemble_weights gives others).
+  // (ensemble.yml: its members decode together, with the manifest's weights,
+  // beam size and length penalty unless `options` gives its own).
   // Unset decoding options take the model's generation config, as
   // transformers' generate() does. Throws ModelError naming the file and field
   // at fault, IoError when a file cannot be read, OptionError for an option

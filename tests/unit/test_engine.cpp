@@ -106,6 +106,13 @@ TEST_CASE("Engine loads an ensemble directory as the CLI does", "[engine][ensemb
                                         "'Two dogs play in the snow.' '' 'A girl runs.'");
   REQUIRE(cli.exit_code == 0);
   CHECK(cli.out == got[0].hypotheses[0].text + "\n\n" + got[2].hypotheses[0].text + "\n");
+  // The manifest's beam-size is the default, and options.beam_size overrides it.
+  std::ofstream(dir / "ensemble.yml", std::ios::app) << "beam-size: 2\n";
+  heed::Engine two_beams(dir.string());
+  heed::TranslationOptions beam2;
+  beam2.beam_size = 2;
+  CHECK(two_beams.translate({kSources[0]})[0].hypotheses[0].tokens ==
+        heed::Engine(kFixture, beam2).translate({kSources[0]})[0].hypotheses[0].tokens);
   // options.ensemble_weights replaces the manifest's: 1, 1 doubles the scores.
   options.ensemble_weights = {1.0, 1.0};
   heed::Engine doubled(dir.string(), options);

@@ -66,6 +66,11 @@ TEST_CASE("ensemble manifest: members resolved against its directory, weights de
   }
   write(dir / "ensemble.yml", "models: [a, a]\nweights: [0.25, 3]\n");
   CHECK(read_ensemble_manifest(dir.string()).weights == std::vector<double>{0.25, 3.0});
+  CHECK_FALSE(read_ensemble_manifest(dir.string()).beam_size);
+  CHECK_FALSE(read_ensemble_manifest(dir.string()).length_penalty);
+  write(dir / "ensemble.yml", "models: [a]\nbeam-size: 4\nnormalize: 1.4\n");
+  CHECK(read_ensemble_manifest(dir.string()).beam_size == 4);
+  CHECK(read_ensemble_manifest(dir.string()).length_penalty == 1.4);
 
   // A directory with config.json is a model, whatever else it holds.
   write(dir / "a" / "config.json", "{}");
@@ -96,6 +101,12 @@ TEST_CASE("ensemble manifest: malformed manifests name file, line and field",
       {"models: [a, b]\nweights: [.inf, 1]\n", "weights: '.inf' is not a positive"},
       {"models: [a, b]\nweights: [1, x]\n", "weights: 'x' is not a positive"},
       {"models: [a, b]\nweights: [1, [2]]\n", "weights: an entry is not a positive"},
+      {"models: [a]\nbeam-size: 0\n", file + ":2: beam-size: expected a whole number from 1"},
+      {"models: [a]\nbeam-size: 2.5\n", "beam-size: expected a whole number"},
+      {"models: [a]\nbeam-size: 5000\n", "beam-size: expected a whole number"},
+      {"models: [a]\nbeam-size: [4]\n", "beam-size: expected a whole number"},
+      {"models: [a]\nnormalize: .nan\n", file + ":2: normalize: expected a finite number"},
+      {"models: [a]\nnormalize: x\n", "normalize: expected a finite number"},
   };
   for (const auto &[yaml, expected] : cases) {
     INFO(yaml);
@@ -161,6 +172,22 @@ TEST_CASE("ensemble directory: heed decodes it as -m per member with its weights
   REQUIRE(three.exit_code == 0);
   CHECK(three.out == three_expected.out);
 
+  // The manifest's beam-size and normalize are the ensemble's defaults; flags override them.
+  write(ens / "ensemble.yml", "models:\n  - ../int8\n  - " + kJoint +
+                                  "\nweights: [0.75, 0.25]\nbeam-size: 3\nnormalize: 1.5\n");
+  const auto defaults = run_heed("translate -q -m '" + ens.string() + "'" + texts);
+  REQUIRE(defaults.exit_code == 0);
+  CHECK(defaults.out == run_heed("translate -q " + members +
+                                 " --ensemble-weights 0.75,0.25 -b 3 --length-penalty 1.5" + texts)
+                            .out);
+  CHECK(run_heed("translate -q -m '" + ens.string() + "' -b 2 --length-penalty 0.5" + texts).out ==
+        run_heed("translate -q " + members +
+                 " --ensemble-weights 0.75,0.25 -b 2 --length-penalty 0.5" + texts)
+            .out);
+  const auto described = run_heed("info -m '" + ens.string() + "'");
+  CHECK_THAT(described.out, Catch::Contains("(2 members)\nnum_beams: 3\nlength_penalty: 1.5\n"));
+  write(ens / "ensemble.yml", "models:\n  - ../int8\n  - " + kJoint + "\nweights: [0.75, 0.25]\n");
+
   // heed score and heed attention.
   write(dir / "src.txt", "Two dogs play in the snow.\nHello\n");
   write(dir / "tgt.txt", "Zwei Hunde spielen im Schnee.\nHallo\n");
@@ -211,7 +238,7 @@ TEST_CASE("ensemble directory: heed decodes it as -m per member with its weights
   CHECK(bad.exit_code == 3);
   CHECK(bad.err == "heed: model error: " + (ens / "ensemble.yml").string() +
                        ":3: unknown key 'weigths' (an ensemble manifest has `models:` and "
-                       "optionally `weights:`)\n");
+                       "optionally `weights:`, `beam-size:` and `normalize:`)\n");
   write(ens / "ensemble.yml", "models: [../missing]\n");
   const auto missing = run_heed("translate -q -m '" + ens.string() + "' Hello");
   CHECK(missing.exit_code == 3);

@@ -66,7 +66,7 @@ EnsembleManifest parse_ensemble_manifest(const std::string &text, const std::str
     throw ModelError(name + ": expected a YAML mapping with `models:` (a list of model paths)");
 
   // (A default-constructed YAML::Node is a defined null: presence is kept apart.)
-  YAML::Node models, weights;
+  YAML::Node models, weights, beam_size, normalize;
   bool has_models = false, has_weights = false;
   for (const auto &entry : root) {
     const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : std::string();
@@ -76,9 +76,14 @@ EnsembleManifest parse_ensemble_manifest(const std::string &text, const std::str
     } else if (key == "weights") {
       weights = entry.second;
       has_weights = true;
+    } else if (key == "beam-size") {
+      beam_size = entry.second;
+    } else if (key == "normalize") {
+      normalize = entry.second;
     } else
       throw ModelError(where(name, entry.first) + "unknown key '" + io::printable(key) +
-                       "' (an ensemble manifest has `models:` and optionally `weights:`)");
+                       "' (an ensemble manifest has `models:` and optionally `weights:`, "
+                       "`beam-size:` and `normalize:`)");
   }
   if (!has_models || !models.IsSequence() || models.size() == 0)
     throw ModelError(where(name, has_models ? models : root) +
@@ -99,6 +104,21 @@ EnsembleManifest parse_ensemble_manifest(const std::string &text, const std::str
       throw ModelError(where(name, model) + "models: " + io::printable(model.Scalar()) +
                        " is an ensemble itself; list its members instead");
     manifest.models.push_back(resolved);
+  }
+
+  if (beam_size.IsDefined() && !beam_size.IsNull()) {
+    const ParsedInteger n =
+        beam_size.IsScalar() ? parse_integer(beam_size.Scalar()) : ParsedInteger{};
+    if (!n.value || *n.value < 1 || *n.value > 1024)
+      throw ModelError(where(name, beam_size) +
+                       "beam-size: expected a whole number from 1 to 1024");
+    manifest.beam_size = *n.value;
+  }
+  if (normalize.IsDefined() && !normalize.IsNull()) {
+    const auto x = normalize.IsScalar() ? parse_real(normalize.Scalar()) : std::nullopt;
+    if (!x || !std::isfinite(*x))
+      throw ModelError(where(name, normalize) + "normalize: expected a finite number");
+    manifest.length_penalty = *x;
   }
 
   if (!has_weights) {
