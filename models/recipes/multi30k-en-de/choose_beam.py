@@ -4,11 +4,12 @@
 Translates the validation set with heed for each candidate beam size and
 length penalty, prints BLEU / chrF2 / speed, and writes the best (ties -> the
 smaller, faster beam, then the length penalty closest to 1) as num_beams and
-length_penalty into the model's generation_config.json and config.json. For an
-ensemble directory, --write-to names the member whose generation config the
-ensemble decodes with (its first).
+length_penalty into the model's generation_config.json and config.json; for an
+ensemble directory (ensemble.yml), as its `beam-size` and `normalize` (Marian's
+keys), which heed uses in place of the first member's generation config, so the
+members keep their own defaults.
 
-Usage: /usr/bin/python3 choose_beam.py [--model-dir models/multi30k-en-de/a] [--write-to DIR] [--beams 4 5] [--heed build/heed]
+Usage: /usr/bin/python3 choose_beam.py [--model-dir models/multi30k-en-de/a] [--beams 4 5] [--heed build/heed]
 """
 
 import argparse
@@ -21,10 +22,20 @@ from evaluate import report, run_translation, score  # noqa: E402
 from hf_format import set_num_beams  # noqa: E402
 
 
+def set_ensemble_decoding(manifest, beam, length_penalty):
+    """Replace the beam-size and normalize lines of an ensemble.yml (as ensemble.py writes it)."""
+    with open(manifest, encoding="utf-8") as f:
+        lines = [l for l in f.read().splitlines() if not l.startswith(("beam-size:", "normalize:"))]
+    lines += [f"beam-size: {beam}", f"normalize: {length_penalty:g}"]
+    tmp = manifest + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(tmp, manifest)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model-dir", default=data.DEFAULT_EXPORT_DIR)
-    p.add_argument("--write-to", help="model directory to write num_beams into (default: --model-dir)")
     p.add_argument("--beams", type=int, nargs="+", default=[4, 5])
     p.add_argument("--length-penalties", type=float, nargs="+", default=[1.0],
                    help="candidate length penalties (transformers' exponent; default 1.0 only)")
@@ -55,10 +66,14 @@ def main(argv=None):
     if a.dry_run:
         print(f"best: beam size {beam}, length penalty {lp} (not written: --dry-run)")
     else:
-        target = a.write_to or a.model_dir
-        set_num_beams(target, beam, lp)
-        print(f"best: beam size {beam}, length penalty {lp}; written to {target}/generation_config.json "
-              "and config.json")
+        manifest = os.path.join(a.model_dir, "ensemble.yml")
+        if os.path.exists(manifest):
+            set_ensemble_decoding(manifest, beam, lp)
+            print(f"best: beam size {beam}, length penalty {lp}; written to {manifest}")
+        else:
+            set_num_beams(a.model_dir, beam, lp)
+            print(f"best: beam size {beam}, length penalty {lp}; written to {a.model_dir}/generation_config.json "
+                  "and config.json")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ def main(argv=None):
     p.add_argument("-i", "--input", help="input file (plain or .gz; - = stdin)")
     p.add_argument("-o", "--output", help="output file (default stdout)")
     p.add_argument("-b", "--beam-size", type=int, default=0, help="0 = the model's num_beams (4 for checkpoints)")
+    p.add_argument("--length-penalty", type=float, default=None,
+                   help="default: the model's length_penalty (1.0 for checkpoints)")
     p.add_argument("--max-length", type=int, default=0, help="0 = the model's max_length (256 for checkpoints)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=1)
@@ -71,8 +73,9 @@ def main(argv=None):
             src = data.read_lines(a.input or "-", a.limit)
         beam = a.beam_size or gen.get("num_beams", 4)
         max_length = a.max_length or gen.get("max_length", 256)
+        length_penalty = a.length_penalty if a.length_penalty is not None else gen.get("length_penalty", 1.0)
         t0 = time.time()
-        hyps = search.translate(model, tok, src, beam, max_length, a.batch_size)
+        hyps = search.translate(model, tok, src, beam, max_length, a.batch_size, length_penalty)
         dt = time.time() - t0
         if a.output:
             with open(a.output, "w", encoding="utf-8") as f:
@@ -80,7 +83,8 @@ def main(argv=None):
         else:
             for h in hyps:
                 print(h)
-        print(f"pytorch: {len(src)} sentences, beam {beam}, {dt:.1f}s", file=sys.stderr)
+        print(f"pytorch: {len(src)} sentences, beam {beam}, length penalty {length_penalty}, {dt:.1f}s",
+              file=sys.stderr)
         other = None
         if a.compare_cmd:
             from evaluate import run_translation

@@ -130,7 +130,7 @@ def beam_search(model, id_lists, num_beams=4, max_length=256, length_penalty=1.0
     return [fin[i, 0, 1:1 + int(fin_len[i, 0])].tolist() for i in range(b)]
 
 
-def translate(model, tok, sentences, beam_size=1, max_length=256, batch_size=32):
+def translate(model, tok, sentences, beam_size=1, max_length=256, batch_size=32, length_penalty=1.0):
     """Plain text in, plain text out (empty input -> empty output, like heed)."""
     model.eval()
     out = [""] * len(sentences)
@@ -143,7 +143,7 @@ def translate(model, tok, sentences, beam_size=1, max_length=256, batch_size=32)
         if beam_size <= 1:
             res = greedy(model, ids, max_length)
         else:
-            res = beam_search(model, ids, beam_size, max_length)
+            res = beam_search(model, ids, beam_size, max_length, length_penalty)
         for (i, _), r in zip(chunk, res):
             out[i] = tok.decode(r)
     return out
