@@ -1,6 +1,7 @@
 // An ensemble.yml: any text either gives a manifest of 1 to 64 member paths
-// with one positive finite weight each, or a ModelError naming the file; never
-// a crash or a deep recursion.
+// with one positive finite weight each (and a beam size from 1 to 1024 and a
+// finite length penalty when given), or a ModelError naming the file; never a
+// crash or a deep recursion.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       FUZZ_CHECK(w > 0 && std::isfinite(w));
     for (const auto &model : m.models)
       FUZZ_CHECK(!model.empty());
+    FUZZ_CHECK(!m.beam_size || (*m.beam_size >= 1 && *m.beam_size <= 1024));
+    FUZZ_CHECK(!m.length_penalty || std::isfinite(*m.length_penalty));
   } catch (const heed::ModelError &e) {
     FUZZ_CHECK(std::string(e.what()).rfind("/nonexistent/ensemble.yml", 0) == 0);
   }

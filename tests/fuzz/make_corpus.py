@@ -161,6 +161,8 @@ def main():
     # fuzz_ensemble_manifest: ensemble.yml as the recipe writes it, and with weights.
     write("ensemble_manifest", "one.yml", "# one\nmodels: [member]\n")
     write("ensemble_manifest", "two.yml", "models:\n  - a\n  - b\nweights: [0.5, 0.5]\n")
+    write("ensemble_manifest", "decoding.yml",
+          "models: [a, b]\nweights: [1, 0.5]\nbeam-size: 4\nnormalize: 1.4\n")
 
 
 def npy(descr, shape, data, fortran=False, version=1):
