@@ -125,10 +125,8 @@ std::vector<std::vector<Hypothesis>> beam_search(StepScorer &scorer, const Searc
   std::vector<Candidate> candidates;
   std::vector<bool> hits(keep_k);
   std::vector<int64_t> order(keep_k), merged(beams + keep_k);
-  // A finished slot's entry in the merge: its score, and for a candidate
-  // (pool index >= beams) its log-prob and whether it ended.
-  std::vector<float> pool_scores(beams + keep_k), pool_log_probs(keep_k);
-  std::vector<bool> pool_finished(keep_k);
+  // Each pool entry's score: the slots', then the candidates' (pool index >= beams).
+  std::vector<float> pool_scores(beams + keep_k);
   std::vector<int64_t> kept_sentences, entry_source, next_tokens, next_active;
 
   int64_t cur_len = 1; // decoder length so far, start token included
@@ -174,8 +172,6 @@ std::vector<std::vector<Hypothesis>> beam_search(StepScorer &scorer, const Searc
         score += blocked_penalty;
         score += just_finished ? 0.f : kPenalty;
         pool_scores[beams + c] = score;
-        pool_log_probs[c] = candidates[c].score;
-        pool_finished[c] = just_finished;
       }
       std::iota(merged.begin(), merged.end(), 0);
       std::stable_sort(merged.begin(), merged.end(),
@@ -189,8 +185,8 @@ std::vector<std::vector<Hypothesis>> beam_search(StepScorer &scorer, const Searc
         }
         const int64_t c = m - beams;
         slot.score = pool_scores[m];
-        slot.log_prob = pool_log_probs[c];
-        slot.finished = pool_finished[c];
+        slot.log_prob = candidates[c].score; // not yet penalised: that comes after the merge
+        slot.finished = hits[c] && c < beams;
         if (slot.finished || slot.score > kPenalty * 2) {
           const Candidate &cand = candidates[c];
           extend_into(slot.tokens, s.running[cand.beam], cand.token);
