@@ -78,23 +78,24 @@ float half_to_float(uint16_t h) {
 
 float bfloat16_to_float(uint16_t b) { return from_bfloat16(b); }
 
-void TensorArchive::to_float(const TensorEntry &t, float *out) {
-  const int64_t n = t.numel();
-  if (n == 0)
+void TensorArchive::to_float(const TensorEntry &t, float *out) { to_float(t, out, 0, t.numel()); }
+
+void TensorArchive::to_float(const TensorEntry &t, float *out, int64_t begin, int64_t end) {
+  if (end <= begin)
     return; // `out` may be null then (an empty vector's data()), invalid for memcpy
   switch (t.dtype) {
   case DType::f32:
-    std::memcpy(out, t.data, sizeof(float) * n);
+    std::memcpy(out + begin, t.data + 4 * begin, sizeof(float) * (end - begin));
     break;
   case DType::f16:
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t i = begin; i < end; ++i) {
       uint16_t v;
       std::memcpy(&v, t.data + 2 * i, 2);
       out[i] = half_to_float(v);
     }
     break;
   case DType::bf16:
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t i = begin; i < end; ++i) {
       uint16_t v;
       std::memcpy(&v, t.data + 2 * i, 2);
       out[i] = bfloat16_to_float(v);
@@ -102,7 +103,7 @@ void TensorArchive::to_float(const TensorEntry &t, float *out) {
     break;
   case DType::i8: {
     const auto *values = reinterpret_cast<const int8_t *>(t.data);
-    for (int64_t i = 0; i < n; ++i)
+    for (int64_t i = begin; i < end; ++i)
       out[i] = static_cast<float>(values[i]);
     break;
   }

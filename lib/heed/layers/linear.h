@@ -21,8 +21,14 @@ struct Linear {
 
   // Quantizes (int8) and reorders the weight for oneDNN, releasing `weight`.
   void pack(ops::ComputeType type) {
-    packed = ops::PackedWeights(weight.data(), weight.dim(0), weight.dim(1), type);
+    pack_from(weight, type);
     weight = Tensor();
+  }
+  // The same from a weight [out, in] this layer shares with another use (tied
+  // token embeddings), which stays where it is.
+  void pack_from(const Tensor &shared_weight, ops::ComputeType type) {
+    packed =
+        ops::PackedWeights(shared_weight.data(), shared_weight.dim(0), shared_weight.dim(1), type);
   }
 
   // y[rows, out] (row stride ldy) = act(x[rows, in] · Wᵀ + b); with
@@ -33,8 +39,5 @@ struct Linear {
                 accumulate);
   }
 };
-
-// Stacks several layers with the same input into one (fused Q/K/V projections).
-Linear concatenate_outputs(const Linear *const *parts, size_t count);
 
 } // namespace heed

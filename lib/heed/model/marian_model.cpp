@@ -31,9 +31,32 @@ LayerNorm read_norm(WeightReader &r, const std::string &prefix, int64_t d) {
   return n;
 }
 
+// Several projections of the same input read into one layer, their rows
+// stacked in order (the fused Q/K/V and cross-attention K/V projections): each
+// part is read straight into its rows, never held apart and copied.
+Linear read_fused_linear(WeightReader &r, const std::vector<std::string> &prefixes, int64_t out,
+                         int64_t in) {
+  const int64_t parts = static_cast<int64_t>(prefixes.size());
+  for (const auto &p : prefixes) {
+    r.require(p + ".weight", {out, in});
+    r.require(p + ".bias", {out});
+  }
+  Linear l;
+  l.weight.resize({parts * out, in});
+  l.bias.resize({parts * out});
+  for (int64_t i = 0; i < parts; ++i) {
+    const std::string &p = prefixes[static_cast<size_t>(i)];
+    r.read_into(p + ".weight", {out, in}, l.weight.data() + i * out * in);
+    r.read_into(p + ".bias", {out}, l.bias.data() + i * out);
+  }
+  return l;
+}
+
 // HF multiplies projected queries by head_dim^-0.5; folding the factor into the
-// projection saves a pass over the queries at every step.
-void scale_in_place(Linear &l, int64_t rows, float factor) {
+// projection (its first `rows` outputs) saves a pass over the queries at every
+// step.
+void scale_queries(Linear &l, int64_t rows, int64_t heads) {
+  const auto factor = static_cast<float>(1.0 / std::sqrt(static_cast<double>(rows / heads)));
   for (int64_t i = 0; i < rows * l.in_features(); ++i)
     l.weight[i] *= factor;
   for (int64_t i = 0; i < rows; ++i)
@@ -42,13 +65,9 @@ void scale_in_place(Linear &l, int64_t rows, float factor) {
 
 SelfAttention read_self_attention(WeightReader &r, const std::string &prefix, int64_t d,
                                   int64_t heads) {
-  Linear q = read_linear(r, prefix + ".q_proj", d, d);
-  Linear k = read_linear(r, prefix + ".k_proj", d, d);
-  Linear v = read_linear(r, prefix + ".v_proj", d, d);
-  scale_in_place(q, d, static_cast<float>(1.0 / std::sqrt(static_cast<double>(d / heads))));
-  const Linear *parts[] = {&q, &k, &v};
   SelfAttention a;
-  a.qkv = concatenate_outputs(parts, 3);
+  a.qkv = read_fused_linear(r, {prefix + ".q_proj", prefix + ".k_proj", prefix + ".v_proj"}, d, d);
+  scale_queries(a.qkv, d, heads);
   a.out = read_linear(r, prefix + ".out_proj", d, d);
   a.heads = heads;
   return a;
@@ -58,11 +77,8 @@ CrossAttention read_cross_attention(WeightReader &r, const std::string &prefix, 
                                     int64_t heads) {
   CrossAttention a;
   a.q = read_linear(r, prefix + ".q_proj", d, d);
-  scale_in_place(a.q, d, static_cast<float>(1.0 / std::sqrt(static_cast<double>(d / heads))));
-  Linear k = read_linear(r, prefix + ".k_proj", d, d);
-  Linear v = read_linear(r, prefix + ".v_proj", d, d);
-  const Linear *parts[] = {&k, &v};
-  a.kv = concatenate_outputs(parts, 2);
+  scale_queries(a.q, d, heads);
+  a.kv = read_fused_linear(r, {prefix + ".k_proj", prefix + ".v_proj"}, d, d);
   a.out = read_linear(r, prefix + ".out_proj", d, d);
   a.heads = heads;
   return a;
@@ -250,7 +266,8 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
       read_positions(r, "model.decoder.embed_positions.weight", c.max_position_embeddings, d);
   Linear &output = dec.output_projection;
   if (c.tie_word_embeddings) {
-    output.weight = *target_table;
+    // Packed below straight from the token table: no float32 copy of the
+    // largest matrix (58,101 x 512 in OPUS-MT en-de).
     if (r.has("lm_head.weight"))
       r.skip("lm_head.weight", {c.decoder_vocab_size, d});
   } else {
@@ -265,7 +282,11 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
     output.bias.fill(0.f);
   }
   r.check_all_used();
-  packed += pack(type, {&output});
+  if (c.tie_word_embeddings)
+    output.pack_from(*target_table, type);
+  else
+    output.pack(type);
+  packed += static_cast<int64_t>(output.packed.bytes());
   // int8 and bfloat16 keep the token tables in their own number format (no
   // float32 copy), a table shared by encoder and decoder converted once.
   if (type != ops::ComputeType::float32) {

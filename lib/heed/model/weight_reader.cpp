@@ -1,5 +1,6 @@
 #include "heed/model/weight_reader.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -22,9 +23,11 @@ std::string shape_string(const std::vector<int64_t> &shape) {
 // (empty outputs, meaningless scores), so a tensor holding one is refused at
 // load, naming it: one vectorised pass (core/finite.h), then a second only to
 // describe a tensor that fails it.
-void check_finite(const Tensor &t, const std::string &file, const std::string &name) {
-  const int64_t n = t.size();
-  const float *v = t.data();
+void check_finite(const float *v, const std::vector<int64_t> &shape, const std::string &file,
+                  const std::string &name) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
   if (all_finite(v, n))
     return;
   int64_t bad = 0, first = -1;
@@ -40,20 +43,24 @@ void check_finite(const Tensor &t, const std::string &file, const std::string &n
   throw ModelError(file + ": tensor '" + name + "' holds " + std::to_string(bad) +
                    " non-finite value(s) (the first, " +
                    (std::isnan(x) ? "nan" : (x > 0 ? "inf" : "-inf")) + ", at flat index " +
-                   std::to_string(first) + " of shape " + shape_string(t.shape()) +
+                   std::to_string(first) + " of shape " + shape_string(shape) +
                    "); the model is corrupt");
 }
 
 } // namespace
 
-const io::TensorEntry &WeightReader::check(const std::string &name,
-                                           const std::vector<int64_t> &shape) {
+void WeightReader::require(const std::string &name, const std::vector<int64_t> &shape) const {
   const io::TensorEntry &entry = file_.get(name);
   if (entry.shape != shape)
     throw ModelError(file_.path() + ": tensor '" + name + "' has shape " + entry.shape_string() +
                      " but config.json implies " + shape_string(shape));
+}
+
+const io::TensorEntry &WeightReader::check(const std::string &name,
+                                           const std::vector<int64_t> &shape) {
+  require(name, shape);
   used_.insert(name);
-  return entry;
+  return file_.get(name);
 }
 
 bool is_weight_matrix(const std::string &name, const std::vector<int64_t> &shape) {
@@ -64,43 +71,73 @@ bool is_weight_matrix(const std::string &name, const std::vector<int64_t> &shape
 }
 
 Tensor WeightReader::read(const std::string &name, const std::vector<int64_t> &shape) {
+  require(name, shape); // before allocating what config.json asks for
+  Tensor t(shape);
+  read_into(name, shape, t.data());
+  return t;
+}
+
+// Rounds finite floats to bfloat16 (to nearest even), kept as floats. The
+// values are finite (checked first), so to_bfloat16's NaN case never applies:
+// the rounding alone, branch-free, vectorises.
+static void round_to_bfloat16(float *v, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, v + i, sizeof bits);
+    bits = round_bits_to_bfloat16(bits) & 0xffff0000u;
+    std::memcpy(v + i, &bits, sizeof bits);
+  }
+}
+
+void WeightReader::read_into(const std::string &name, const std::vector<int64_t> &shape, float *t) {
   // Reading releases the tensor's bytes (TensorArchive::release): once only.
   if (used_.count(name))
     throw ModelError(file_.path() + ": tensor '" + name + "' is read twice (a loader bug)");
   const io::TensorEntry &entry = check(name, shape);
-  Tensor t(shape);
-  io::TensorArchive::to_float(entry, t.data());
-  file_.release(entry);
-  if (entry.dtype == io::DType::i8) {
-    if (shape.size() != 2)
-      throw ModelError(file_.path() + ": tensor '" + name +
-                       "' is I8 but only weight matrices can be quantized");
-    const std::string scale_name = name + kScaleSuffix;
-    if (!file_.contains(scale_name))
-      throw ModelError(file_.path() + ": tensor '" + name + "' is I8 but its scales '" +
-                       scale_name + "' are missing");
-    const io::TensorEntry &scale_entry = check(scale_name, {shape[0]});
-    if (scale_entry.dtype == io::DType::i8)
-      throw ModelError(file_.path() + ": scales '" + scale_name + "' must be floating point");
-    Tensor scales({shape[0]});
-    io::TensorArchive::to_float(scale_entry, scales.data());
-    for (int64_t r = 0; r < shape[0]; ++r)
-      for (int64_t c = 0; c < shape[1]; ++c)
-        t[r * shape[1] + c] *= scales[r];
-  }
-  check_finite(t, file_.path(), name);
-  if (round_to_bfloat16_ && is_weight_matrix(name, shape)) {
-    // The values are finite here (checked above), so to_bfloat16's NaN case
-    // never applies: the rounding alone, branch-free, vectorises.
-    float *v = t.data();
-    for (int64_t i = 0; i < t.size(); ++i) {
-      uint32_t bits;
-      std::memcpy(&bits, v + i, sizeof bits);
-      bits = round_bits_to_bfloat16(bits) & 0xffff0000u;
-      std::memcpy(v + i, &bits, sizeof bits);
+  const int64_t n = entry.numel();
+  const bool round = round_to_bfloat16_ && is_weight_matrix(name, shape);
+  if (entry.dtype != io::DType::i8) {
+    // Converting, checking and rounding is most of a load's own CPU time
+    // (the rest is oneDNN's reorders, already parallel): done in blocks of
+    // 64K values spread over the threads, each block in one pass while it is
+    // in cache.
+    constexpr int64_t kBlock = int64_t{1} << 16;
+    const int64_t blocks = (n + kBlock - 1) / kBlock;
+    bool finite = true;
+#pragma omp parallel for schedule(static) reduction(&& : finite) if (blocks > 1)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t begin = b * kBlock, count = std::min(kBlock, n - begin);
+      io::TensorArchive::to_float(entry, t, begin, begin + count);
+      const bool block_finite = all_finite(t + begin, count);
+      if (round && block_finite)
+        round_to_bfloat16(t + begin, count);
+      finite = finite && block_finite;
     }
+    file_.release(entry);
+    if (!finite)
+      check_finite(t, shape, file_.path(), name); // describes and throws
+    return;
   }
-  return t;
+  io::TensorArchive::to_float(entry, t);
+  file_.release(entry);
+  if (shape.size() != 2)
+    throw ModelError(file_.path() + ": tensor '" + name +
+                     "' is I8 but only weight matrices can be quantized");
+  const std::string scale_name = name + kScaleSuffix;
+  if (!file_.contains(scale_name))
+    throw ModelError(file_.path() + ": tensor '" + name + "' is I8 but its scales '" + scale_name +
+                     "' are missing");
+  const io::TensorEntry &scale_entry = check(scale_name, {shape[0]});
+  if (scale_entry.dtype == io::DType::i8)
+    throw ModelError(file_.path() + ": scales '" + scale_name + "' must be floating point");
+  Tensor scales({shape[0]});
+  io::TensorArchive::to_float(scale_entry, scales.data());
+  for (int64_t r = 0; r < shape[0]; ++r)
+    for (int64_t c = 0; c < shape[1]; ++c)
+      t[r * shape[1] + c] *= scales[r];
+  check_finite(t, shape, file_.path(), name);
+  if (round)
+    round_to_bfloat16(t, n);
 }
 
 void WeightReader::skip(const std::string &name, const std::vector<int64_t> &shape) {

@@ -38,6 +38,14 @@ public:
   // scales); ModelError naming file and tensor when it is missing or its shape
   // differs from `shape`.
   Tensor read(const std::string &name, const std::vector<int64_t> &shape);
+  // ModelError unless the file holds `name` with `shape`: read_into's check,
+  // for a caller that must know the shapes before it allocates (a config.json
+  // must not make heed allocate what the file does not back).
+  void require(const std::string &name, const std::vector<int64_t> &shape) const;
+  // The same into `out`, which holds the product of `shape` floats: part of a
+  // larger tensor (the fused Q/K/V projection reads its parts into its rows,
+  // with no copy of each).
+  void read_into(const std::string &name, const std::vector<int64_t> &shape, float *out);
   // Checks the shape of a tensor heed does not need (a tied duplicate).
   void skip(const std::string &name, const std::vector<int64_t> &shape);
   // ModelError listing tensors that no read or skip accounted for.
