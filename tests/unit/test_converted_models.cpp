@@ -283,6 +283,16 @@ TEST_CASE("heed info names the int8 kernel path and bfloat16 support", "[int8][b
   const auto processor = nlohmann::json::parse(here.out)["processor"];
   CHECK(processor["onednn_isa"] == heed::ops::cpu_isa_name());
   CHECK(processor["int8_kernels"] == heed::ops::int8_kernels().description);
+  // bfloat16's line says which kernels, and so whether it pays at large batches.
+  const std::string bf16 = processor["bfloat16"].get<std::string>();
+  if (!heed::ops::has_bfloat16_kernels())
+    CHECK(bf16.rfind("unavailable: ", 0) == 0);
+  else if (heed::ops::cpu_isa_name() == "avx512_core_amx")
+    CHECK(bf16.rfind("available: AMX (avx512_core_amx)", 0) == 0);
+  else
+    CHECK(bf16.rfind("available: AVX512-BF16 without AMX (" + heed::ops::cpu_isa_name() +
+                         "): half the weight bytes",
+                     0) == 0);
   const auto avx2 = run_heed("info --json -m '" + kFixture + "'", "", kAvx2);
   REQUIRE(avx2.exit_code == 0);
   const auto forced = nlohmann::json::parse(avx2.out)["processor"];

@@ -83,9 +83,7 @@ nlohmann::json model_info(const MarianModel &m) {
   j["processor"] = {{"onednn_isa", ops::cpu_isa_name()},
                     {"int8_kernels", int8.description},
                     {"int8_weight_bits", int8.weight_levels == 127 ? 8 : 7},
-                    {"bfloat16", ops::has_bfloat16_kernels()
-                                     ? "available (AVX512-BF16 or AMX)"
-                                     : "unavailable: " + ops::bfloat16_unavailable_reason()}};
+                    {"bfloat16", ops::bfloat16_kernels_description()}};
   return j;
 }
 
