@@ -151,6 +151,73 @@ TEST_CASE("convert refuses what it cannot do", "[int8][cli]") {
   CHECK(missing.err.find("tensor 'model.encoder.layers.0.fc1.weight' is I8 but its scales "
                          "'model.encoder.layers.0.fc1.weight_scale' are missing") !=
         std::string::npos);
+  // The same when the int8 weights are dequantized for float32 compute.
+  auto missing_f32 =
+      run_heed("translate -m '" + broken.string() + "' --compute-type float32 'Hello'");
+  CHECK(missing_f32.exit_code == 3);
+  CHECK(missing_f32.err.find("is I8 but its scales 'model.encoder.layers.0.fc1.weight_scale' "
+                             "are missing") != std::string::npos);
+
+  // A non-finite scale is refused whether the int8 values are taken as they
+  // are (int8 compute) or dequantized (float32).
+  fs::remove_all(broken);
+  fs::copy(out, broken);
+  parts = heed::test::read_safetensors(broken / "model.safetensors");
+  const std::string scale = "model.decoder.layers.0.self_attn.k_proj.weight_scale";
+  const float nan = std::nanf("");
+  std::memcpy(parts.data.data() + parts.header[scale]["data_offsets"][0].get<size_t>() + 4 * 3,
+              &nan, 4);
+  heed::test::write_safetensors(broken / "model.safetensors", parts.header.dump(), parts.data);
+  auto nan_int8 = run_heed("translate -m '" + broken.string() + "' 'Hello'");
+  CHECK(nan_int8.exit_code == 3);
+  CHECK(nan_int8.err.find("tensor '" + scale + "' holds 1 non-finite value(s) (the first, nan, " +
+                          "at flat index 3") != std::string::npos);
+  auto nan_f32 = run_heed("translate -m '" + broken.string() + "' --compute-type float32 'Hello'");
+  CHECK(nan_f32.exit_code == 3);
+  CHECK(nan_f32.err.find("tensor 'model.decoder.layers.0.self_attn.k_proj.weight' holds") !=
+        std::string::npos);
+}
+
+TEST_CASE("a converted model packs exactly the int8 weights quantizing at load packs", "[int8]") {
+  // Loading takes an I8 model's values and scales as they are (no float32
+  // round trip) and quantizes a float model row by row with the same
+  // quantize_rows: every scale and token-table entry is the same bit for bit.
+  const fs::path out = converted("q8-packed");
+  const auto at_load = heed::MarianModel::load(kFixture, {heed::ops::ComputeType::int8});
+  const auto loaded = heed::MarianModel::load(out.string());
+  REQUIRE(loaded->compute_type == heed::ops::ComputeType::int8);
+  CHECK(loaded->packed_weight_bytes == at_load->packed_weight_bytes);
+  const auto same_scales = [](const heed::Linear &a, const heed::Linear &b) {
+    REQUIRE(a.packed.scales().size() == b.packed.scales().size());
+    CHECK(std::memcmp(a.packed.scales().data(), b.packed.scales().data(),
+                      a.packed.scales().size() * sizeof(float)) == 0);
+  };
+  for (size_t i = 0; i < at_load->encoder.layers.size(); ++i) {
+    const auto &a = at_load->encoder.layers[i], &b = loaded->encoder.layers[i];
+    same_scales(a.self_attn.qkv, b.self_attn.qkv);
+    same_scales(a.self_attn.out, b.self_attn.out);
+    same_scales(a.ffn.fc1, b.ffn.fc1);
+    same_scales(a.ffn.fc2, b.ffn.fc2);
+  }
+  for (size_t i = 0; i < at_load->decoder.layers.size(); ++i) {
+    const auto &a = at_load->decoder.layers[i], &b = loaded->decoder.layers[i];
+    same_scales(a.self_attn.qkv, b.self_attn.qkv);
+    same_scales(a.cross_attn.q, b.cross_attn.q);
+    same_scales(a.cross_attn.kv, b.cross_attn.kv);
+    same_scales(a.cross_attn.out, b.cross_attn.out);
+    same_scales(a.ffn.fc1, b.ffn.fc1);
+    same_scales(a.ffn.fc2, b.ffn.fc2);
+  }
+  same_scales(at_load->decoder.output_projection, loaded->decoder.output_projection);
+  const auto &table_a = *at_load->decoder.embeddings.quantized_tokens;
+  const auto &table_b = *loaded->decoder.embeddings.quantized_tokens;
+  CHECK(table_a.values == table_b.values);
+  CHECK(std::memcmp(table_a.scales.data(), table_b.scales.data(),
+                    table_a.scales.size() * sizeof(float)) == 0);
+  // No float32 copy of a token table is kept (nor made: read_int8 quantizes
+  // it block by block).
+  CHECK(at_load->encoder.embeddings.quantized_tokens != nullptr);
+  CHECK(at_load->encoder.embeddings.tokens == nullptr);
 }
 
 TEST_CASE("heed convert --quantize bfloat16 rounds the weight matrices to nearest even",

@@ -85,26 +85,26 @@ void TensorArchive::to_float(const TensorEntry &t, float *out, int64_t begin, in
     return; // `out` may be null then (an empty vector's data()), invalid for memcpy
   switch (t.dtype) {
   case DType::f32:
-    std::memcpy(out + begin, t.data + 4 * begin, sizeof(float) * (end - begin));
+    std::memcpy(out, t.data + 4 * begin, sizeof(float) * (end - begin));
     break;
   case DType::f16:
     for (int64_t i = begin; i < end; ++i) {
       uint16_t v;
       std::memcpy(&v, t.data + 2 * i, 2);
-      out[i] = half_to_float(v);
+      out[i - begin] = half_to_float(v);
     }
     break;
   case DType::bf16:
     for (int64_t i = begin; i < end; ++i) {
       uint16_t v;
       std::memcpy(&v, t.data + 2 * i, 2);
-      out[i] = bfloat16_to_float(v);
+      out[i - begin] = bfloat16_to_float(v);
     }
     break;
   case DType::i8: {
     const auto *values = reinterpret_cast<const int8_t *>(t.data);
     for (int64_t i = begin; i < end; ++i)
-      out[i] = static_cast<float>(values[i]);
+      out[i - begin] = static_cast<float>(values[i]);
     break;
   }
   }

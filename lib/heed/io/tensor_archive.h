@@ -57,8 +57,9 @@ public:
   // Converts a tensor of any supported dtype to float32 into `out` (numel
   // floats); I8 values are converted as they are, unscaled.
   static void to_float(const TensorEntry &tensor, float *out);
-  // Elements [begin, end) of the same into out[begin, end): a part of a large
-  // tensor, so that several threads can convert one.
+  // Elements [begin, end) of the same into out[0, end - begin): a part of a
+  // large tensor, so that several threads can convert one, each into its own
+  // place or a small buffer.
   static void to_float(const TensorEntry &tensor, float *out, int64_t begin, int64_t end);
 
 protected:

@@ -8,15 +8,9 @@
 #include <vector>
 
 #include "heed/core/tensor.h"
+#include "heed/layers/quantized_rows.h"
 
 namespace heed {
-
-// A token table in int8, one scale per row (int8 compute keeps no float32 copy).
-struct QuantizedRows {
-  std::vector<int8_t> values; // [rows, cols]
-  std::vector<float> scales;  // [rows]
-  int64_t rows = 0, cols = 0;
-};
 
 // A token table in bfloat16 (bfloat16 compute keeps no float32 copy).
 struct BFloat16Rows {

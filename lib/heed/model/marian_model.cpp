@@ -10,16 +10,21 @@
 #include "heed/model/checkpoint.h"
 #include "heed/model/weight_reader.h"
 #include "heed/ops/cpu_isa.h"
-#include "heed/ops/quantize.h"
 
 namespace heed {
 namespace fs = std::filesystem;
 
 namespace {
 
-Linear read_linear(WeightReader &r, const std::string &prefix, int64_t out, int64_t in) {
+// int8 compute reads weight matrices as int8 rows (WeightReader::read_int8),
+// every other compute type as float32.
+Linear read_linear(WeightReader &r, const std::string &prefix, int64_t out, int64_t in,
+                   ops::ComputeType type) {
   Linear l;
-  l.weight = r.read(prefix + ".weight", {out, in});
+  if (type == ops::ComputeType::int8)
+    l.quantized_weight = r.read_int8(prefix + ".weight", {out, in});
+  else
+    l.weight = r.read(prefix + ".weight", {out, in});
   l.bias = r.read(prefix + ".bias", {out});
   return l;
 }
@@ -35,18 +40,26 @@ LayerNorm read_norm(WeightReader &r, const std::string &prefix, int64_t d) {
 // stacked in order (the fused Q/K/V and cross-attention K/V projections): each
 // part is read straight into its rows, never held apart and copied.
 Linear read_fused_linear(WeightReader &r, const std::vector<std::string> &prefixes, int64_t out,
-                         int64_t in) {
+                         int64_t in, ops::ComputeType type) {
   const int64_t parts = static_cast<int64_t>(prefixes.size());
   for (const auto &p : prefixes) {
     r.require(p + ".weight", {out, in});
     r.require(p + ".bias", {out});
   }
+  const bool int8 = type == ops::ComputeType::int8;
   Linear l;
-  l.weight.resize({parts * out, in});
+  if (int8)
+    l.quantized_weight.resize(parts * out, in);
+  else
+    l.weight.resize({parts * out, in});
   l.bias.resize({parts * out});
   for (int64_t i = 0; i < parts; ++i) {
     const std::string &p = prefixes[static_cast<size_t>(i)];
-    r.read_into(p + ".weight", {out, in}, l.weight.data() + i * out * in);
+    if (int8)
+      r.read_int8_into(p + ".weight", {out, in}, l.quantized_weight.values.data() + i * out * in,
+                       l.quantized_weight.scales.data() + i * out);
+    else
+      r.read_into(p + ".weight", {out, in}, l.weight.data() + i * out * in);
     r.read_into(p + ".bias", {out}, l.bias.data() + i * out);
   }
   return l;
@@ -54,66 +67,78 @@ Linear read_fused_linear(WeightReader &r, const std::vector<std::string> &prefix
 
 // HF multiplies projected queries by head_dim^-0.5; folding the factor into the
 // projection (its first `rows` outputs) saves a pass over the queries at every
-// step.
+// step. int8 rows take it in their scales, so the int8 values stay those of
+// the file (or of quantize_rows over the unscaled weights, for a float file).
 void scale_queries(Linear &l, int64_t rows, int64_t heads) {
   const auto factor = static_cast<float>(1.0 / std::sqrt(static_cast<double>(rows / heads)));
-  for (int64_t i = 0; i < rows * l.in_features(); ++i)
-    l.weight[i] *= factor;
+  if (!l.quantized_weight.empty()) {
+    for (int64_t i = 0; i < rows; ++i)
+      l.quantized_weight.scales[static_cast<size_t>(i)] *= factor;
+  } else {
+    for (int64_t i = 0; i < rows * l.in_features(); ++i)
+      l.weight[i] *= factor;
+  }
   for (int64_t i = 0; i < rows; ++i)
     l.bias[i] *= factor;
 }
 
 SelfAttention read_self_attention(WeightReader &r, const std::string &prefix, int64_t d,
-                                  int64_t heads) {
+                                  int64_t heads, ops::ComputeType type) {
   SelfAttention a;
-  a.qkv = read_fused_linear(r, {prefix + ".q_proj", prefix + ".k_proj", prefix + ".v_proj"}, d, d);
+  a.qkv = read_fused_linear(r, {prefix + ".q_proj", prefix + ".k_proj", prefix + ".v_proj"}, d, d,
+                            type);
   scale_queries(a.qkv, d, heads);
-  a.out = read_linear(r, prefix + ".out_proj", d, d);
+  a.out = read_linear(r, prefix + ".out_proj", d, d, type);
   a.heads = heads;
   return a;
 }
 
 CrossAttention read_cross_attention(WeightReader &r, const std::string &prefix, int64_t d,
-                                    int64_t heads) {
+                                    int64_t heads, ops::ComputeType type) {
   CrossAttention a;
-  a.q = read_linear(r, prefix + ".q_proj", d, d);
+  a.q = read_linear(r, prefix + ".q_proj", d, d, type);
   scale_queries(a.q, d, heads);
-  a.kv = read_fused_linear(r, {prefix + ".k_proj", prefix + ".v_proj"}, d, d);
-  a.out = read_linear(r, prefix + ".out_proj", d, d);
+  a.kv = read_fused_linear(r, {prefix + ".k_proj", prefix + ".v_proj"}, d, d, type);
+  a.out = read_linear(r, prefix + ".out_proj", d, d, type);
   a.heads = heads;
   return a;
 }
 
 FeedForward read_feed_forward(WeightReader &r, const std::string &prefix, int64_t d, int64_t ffn,
-                              ops::Activation act) {
+                              ops::Activation act, ops::ComputeType type) {
   FeedForward f;
-  f.fc1 = read_linear(r, prefix + ".fc1", ffn, d);
-  f.fc2 = read_linear(r, prefix + ".fc2", d, ffn);
+  f.fc1 = read_linear(r, prefix + ".fc1", ffn, d, type);
+  f.fc2 = read_linear(r, prefix + ".fc2", d, ffn, type);
   f.activation = act;
   return f;
 }
 
-// The first of `names` present in the file, read with `shape`; the others, if
+// A token table [vocab, d] into `e`: the first of `names` present in the file,
+// read with `shape`, in int8 rows for int8 compute (no float32 copy of the
+// largest matrix, 60,000 x 1,024 in tc-big), else in float32; the others, if
 // present, are tied duplicates and only have their shape checked.
-std::shared_ptr<const Tensor> read_first_of(WeightReader &r, const std::vector<std::string> &names,
-                                            const std::vector<int64_t> &shape,
-                                            const std::string &what) {
-  std::shared_ptr<Tensor> t;
+void read_token_table(WeightReader &r, const std::vector<std::string> &names,
+                      const std::vector<int64_t> &shape, const std::string &what,
+                      ops::ComputeType type, Embeddings &e) {
+  const std::string *first = nullptr;
   for (const auto &name : names) {
     if (!r.has(name))
       continue;
-    if (!t)
-      t = std::make_shared<Tensor>(r.read(name, shape));
+    if (!first)
+      first = &name;
     else
       r.skip(name, shape);
   }
-  if (!t) {
+  if (!first) {
     std::string list;
     for (const auto &name : names)
       list += (list.empty() ? "'" : ", '") + name + "'";
     throw ModelError(r.file().path() + ": missing " + what + " (expected one of " + list + ")");
   }
-  return t;
+  if (type == ops::ComputeType::int8)
+    e.quantized_tokens = std::make_shared<QuantizedRows>(r.read_int8(*first, shape));
+  else
+    e.tokens = std::make_shared<Tensor>(r.read(*first, shape));
 }
 
 Tensor read_positions(WeightReader &r, const std::string &name, int64_t positions, int64_t d) {
@@ -134,19 +159,6 @@ int64_t pack(ops::ComputeType type, std::initializer_list<Linear *> layers) {
     bytes += static_cast<int64_t>(l->packed.bytes());
   }
   return bytes;
-}
-
-// In int8, token embeddings are kept in int8 (4x less memory) and looked up
-// through the same rounding as a model written by `heed convert --quantize
-// int8`, so quantizing at load and loading a converted model translate alike.
-std::shared_ptr<const QuantizedRows> quantize_table(const Tensor &table) {
-  auto q = std::make_shared<QuantizedRows>();
-  q->rows = table.dim(0);
-  q->cols = table.dim(1);
-  q->values.resize(static_cast<size_t>(q->rows * q->cols));
-  q->scales.resize(static_cast<size_t>(q->rows));
-  ops::quantize_rows(table.data(), q->rows, q->cols, q->cols, q->values.data(), q->scales.data());
-  return q;
 }
 
 // In bfloat16, token embeddings are kept in bfloat16, rounded as the packed
@@ -205,52 +217,50 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
     model->weights_dtype += (model->weights_dtype.empty() ? "" : "+") + name;
 
   WeightReader r(file);
-  r.round_matrices_to_bfloat16(model->compute_type == ops::ComputeType::bfloat16);
-  std::shared_ptr<const Tensor> source_table, target_table;
+  const ops::ComputeType type = model->compute_type;
+  r.round_matrices_to_bfloat16(type == ops::ComputeType::bfloat16);
+  Encoder &enc = model->encoder;
+  Decoder &dec = model->decoder;
   if (c.share_encoder_decoder_embeddings) {
-    source_table = read_first_of(r,
-                                 {"model.shared.weight", "model.encoder.embed_tokens.weight",
-                                  "model.decoder.embed_tokens.weight"},
-                                 {c.vocab_size, d}, "shared token embeddings");
-    target_table = source_table;
+    read_token_table(r,
+                     {"model.shared.weight", "model.encoder.embed_tokens.weight",
+                      "model.decoder.embed_tokens.weight"},
+                     {c.vocab_size, d}, "shared token embeddings", type, enc.embeddings);
+    dec.embeddings.tokens = enc.embeddings.tokens;
+    dec.embeddings.quantized_tokens = enc.embeddings.quantized_tokens;
   } else {
-    source_table = read_first_of(r, {"model.encoder.embed_tokens.weight", "model.shared.weight"},
-                                 {c.vocab_size, d}, "encoder token embeddings");
-    target_table = read_first_of(r, {"model.decoder.embed_tokens.weight"},
-                                 {c.decoder_vocab_size, d}, "decoder token embeddings");
+    read_token_table(r, {"model.encoder.embed_tokens.weight", "model.shared.weight"},
+                     {c.vocab_size, d}, "encoder token embeddings", type, enc.embeddings);
+    read_token_table(r, {"model.decoder.embed_tokens.weight"}, {c.decoder_vocab_size, d},
+                     "decoder token embeddings", type, dec.embeddings);
   }
   const float scale =
       c.scale_embedding ? static_cast<float>(std::sqrt(static_cast<double>(d))) : 1.f;
-
-  const ops::ComputeType type = model->compute_type;
   int64_t &packed = model->packed_weight_bytes;
 
-  Encoder &enc = model->encoder;
-  enc.embeddings.tokens = source_table;
   enc.embeddings.scale = scale;
   for (int64_t i = 0; i < c.encoder_layers; ++i) {
     const std::string p = "model.encoder.layers." + std::to_string(i);
     EncoderLayer layer;
-    layer.self_attn = read_self_attention(r, p + ".self_attn", d, c.encoder_attention_heads);
+    layer.self_attn = read_self_attention(r, p + ".self_attn", d, c.encoder_attention_heads, type);
     layer.self_attn_norm = read_norm(r, p + ".self_attn_layer_norm", d);
-    layer.ffn = read_feed_forward(r, p, d, c.encoder_ffn_dim, c.activation);
+    layer.ffn = read_feed_forward(r, p, d, c.encoder_ffn_dim, c.activation, type);
     layer.final_norm = read_norm(r, p + ".final_layer_norm", d);
     packed +=
         pack(type, {&layer.self_attn.qkv, &layer.self_attn.out, &layer.ffn.fc1, &layer.ffn.fc2});
     enc.layers.push_back(std::move(layer));
   }
 
-  Decoder &dec = model->decoder;
-  dec.embeddings.tokens = target_table;
   dec.embeddings.scale = scale;
   for (int64_t i = 0; i < c.decoder_layers; ++i) {
     const std::string p = "model.decoder.layers." + std::to_string(i);
     DecoderLayer layer;
-    layer.self_attn = read_self_attention(r, p + ".self_attn", d, c.decoder_attention_heads);
+    layer.self_attn = read_self_attention(r, p + ".self_attn", d, c.decoder_attention_heads, type);
     layer.self_attn_norm = read_norm(r, p + ".self_attn_layer_norm", d);
-    layer.cross_attn = read_cross_attention(r, p + ".encoder_attn", d, c.decoder_attention_heads);
+    layer.cross_attn =
+        read_cross_attention(r, p + ".encoder_attn", d, c.decoder_attention_heads, type);
     layer.cross_attn_norm = read_norm(r, p + ".encoder_attn_layer_norm", d);
-    layer.ffn = read_feed_forward(r, p, d, c.decoder_ffn_dim, c.activation);
+    layer.ffn = read_feed_forward(r, p, d, c.decoder_ffn_dim, c.activation, type);
     layer.final_norm = read_norm(r, p + ".final_layer_norm", d);
     packed +=
         pack(type, {&layer.self_attn.qkv, &layer.self_attn.out, &layer.cross_attn.q,
@@ -270,6 +280,8 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
     // largest matrix (58,101 x 512 in OPUS-MT en-de).
     if (r.has("lm_head.weight"))
       r.skip("lm_head.weight", {c.decoder_vocab_size, d});
+  } else if (type == ops::ComputeType::int8) {
+    output.quantized_weight = r.read_int8("lm_head.weight", {c.decoder_vocab_size, d});
   } else {
     output.weight = r.read("lm_head.weight", {c.decoder_vocab_size, d});
   }
@@ -282,29 +294,22 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
     output.bias.fill(0.f);
   }
   r.check_all_used();
-  if (c.tie_word_embeddings)
-    output.pack_from(*target_table, type);
-  else
+  if (!c.tie_word_embeddings)
     output.pack(type);
+  else if (type == ops::ComputeType::int8)
+    output.pack_from(*dec.embeddings.quantized_tokens);
+  else
+    output.pack_from(*dec.embeddings.tokens, type);
   packed += static_cast<int64_t>(output.packed.bytes());
-  // int8 and bfloat16 keep the token tables in their own number format (no
-  // float32 copy), a table shared by encoder and decoder converted once.
-  if (type != ops::ComputeType::float32) {
+  // bfloat16 keeps the token tables in bfloat16 (no float32 copy), a table
+  // shared by encoder and decoder converted once. (int8 read them in int8.)
+  if (type == ops::ComputeType::bfloat16) {
     const bool shared = enc.embeddings.tokens == dec.embeddings.tokens;
-    for (Embeddings *e : {&enc.embeddings, &dec.embeddings}) {
-      if (e == &dec.embeddings && shared) {
-        dec.embeddings.quantized_tokens = enc.embeddings.quantized_tokens;
-        dec.embeddings.bfloat16_tokens = enc.embeddings.bfloat16_tokens;
-      } else if (type == ops::ComputeType::int8) {
-        e->quantized_tokens = quantize_table(*e->tokens);
-      } else {
-        e->bfloat16_tokens = bfloat16_table(*e->tokens);
-      }
-    }
+    enc.embeddings.bfloat16_tokens = bfloat16_table(*enc.embeddings.tokens);
+    dec.embeddings.bfloat16_tokens =
+        shared ? enc.embeddings.bfloat16_tokens : bfloat16_table(*dec.embeddings.tokens);
     enc.embeddings.tokens.reset();
     dec.embeddings.tokens.reset();
-    source_table.reset();
-    target_table.reset();
   }
 
   TokenizerSpec spec;

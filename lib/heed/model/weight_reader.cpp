@@ -4,10 +4,12 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 
 #include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
 #include "heed/core/finite.h"
+#include "heed/ops/quantize.h"
 
 namespace heed {
 namespace {
@@ -107,7 +109,7 @@ void WeightReader::read_into(const std::string &name, const std::vector<int64_t>
 #pragma omp parallel for schedule(static) reduction(&& : finite) if (blocks > 1)
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t begin = b * kBlock, count = std::min(kBlock, n - begin);
-      io::TensorArchive::to_float(entry, t, begin, begin + count);
+      io::TensorArchive::to_float(entry, t + begin, begin, begin + count);
       const bool block_finite = all_finite(t + begin, count);
       if (round && block_finite)
         round_to_bfloat16(t + begin, count);
@@ -120,6 +122,19 @@ void WeightReader::read_into(const std::string &name, const std::vector<int64_t>
   }
   io::TensorArchive::to_float(entry, t);
   file_.release(entry);
+  const io::TensorEntry &scale_entry = int8_scales(name, shape);
+  Tensor scales({shape[0]});
+  io::TensorArchive::to_float(scale_entry, scales.data());
+  for (int64_t r = 0; r < shape[0]; ++r)
+    for (int64_t c = 0; c < shape[1]; ++c)
+      t[r * shape[1] + c] *= scales[r];
+  check_finite(t, shape, file_.path(), name);
+  if (round)
+    round_to_bfloat16(t, n);
+}
+
+const io::TensorEntry &WeightReader::int8_scales(const std::string &name,
+                                                 const std::vector<int64_t> &shape) {
   if (shape.size() != 2)
     throw ModelError(file_.path() + ": tensor '" + name +
                      "' is I8 but only weight matrices can be quantized");
@@ -130,14 +145,63 @@ void WeightReader::read_into(const std::string &name, const std::vector<int64_t>
   const io::TensorEntry &scale_entry = check(scale_name, {shape[0]});
   if (scale_entry.dtype == io::DType::i8)
     throw ModelError(file_.path() + ": scales '" + scale_name + "' must be floating point");
-  Tensor scales({shape[0]});
-  io::TensorArchive::to_float(scale_entry, scales.data());
-  for (int64_t r = 0; r < shape[0]; ++r)
-    for (int64_t c = 0; c < shape[1]; ++c)
-      t[r * shape[1] + c] *= scales[r];
-  check_finite(t, shape, file_.path(), name);
-  if (round)
-    round_to_bfloat16(t, n);
+  return scale_entry;
+}
+
+void WeightReader::read_int8_into(const std::string &name, const std::vector<int64_t> &shape,
+                                  int8_t *q, float *scales) {
+  if (used_.count(name))
+    throw ModelError(file_.path() + ": tensor '" + name + "' is read twice (a loader bug)");
+  const io::TensorEntry &entry = check(name, shape);
+  if (shape.size() != 2)
+    throw std::logic_error("WeightReader::read_int8_into: '" + name + "' is not a matrix");
+  const int64_t rows = shape[0], cols = shape[1];
+  if (entry.dtype == io::DType::i8) {
+    // The file's own quantization: no float32 round trip, which could only
+    // move a scale by rounding.
+    std::memcpy(q, entry.data, static_cast<size_t>(rows * cols));
+    file_.release(entry);
+    const io::TensorEntry &scale_entry = int8_scales(name, shape);
+    io::TensorArchive::to_float(scale_entry, scales);
+    check_finite(scales, {rows}, file_.path(), scale_entry.name);
+    return;
+  }
+  // Blocks of whole rows (at least one) of about 64K values, each converted,
+  // checked and quantized while in cache, spread over the threads.
+  const int64_t block_rows = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, cols));
+  const int64_t blocks = (rows + block_rows - 1) / block_rows;
+  bool finite = true;
+#pragma omp parallel reduction(&& : finite) if (blocks > 1)
+  {
+    std::vector<float> values(static_cast<size_t>(std::min(block_rows, rows) * cols));
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t first = b * block_rows, count = std::min(block_rows, rows - first);
+      io::TensorArchive::to_float(entry, values.data(), first * cols, (first + count) * cols);
+      if (!all_finite(values.data(), count * cols)) {
+        finite = false;
+        continue;
+      }
+      ops::quantize_rows(values.data(), count, cols, cols, q + first * cols, scales + first);
+    }
+  }
+  if (!finite) {
+    // Described from a float32 copy: only for a file that is refused anyway.
+    std::vector<float> all(static_cast<size_t>(rows * cols));
+    io::TensorArchive::to_float(entry, all.data());
+    check_finite(all.data(), shape, file_.path(), name); // describes and throws
+  }
+  file_.release(entry);
+}
+
+QuantizedRows WeightReader::read_int8(const std::string &name, const std::vector<int64_t> &shape) {
+  require(name, shape); // before allocating what config.json asks for
+  if (shape.size() != 2)
+    throw std::logic_error("WeightReader::read_int8: '" + name + "' is not a matrix");
+  QuantizedRows m;
+  m.resize(shape[0], shape[1]);
+  read_int8_into(name, shape, m.values.data(), m.scales.data());
+  return m;
 }
 
 void WeightReader::skip(const std::string &name, const std::vector<int64_t> &shape) {

@@ -9,6 +9,7 @@
 
 #include "heed/core/tensor.h"
 #include "heed/io/tensor_archive.h"
+#include "heed/layers/quantized_rows.h"
 
 namespace heed {
 
@@ -46,6 +47,13 @@ public:
   // larger tensor (the fused Q/K/V projection reads its parts into its rows,
   // with no copy of each).
   void read_into(const std::string &name, const std::vector<int64_t> &shape, float *out);
+  // A weight matrix [rows, cols] for int8 compute, into q[rows, cols] and
+  // scales[rows] (quantize_rows' layout): an I8 tensor's values and scales as
+  // they are; a float one quantized row by row, in blocks of rows converted
+  // while in cache, never held whole in float32. ModelError as read().
+  void read_int8_into(const std::string &name, const std::vector<int64_t> &shape, int8_t *q,
+                      float *scales);
+  QuantizedRows read_int8(const std::string &name, const std::vector<int64_t> &shape);
   // Checks the shape of a tensor heed does not need (a tied duplicate).
   void skip(const std::string &name, const std::vector<int64_t> &shape);
   // ModelError listing tensors that no read or skip accounted for.
@@ -56,6 +64,8 @@ public:
 private:
   bool round_to_bfloat16_ = false;
   const io::TensorEntry &check(const std::string &name, const std::vector<int64_t> &shape);
+  // The float scales of I8 matrix `name` [rows, ...], checked and marked used.
+  const io::TensorEntry &int8_scales(const std::string &name, const std::vector<int64_t> &shape);
 
   const io::TensorArchive &file_;
   std::set<std::string> used_;

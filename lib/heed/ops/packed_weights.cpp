@@ -322,15 +322,9 @@ void shift_to_unsigned(int8_t *q, int64_t n) {
 
 } // namespace
 
-void quantize_int8_weights(const float *w, int64_t N, int64_t K, int levels, int8_t *q,
-                           float *scales) {
+void narrow_int8_weights(int8_t *q, float *scales, int64_t N, int64_t K, int levels) {
   if (levels < 1 || levels > kInt8Levels)
-    throw std::logic_error("quantize_int8_weights: levels must be in [1, 127]");
-  quantize_rows(w, N, K, K, q, scales, kInt8Levels);
-  // Narrower weights come from the 8-bit ones, exactly as a model converted
-  // to int8 is narrowed: its 8-bit values are read back as q x scale and
-  // quantized again. (On the shipped model, narrowing and quantizing straight
-  // to 7 bits score alike: see README.md.)
+    throw std::logic_error("narrow_int8_weights: levels must be in [1, 127]");
   if (levels == kInt8Levels)
     return;
 #pragma omp parallel
@@ -345,44 +339,90 @@ void quantize_int8_weights(const float *w, int64_t N, int64_t K, int levels, int
   }
 }
 
+void quantize_int8_weights(const float *w, int64_t N, int64_t K, int levels, int8_t *q,
+                           float *scales) {
+  if (levels < 1 || levels > kInt8Levels)
+    throw std::logic_error("quantize_int8_weights: levels must be in [1, 127]");
+  quantize_rows(w, N, K, K, q, scales, kInt8Levels);
+  // Narrower weights come from the 8-bit ones, exactly as a model converted
+  // to int8 is narrowed (see narrow_int8_weights). (On the shipped model,
+  // narrowing and quantizing straight to 7 bits score alike: see README.md.)
+  narrow_int8_weights(q, scales, N, K, levels);
+}
+
+namespace {
+
+// Reorders weights already in their final type (int8: at the processor's
+// levels, scales and compensation set) into the layout oneDNN's matmul or
+// convolution asks for.
+void reorder_into_packed(PackedWeights::Impl &impl, const void *plain) {
+  const ComputeType type = impl.type;
+  const int64_t N = impl.N, K = impl.K;
+  auto &ctx = context();
+  const memory::desc any = impl.convolution ? convolution_weights_desc(N, K, tag::any)
+                                            : memory::desc({K, N}, weight_type(type), tag::any);
+  const Shape reference{type,  kPackingRows,    K, N, K, N, true, Activation::none,
+                        false, impl.convolution};
+  const memory::desc packed_desc = make_primitive_desc(reference, any).weights_desc(0);
+  impl.packed = memory(packed_desc, ctx.engine);
+  // W[N,K] row-major is also the N x K x 1 x 1 convolution weight in oihw.
+  memory source(impl.convolution ? convolution_weights_desc(N, K, tag::oihw)
+                                 : plain_weights_desc(type, K, N),
+                ctx.engine, const_cast<void *>(plain));
+  dnnl::reorder(source, impl.packed).execute(ctx.stream, source, impl.packed);
+  ctx.stream.wait();
+}
+
+// int8: q[N, K] at the processor's levels; without VNNI, the compensation of
+// the convolution's u8 source (see Shape).
+void pack_int8(PackedWeights::Impl &impl, const int8_t *q) {
+  impl.convolution = !int8_kernels().vnni;
+  if (impl.convolution) {
+    impl.shift_compensation.resize(static_cast<size_t>(impl.N));
+#pragma omp parallel for schedule(static)
+    for (int64_t n = 0; n < impl.N; ++n) {
+      int32_t sum = 0;
+      for (int64_t k = 0; k < impl.K; ++k)
+        sum += q[n * impl.K + k];
+      impl.shift_compensation[static_cast<size_t>(n)] = 128 * sum;
+    }
+  }
+  reorder_into_packed(impl, q);
+}
+
+} // namespace
+
 PackedWeights::PackedWeights(const float *w, int64_t N, int64_t K, ComputeType type) {
   auto impl = std::make_shared<Impl>();
   impl->type = type;
   impl->N = N;
   impl->K = K;
-  std::vector<int8_t> quantized;
-  const void *plain = w;
   if (type == ComputeType::int8) {
-    quantized.resize(static_cast<size_t>(N * K));
+    std::vector<int8_t> quantized(static_cast<size_t>(N * K));
     impl->scales.resize(static_cast<size_t>(N));
     impl->weight_levels = int8_kernels().weight_levels;
-    impl->convolution = !int8_kernels().vnni;
     quantize_int8_weights(w, N, K, impl->weight_levels, quantized.data(), impl->scales.data());
-    plain = quantized.data();
-    if (impl->convolution) {
-      impl->shift_compensation.resize(static_cast<size_t>(N));
-#pragma omp parallel for schedule(static)
-      for (int64_t n = 0; n < N; ++n) {
-        int32_t sum = 0;
-        for (int64_t k = 0; k < K; ++k)
-          sum += quantized[static_cast<size_t>(n * K + k)];
-        impl->shift_compensation[static_cast<size_t>(n)] = 128 * sum;
-      }
-    }
+    pack_int8(*impl, quantized.data());
+  } else {
+    reorder_into_packed(*impl, w);
   }
-  auto &ctx = context();
-  const memory::desc any = impl->convolution ? convolution_weights_desc(N, K, tag::any)
-                                             : memory::desc({K, N}, weight_type(type), tag::any);
-  const Shape reference{type,  kPackingRows,     K, N, K, N, true, Activation::none,
-                        false, impl->convolution};
-  const memory::desc packed_desc = make_primitive_desc(reference, any).weights_desc(0);
-  impl->packed = memory(packed_desc, ctx.engine);
-  // W[N,K] row-major is also the N x K x 1 x 1 convolution weight in oihw.
-  memory source(impl->convolution ? convolution_weights_desc(N, K, tag::oihw)
-                                  : plain_weights_desc(type, K, N),
-                ctx.engine, const_cast<void *>(plain));
-  dnnl::reorder(source, impl->packed).execute(ctx.stream, source, impl->packed);
-  ctx.stream.wait();
+  impl_ = std::move(impl);
+}
+
+PackedWeights::PackedWeights(const int8_t *q, const float *scales, int64_t N, int64_t K) {
+  auto impl = std::make_shared<Impl>();
+  impl->type = ComputeType::int8;
+  impl->N = N;
+  impl->K = K;
+  impl->scales.assign(scales, scales + N);
+  impl->weight_levels = int8_kernels().weight_levels;
+  if (impl->weight_levels == kInt8Levels) {
+    pack_int8(*impl, q); // reordered straight from the caller's values
+  } else {
+    std::vector<int8_t> narrowed(q, q + N * K);
+    narrow_int8_weights(narrowed.data(), impl->scales.data(), N, K, impl->weight_levels);
+    pack_int8(*impl, narrowed.data());
+  }
   impl_ = std::move(impl);
 }
 

@@ -21,6 +21,12 @@ public:
   PackedWeights() = default;
   // W[N, K] row-major, as in a torch Linear (N outputs, K inputs).
   PackedWeights(const float *w, int64_t N, int64_t K, ComputeType type);
+  // int8 from weights already quantized to 8 bits, q[N, K] row-major with one
+  // scale per row (a model converted to int8, or a token table kept in int8):
+  // packed as they are on VNNI, narrowed as quantize_int8_weights narrows
+  // elsewhere, so that both constructors give the same packed weights for
+  // q, scales = quantize_rows(w). q is only read during the call.
+  PackedWeights(const int8_t *q, const float *scales, int64_t N, int64_t K);
 
   bool empty() const { return impl_ == nullptr; }
   ComputeType type() const;
@@ -46,6 +52,10 @@ private:
 // that both give the same weights).
 void quantize_int8_weights(const float *w, int64_t N, int64_t K, int levels, int8_t *q,
                            float *scales);
+// 8-bit weights q[N, K] with their row scales narrowed in place to `levels`:
+// each row read back as q x scale and quantized again (nothing when levels is
+// 127).
+void narrow_int8_weights(int8_t *q, float *scales, int64_t N, int64_t K, int levels);
 
 // y[M,N] (row stride ldy) = act(x[M,K] (row stride ldx) · Wᵀ + bias), or with
 // `accumulate` y += x · Wᵀ + bias. With int8 weights x is quantized on the fly
