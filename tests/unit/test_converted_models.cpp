@@ -192,21 +192,21 @@ TEST_CASE("a converted model packs exactly the int8 weights quantizing at load p
     CHECK(std::memcmp(a.packed.scales().data(), b.packed.scales().data(),
                       a.packed.scales().size() * sizeof(float)) == 0);
   };
-  for (size_t i = 0; i < at_load->encoder.layers.size(); ++i) {
-    const auto &a = at_load->encoder.layers[i], &b = loaded->encoder.layers[i];
+  // Encoder and decoder layers alike: self-attention and feed-forward.
+  const auto same_common = [&](const auto &a, const auto &b) {
     same_scales(a.self_attn.qkv, b.self_attn.qkv);
     same_scales(a.self_attn.out, b.self_attn.out);
     same_scales(a.ffn.fc1, b.ffn.fc1);
     same_scales(a.ffn.fc2, b.ffn.fc2);
-  }
+  };
+  for (size_t i = 0; i < at_load->encoder.layers.size(); ++i)
+    same_common(at_load->encoder.layers[i], loaded->encoder.layers[i]);
   for (size_t i = 0; i < at_load->decoder.layers.size(); ++i) {
     const auto &a = at_load->decoder.layers[i], &b = loaded->decoder.layers[i];
-    same_scales(a.self_attn.qkv, b.self_attn.qkv);
+    same_common(a, b);
     same_scales(a.cross_attn.q, b.cross_attn.q);
     same_scales(a.cross_attn.kv, b.cross_attn.kv);
     same_scales(a.cross_attn.out, b.cross_attn.out);
-    same_scales(a.ffn.fc1, b.ffn.fc1);
-    same_scales(a.ffn.fc2, b.ffn.fc2);
   }
   same_scales(at_load->decoder.output_projection, loaded->decoder.output_projection);
   const auto &table_a = *at_load->decoder.embeddings.quantized_tokens;
