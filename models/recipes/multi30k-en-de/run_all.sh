@@ -11,7 +11,7 @@
 # The shipped model is an ensemble of two members, each a MarianMT directory in
 # OUT_DIR/<member>, listed by OUT_DIR/ensemble.yml:
 #   a  seed 1, dropout 0.2                                         (work dir work/)
-#   b  seed 2, dropout 0.3, attention dropout 0.1, activation 0.1  (work dir work-b/)
+#   b  seed 2, dropout 0.2                                         (work dir work-b/)
 # Environment: MEMBER (a), ENSEMBLE_WEIGHTS ("1 0.5"), PYTHON (default /usr/bin/python3), THREADS (2), BUDGET_MINUTES
 # (150, per member), WORK_DIR (the member's), OUT_DIR (models/multi30k-en-de), DATA_DIR,
 # HEED (build/heed), VOCAB_SIZE (8000).
@@ -36,7 +36,7 @@ member_work_dir() { case "$1" in a) echo "$HERE/work" ;; *) echo "$HERE/work-$1"
 member_flags() {
   case "$1" in
   a) echo "--seed 1 --dropout 0.2" ;;
-  b) echo "--seed 2 --dropout 0.3 --attention-dropout 0.1 --activation-dropout 0.1" ;;
+  b) echo "--seed 2 --dropout 0.2" ;;
   esac
 }
 
@@ -58,17 +58,24 @@ step_train() {
 }
 
 step_export() {
-  local listed=()
+  # Members trained here are averaged and exported; a member trained elsewhere
+  # (no work dir here) keeps the directory already in OUT_DIR, and the manifest
+  # lists every member OUT_DIR holds, so exporting one never drops another.
+  local exported=() listed=()
   for member in "${MEMBERS[@]}"; do
     local work
     work="$(member_work_dir "$member")"
-    if [[ ! -d "$work/checkpoints" ]]; then
+    if [[ -d "$work/checkpoints" ]]; then
+      "$PY" "$HERE/average.py" --work-dir "$work" --best 5 --metric val_bleu
+      "$PY" "$HERE/export.py" --work-dir "$work" --out "$OUT_DIR/$member" --dtype f16
+      [[ -f "$work/train.log" ]] && cp "$work/train.log" "$OUT_DIR/$member/training.log"
+      exported+=("$member")
+    elif [[ -f "$OUT_DIR/$member/config.json" ]]; then
+      echo "note: member $member not trained here ($work/checkpoints missing): keeping $OUT_DIR/$member" >&2
+    else
       echo "note: member $member not trained ($work/checkpoints missing): not exported" >&2
       continue
     fi
-    "$PY" "$HERE/average.py" --work-dir "$work" --best 5 --metric val_bleu
-    "$PY" "$HERE/export.py" --work-dir "$work" --out "$OUT_DIR/$member" --dtype f16
-    [[ -f "$work/train.log" ]] && cp "$work/train.log" "$OUT_DIR/$member/training.log"
     listed+=("$member")
   done
   [[ ${#listed[@]} -gt 0 ]] || { echo "error: no member trained: run_all.sh train first" >&2; exit 2; }
@@ -77,8 +84,9 @@ step_export() {
   [[ ${#listed[@]} -eq ${#MEMBERS[@]} ]] && weights=(--weights $ENSEMBLE_WEIGHTS)
   "$PY" "$HERE/ensemble.py" --out "$OUT_DIR" --members "${listed[@]}" "${weights[@]}"
   if [[ -x "$HEED" ]]; then
-    # Each member's own defaults, then the ensemble's (beam-size and normalize in ensemble.yml).
-    for member in "${listed[@]}"; do
+    # Each exported member's own defaults, then the ensemble's (beam-size and
+    # normalize in ensemble.yml).
+    for member in "${exported[@]}"; do
       "$PY" "$HERE/choose_beam.py" --model-dir "$OUT_DIR/$member" --beams 4 5 --heed "$HEED" \
         --data-dir "$DATA_DIR" --threads "$THREADS"
     done
