@@ -100,9 +100,9 @@ rm -f "$work/part-3" "$tmp/corpus.de"
 out=$("$script" -m "$model" -i "$tmp/corpus.en" -o "$tmp/corpus.de" --tasks 4)
 echo "$out"
 [ "$(wc -l <"$SBATCH_LOG")" -eq 4 ] || fail "expected 2 more sbatch calls: $(cat "$SBATCH_LOG")"
-sed -n 3p "$SBATCH_LOG" | grep -q -- "--array=1,3 " ||
+[[ $(sed -n 3p "$SBATCH_LOG") == *"--array=1,3 "* ]] ||
   fail "resubmitted array: $(sed -n 3p "$SBATCH_LOG") (expected --array=1,3)"
-sed -n 4p "$SBATCH_LOG" | grep -q -- "--dependency=afterok:1003 " ||
+[[ $(sed -n 4p "$SBATCH_LOG") == *"--dependency=afterok:1003 "* ]] ||
   fail "resubmitted merge: $(sed -n 4p "$SBATCH_LOG")"
 cmp "$tmp/corpus.de" "$tmp/single.de" || fail "merged output after a resubmission differs"
 
@@ -110,7 +110,7 @@ cmp "$tmp/corpus.de" "$tmp/single.de" || fail "merged output after a resubmissio
 rm "$tmp/corpus.de"
 "$script" -m "$model" -i "$tmp/corpus.en" -o "$tmp/corpus.de" --tasks 4 >/dev/null
 [ "$(wc -l <"$SBATCH_LOG")" -eq 5 ] || fail "expected one more sbatch call: $(cat "$SBATCH_LOG")"
-sed -n 5p "$SBATCH_LOG" | grep -q -- "--job-name=heed-merge --open-mode" ||
+[[ $(sed -n 5p "$SBATCH_LOG") == *"--job-name=heed-merge --open-mode"* ]] ||
   fail "merge alone: $(sed -n 5p "$SBATCH_LOG")"
 cmp "$tmp/corpus.de" "$tmp/single.de" || fail "merged output of the merge alone differs"
 

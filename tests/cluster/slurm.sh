@@ -54,7 +54,8 @@ stop() {
   fi
   rm -rf "$tmp"
 }
-trap 'keep_logs=1; stop' ERR
+# Under set -e a failing command ends the script: say which, then the daemons' logs.
+trap 'rc=$?; echo "FAIL: line $LINENO: $BASH_COMMAND (exit $rc)" >&2; keep_logs=1; stop' ERR
 trap stop EXIT
 
 # munge: a fresh key (in a directory of the munge user's only), its own
@@ -116,7 +117,7 @@ if [ "$state" != idle ]; then
 fi
 echo "one-node Slurm up ($host, $cpus CPUs) in $((SECONDS - started)) s"
 
-zcat "$data" | head -n 360 >"$tmp/jobs/corpus.en"
+zcat "$data" | sed -n '1,360p' >"$tmp/jobs/corpus.en"
 "$heed" translate -m "$model" -q -i "$tmp/jobs/corpus.en" -o "$tmp/jobs/single.de"
 
 # Waits until none of the jobs of work directory $1 is queued or running.
@@ -204,7 +205,7 @@ for _ in $(seq 100); do [ -z "$(squeue -h -j "$merge" -o %i 2>/dev/null)" ] && b
 again=$(HEED=$heed "$root/scripts/heed-slurm" -m "$model" -i "$tmp/jobs/corpus.en" \
   -o "$tmp/jobs/run3.de" --tasks 4)
 echo "$again"
-echo "$again" | grep -q "shards 2 of 4" || fail "run 3: heed-slurm did not resubmit shard 2 alone"
+[[ $again == *"shards 2 of 4"* ]] || fail "run 3: heed-slurm did not resubmit shard 2 alone"
 wait_jobs "$work"
 cmp "$tmp/jobs/run3.de" "$tmp/jobs/single.de" ||
   fail "run 3: merged output after a killed task and a second submission differs (logs in $work/logs)"

@@ -65,6 +65,14 @@ const io::TensorEntry &WeightReader::check(const std::string &name,
   return file_.get(name);
 }
 
+const io::TensorEntry &WeightReader::take(const std::string &name,
+                                          const std::vector<int64_t> &shape) {
+  // Reading releases the tensor's bytes (TensorArchive::release): once only.
+  if (used_.count(name))
+    throw ModelError(file_.path() + ": tensor '" + name + "' is read twice (a loader bug)");
+  return check(name, shape);
+}
+
 bool is_weight_matrix(const std::string &name, const std::vector<int64_t> &shape) {
   const std::string suffix = ".weight";
   return shape.size() == 2 && name.size() >= suffix.size() &&
@@ -92,10 +100,7 @@ static void round_to_bfloat16(float *v, int64_t n) {
 }
 
 void WeightReader::read_into(const std::string &name, const std::vector<int64_t> &shape, float *t) {
-  // Reading releases the tensor's bytes (TensorArchive::release): once only.
-  if (used_.count(name))
-    throw ModelError(file_.path() + ": tensor '" + name + "' is read twice (a loader bug)");
-  const io::TensorEntry &entry = check(name, shape);
+  const io::TensorEntry &entry = take(name, shape);
   const int64_t n = entry.numel();
   const bool round = round_to_bfloat16_ && is_weight_matrix(name, shape);
   if (entry.dtype != io::DType::i8) {
@@ -120,14 +125,20 @@ void WeightReader::read_into(const std::string &name, const std::vector<int64_t>
       check_finite(t, shape, file_.path(), name); // describes and throws
     return;
   }
-  io::TensorArchive::to_float(entry, t);
-  file_.release(entry);
+  // An I8 matrix for float32 compute: dequantized row by row over the threads
+  // (tc-big's token table alone is 60M values).
   const io::TensorEntry &scale_entry = int8_scales(name, shape);
   Tensor scales({shape[0]});
   io::TensorArchive::to_float(scale_entry, scales.data());
-  for (int64_t r = 0; r < shape[0]; ++r)
-    for (int64_t c = 0; c < shape[1]; ++c)
-      t[r * shape[1] + c] *= scales[r];
+  const int64_t rows = shape[0], cols = shape[1];
+#pragma omp parallel for schedule(static) if (n > (int64_t{1} << 16))
+  for (int64_t r = 0; r < rows; ++r) {
+    float *row = t + r * cols;
+    io::TensorArchive::to_float(entry, row, r * cols, (r + 1) * cols);
+    for (int64_t c = 0; c < cols; ++c)
+      row[c] *= scales[r];
+  }
+  file_.release(entry);
   check_finite(t, shape, file_.path(), name);
   if (round)
     round_to_bfloat16(t, n);
@@ -150,9 +161,7 @@ const io::TensorEntry &WeightReader::int8_scales(const std::string &name,
 
 void WeightReader::read_int8_into(const std::string &name, const std::vector<int64_t> &shape,
                                   int8_t *q, float *scales) {
-  if (used_.count(name))
-    throw ModelError(file_.path() + ": tensor '" + name + "' is read twice (a loader bug)");
-  const io::TensorEntry &entry = check(name, shape);
+  const io::TensorEntry &entry = take(name, shape);
   if (shape.size() != 2)
     throw std::logic_error("WeightReader::read_int8_into: '" + name + "' is not a matrix");
   const int64_t rows = shape[0], cols = shape[1];

@@ -64,6 +64,9 @@ public:
 private:
   bool round_to_bfloat16_ = false;
   const io::TensorEntry &check(const std::string &name, const std::vector<int64_t> &shape);
+  // check() for a tensor about to be read (and released): ModelError if it was
+  // read before.
+  const io::TensorEntry &take(const std::string &name, const std::vector<int64_t> &shape);
   // The float scales of I8 matrix `name` [rows, ...], checked and marked used.
   const io::TensorEntry &int8_scales(const std::string &name, const std::vector<int64_t> &shape);
 
