@@ -46,7 +46,7 @@ double bleu(const fs::path &hypotheses, const fs::path &references) {
 
 TEST_CASE("int8 and bfloat16 keep their accuracy bars on the first member of the shipped model",
           "[int8][bf16][multi30k]") {
-  const fs::path data = kRepository / ".." / "shared" / "data" / "multi30k";
+  const fs::path data = heed::test::multi30k_dir();
   if (!fs::exists(data / "test_2016_flickr.en.gz")) {
     WARN("skipped: Multi30k is absent from " + data.string() +
          " (it is not part of the repository)");

@@ -292,8 +292,7 @@ TEST_CASE("heed bench: a +split setting translates lines sentence by sentence",
 
 TEST_CASE("translate --split-sentences leaves 1,000 single-sentence Multi30k lines byte-identical",
           "[sentences][cli][multi30k]") {
-  const fs::path data =
-      fs::path(HEED_TEST_DATA) / ".." / ".." / ".." / "shared" / "data" / "multi30k";
+  const fs::path data = heed::test::multi30k_dir();
   if (!fs::exists(data / "test_2016_flickr.en.gz") || !fs::exists(data / "val.en.gz")) {
     WARN("skipped: Multi30k is absent from " + data.string() +
          " (it is not part of the repository)");

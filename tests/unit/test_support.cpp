@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -34,6 +35,12 @@ std::string slice_code_points(const std::string &text, int64_t begin, int64_t en
     i += n;
   }
   return out;
+}
+
+fs::path multi30k_dir() {
+  if (const char *dir = std::getenv("HEED_MULTI30K_DIR"))
+    return dir;
+  return fs::path(HEED_TEST_DATA) / ".." / ".." / ".." / "shared" / "data" / "multi30k";
 }
 
 fs::path temp_dir() {

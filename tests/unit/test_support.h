@@ -106,6 +106,12 @@ SafetensorsParts read_safetensors(const std::filesystem::path &path);
 
 std::filesystem::path temp_dir();
 
+// Where the Multi30k data is (it is never committed): $HEED_MULTI30K_DIR when
+// set (the test "tests that need Multi30k skip cleanly without it" points it
+// at an empty directory), else ../shared/data/multi30k beside the checkout.
+// Tests that need it skip with a WARN naming this path when a file is absent.
+std::filesystem::path multi30k_dir();
+
 // Python's line[begin:end] for UTF-8 `text`: code points [begin, end), as bytes.
 std::string slice_code_points(const std::string &text, int64_t begin, int64_t end);
 
