@@ -262,6 +262,47 @@ TEST_CASE("heed convert --quantize bfloat16 rounds the weight matrices to neares
   CHECK(nlohmann::json::parse(info.out)["weights"]["compute_type"] == "float32");
 }
 
+TEST_CASE("an int8 model loaded as float32 computes with its dequantized weights", "[int8][cli]") {
+  const fs::path out = converted("q8-as-f32");
+  const auto quantized = heed::test::read_safetensors(out / "model.safetensors");
+  // The original model with each quantized matrix replaced here by values x
+  // row scales, stored as F32: what loading the I8 file for float32 computes.
+  const fs::path dequantized = heed::test::copy_fixture("tiny-joint", "q8-dequantized-f32");
+  auto parts = heed::test::read_safetensors(dequantized / "model.safetensors");
+  int matrices = 0;
+  for (const auto &[name, entry] : quantized.header.items()) {
+    if (name == "__metadata__" || entry["dtype"] != "I8")
+      continue;
+    REQUIRE(parts.header[name]["dtype"] == "F32");
+    REQUIRE(parts.header[name]["shape"] == entry["shape"]);
+    const size_t rows = entry["shape"][0].get<size_t>(), cols = entry["shape"][1].get<size_t>();
+    const size_t from = entry["data_offsets"][0].get<size_t>();
+    const size_t to = parts.header[name]["data_offsets"][0].get<size_t>();
+    for (size_t r = 0; r < rows; ++r) {
+      const float scale = f32_at(quantized, name + "_scale", r);
+      for (size_t c = 0; c < cols; ++c) {
+        const float v =
+            static_cast<float>(static_cast<int8_t>(quantized.data[from + r * cols + c])) * scale;
+        std::memcpy(parts.data.data() + to + 4 * (r * cols + c), &v, 4);
+      }
+    }
+    ++matrices;
+  }
+  REQUIRE(matrices > 0);
+  heed::test::write_safetensors(dequantized / "model.safetensors", parts.header.dump(), parts.data);
+
+  const std::string args = " --compute-type float32 --format jsonl " + kSentences;
+  const auto from_i8 = run_heed("translate -m '" + out.string() + "'" + args);
+  const auto from_dequantized = run_heed("translate -m '" + dequantized.string() + "'" + args);
+  const auto from_original = run_heed("translate -m '" + kFixture + "'" + args);
+  REQUIRE(from_i8.exit_code == 0);
+  REQUIRE(from_dequantized.exit_code == 0);
+  REQUIRE(from_original.exit_code == 0);
+  CHECK(from_i8.out == from_dequantized.out);
+  // (and the quantization is visible: scores move)
+  CHECK(from_i8.out != from_original.out);
+}
+
 TEST_CASE("a bfloat16 model loaded as float32 computes with the rounded weights", "[bf16][cli]") {
   const fs::path out = converted("bf16-as-f32", "bfloat16");
   // The same model with the rounding done here, stored as F32.
