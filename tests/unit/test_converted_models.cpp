@@ -61,6 +61,21 @@ uint16_t bf16_at(const heed::test::SafetensorsParts &parts, const std::string &n
   return v;
 }
 
+// At --compute-type float32, `converted` translates exactly as `by_hand` (the
+// original with the conversion's rounding done here, stored as F32), and not
+// as the original: the conversion is visible, scores move.
+void check_float32_translations_equal(const fs::path &converted, const fs::path &by_hand) {
+  const std::string args = " --compute-type float32 --format jsonl " + kSentences;
+  const auto from_converted = run_heed("translate -m '" + converted.string() + "'" + args);
+  const auto from_by_hand = run_heed("translate -m '" + by_hand.string() + "'" + args);
+  const auto from_original = run_heed("translate -m '" + kFixture + "'" + args);
+  REQUIRE(from_converted.exit_code == 0);
+  REQUIRE(from_by_hand.exit_code == 0);
+  REQUIRE(from_original.exit_code == 0);
+  CHECK(from_converted.out == from_by_hand.out);
+  CHECK(from_converted.out != from_original.out);
+}
+
 // ONEDNN_MAX_CPU_ISA=AVX2 takes bfloat16 kernels away on every processor.
 const std::string kAvx2 = "export ONEDNN_MAX_CPU_ISA=AVX2;";
 
@@ -291,16 +306,7 @@ TEST_CASE("an int8 model loaded as float32 computes with its dequantized weights
   REQUIRE(matrices > 0);
   heed::test::write_safetensors(dequantized / "model.safetensors", parts.header.dump(), parts.data);
 
-  const std::string args = " --compute-type float32 --format jsonl " + kSentences;
-  const auto from_i8 = run_heed("translate -m '" + out.string() + "'" + args);
-  const auto from_dequantized = run_heed("translate -m '" + dequantized.string() + "'" + args);
-  const auto from_original = run_heed("translate -m '" + kFixture + "'" + args);
-  REQUIRE(from_i8.exit_code == 0);
-  REQUIRE(from_dequantized.exit_code == 0);
-  REQUIRE(from_original.exit_code == 0);
-  CHECK(from_i8.out == from_dequantized.out);
-  // (and the quantization is visible: scores move)
-  CHECK(from_i8.out != from_original.out);
+  check_float32_translations_equal(out, dequantized);
 }
 
 TEST_CASE("a bfloat16 model loaded as float32 computes with the rounded weights", "[bf16][cli]") {
@@ -322,16 +328,7 @@ TEST_CASE("a bfloat16 model loaded as float32 computes with the rounded weights"
   }
   heed::test::write_safetensors(rounded / "model.safetensors", parts.header.dump(), parts.data);
 
-  const std::string args = " --compute-type float32 --format jsonl " + kSentences;
-  const auto from_bf16 = run_heed("translate -m '" + out.string() + "'" + args);
-  const auto from_rounded = run_heed("translate -m '" + rounded.string() + "'" + args);
-  const auto from_original = run_heed("translate -m '" + kFixture + "'" + args);
-  REQUIRE(from_bf16.exit_code == 0);
-  REQUIRE(from_rounded.exit_code == 0);
-  REQUIRE(from_original.exit_code == 0);
-  CHECK(from_bf16.out == from_rounded.out);
-  // (and the rounding is visible: scores move)
-  CHECK(from_bf16.out != from_original.out);
+  check_float32_translations_equal(out, rounded);
 }
 
 TEST_CASE("heed --compute-type bfloat16 is refused without AVX512-BF16 or AMX", "[bf16][cli]") {
