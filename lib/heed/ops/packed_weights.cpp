@@ -20,11 +20,12 @@ namespace heed::ops {
 struct PackedWeights::Impl {
   ComputeType type = ComputeType::float32;
   int64_t N = 0, K = 0;
-  dnnl::memory packed; // owns the reordered weights (and int8 compensation)
+  dnnl::memory packed; // owns the reordered weights
   std::vector<float> scales;
   int weight_levels = 0;                   // int8: largest |quantized weight|
   bool convolution = false;                // int8 without VNNI: a 1x1 convolution (see Shape)
-  std::vector<int32_t> shift_compensation; // convolution: 128 x each weight row's sum
+  std::vector<int32_t> shift_compensation; // int8: 128 x each weight row's sum (see Shape)
+  std::string packing;                     // the oneDNN reorder that packed them
 };
 
 namespace {
@@ -57,17 +58,22 @@ memory::desc plain_weights_desc(ComputeType type, int64_t K, int64_t N) {
   return memory::desc({K, N}, type == ComputeType::int8 ? dt::s8 : dt::f32, memory::dims{1, K});
 }
 
+// int8 products take u8 activations (the s8 ones + 128) and give exact int32
+// sums, from which finish_int8 takes 128 x the weight row sums
+// (shift_compensation) before scaling. With an s8 source oneDNN 2.6 packs
+// the weights with its own compensation, in a reference reorder (simple:any)
+// 15x slower than the jit one an u8 source gets: 20 vs 1.4 ms for 1024 x
+// 4096 weights, most of a tc-big int8 model's load; and without VNNI its
+// convolutions would halve the weights themselves (rounding them again) to
+// avoid the saturation that heed's 7-bit weights already rule out.
+//
 // convolution: int8 without VNNI runs as a 1x1 convolution over an M x 1
 // image with K input and N output channels, channels last, which is the same
 // memory as x[M,K] and y[M,N]. oneDNN 2.6's int8 matmul there (gemm:jit)
 // repacks the weights and their compensation at every call: 3.7 ms of CPU for
 // a 1 x 512 by 512 x 2048 product against 0.045 ms for the convolution
 // (jit_uni_int8_1x1:avx2, weights reordered once), 45 vs 1.2 ms for a
-// 58,101-entry vocabulary projection; still 1.9x at 128 rows. Its source is
-// u8 (the s8 activations + 128, with 128 x the weight row sums taken off the
-// int32 sums in finish_int8): with an s8 source, oneDNN's convolutions
-// without VNNI halve the weights themselves (rounding them again) to avoid
-// the saturation that heed's 7-bit weights already rule out.
+// 58,101-entry vocabulary projection; still 1.9x at 128 rows.
 struct Shape {
   ComputeType type;
   int64_t M, K, N, ldx, ldy;
@@ -84,10 +90,10 @@ memory::desc convolution_weights_desc(int64_t N, int64_t K, tag layout) {
 // float32: y = act(x·W + b) with the bias in the matmul, or y += x·W + b.
 // bfloat16: the same with x converted to a dense bfloat16 copy (oneDNN 2.6
 // multiplies bfloat16 by bfloat16 only), accumulating and writing float32.
-// int8: a dense product scaled per column by the weight scales (a binary
-// post-op: oneDNN 2.6 runs its VNNI kernels neither with per-row binary
-// post-ops nor with output scales given at run time); the per-row activation
-// scales, bias, residual and activation follow in finish_int8().
+// int8: dense exact int32 sums (oneDNN 2.6 runs its VNNI kernels neither
+// with per-row binary post-ops nor with output scales given at run time); the
+// compensation, all scales, bias, residual and activation follow in
+// finish_int8().
 dnnl::primitive_desc make_primitive_desc(const Shape &s, const memory::desc &weights) {
   auto &ctx = context();
   const bool int8 = s.type == ComputeType::int8;
@@ -103,13 +109,11 @@ dnnl::primitive_desc make_primitive_desc(const Shape &s, const memory::desc &wei
   }
   memory::desc src = s.type == ComputeType::float32
                          ? memory::desc({s.M, s.K}, dt::f32, memory::dims{s.ldx, 1})
-                         : memory::desc({s.M, s.K}, weight_type(s.type), tag::ab);
-  memory::desc dst({s.M, s.N}, dt::f32, memory::dims{s.ldy, 1});
+                         : memory::desc({s.M, s.K}, int8 ? dt::u8 : dt::bf16, tag::ab);
+  memory::desc dst({s.M, s.N}, int8 ? dt::s32 : dt::f32, memory::dims{s.ldy, 1});
   memory::desc row({1, s.N}, dt::f32, tag::ab);
   dnnl::post_ops ops;
-  if (int8) {
-    ops.append_binary(dnnl::algorithm::binary_mul, row);
-  } else {
+  if (!int8) {
     if (s.accumulate)
       ops.append_sum(1.f);
     append_activation(ops, s.act);
@@ -145,7 +149,7 @@ dnnl::primitive_desc make_primitive_desc(const Shape &s, const memory::desc &wei
 // Memory objects are handles: rebinding a data pointer updates `args` too.
 struct PackedPrimitive {
   dnnl::primitive primitive; // matmul or convolution
-  memory src, weights, dst, bias, column_scales;
+  memory src, weights, dst, bias;
   std::unordered_map<int, memory> args;
 };
 
@@ -165,12 +169,8 @@ PackedPrimitive make_primitive(const Shape &s, const memory::desc &weights) {
   p.dst = memory(pd.dst_desc(0), ctx.engine, DNNL_MEMORY_NONE);
   p.args = {{DNNL_ARG_SRC, p.src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, p.dst}};
   const memory::desc row({1, s.N}, dt::f32, tag::ab);
-  // The convolution takes no further arguments: its column scales come in
-  // finish_int8().
-  if (s.type == ComputeType::int8 && !s.convolution) {
-    p.column_scales = memory(row, ctx.engine, DNNL_MEMORY_NONE);
-    p.args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, p.column_scales);
-  } else if (s.has_bias) {
+  // int8 takes no further arguments: its bias comes in finish_int8().
+  if (s.type != ComputeType::int8 && s.has_bias) {
     p.bias = memory(row, ctx.engine, DNNL_MEMORY_NONE);
     p.args.emplace(DNNL_ARG_BIAS, p.bias);
   }
@@ -189,8 +189,7 @@ struct Scratch {
   std::vector<int8_t> quantized;
   std::vector<uint16_t> bfloat16;
   std::vector<float> row_scales;
-  std::vector<float> product; // int8 matmul
-  std::vector<int32_t> sums;  // int8 convolution
+  std::vector<int32_t> sums; // int8 product
 };
 Scratch &scratch_buffers() {
   thread_local Scratch scratch;
@@ -240,13 +239,10 @@ void activate_in_place(float *y, int64_t M, int64_t N, int64_t ldy, Activation a
   ctx.stream.wait();
 }
 
-// Where finish_int8() reads the int8 product from (when not in place, in y).
+// Where finish_int8() reads the int8 product from (when not in place, in y):
+// int32 sums over u8 activations (q + 128), from which 128 x the weight row
+// sums are taken, then scaled per column.
 struct Int8Product {
-  // The matmul's float32 product, already scaled per column (binary post-op)...
-  const float *scaled = nullptr;
-  // ...or the convolution's int32 sums over u8 activations (q + 128), from
-  // which 128 x the weight row sums are taken, then scaled per column.
-  bool convolution = false;
   const int32_t *sums = nullptr;
   const int32_t *shift_compensation = nullptr;
   const float *column_scales = nullptr;
@@ -255,23 +251,20 @@ struct Int8Product {
 // One row of finish_int8(): out = product · s + bias, or out += product · s +
 // bias. The flags are compile-time so that each loop vectorizes without
 // branches; in place (the product in `out` itself) it reads through that one
-// pointer, without an overlap check. int32 sums in place are read with
-// memcpy (the same bytes as float and as int32).
-template <bool kInPlace, bool kInt32, bool kAccumulate, bool kBias>
+// pointer, without an overlap check, with memcpy (the same bytes as float and
+// as int32). The product is scaled by the column scale, then by the row's, as
+// oneDNN's per-column post-op and this pass did before the sums were taken
+// whole: the same float32 results.
+template <bool kInPlace, bool kAccumulate, bool kBias>
 void finish_row(const Int8Product &product, int64_t m, float s, const float *bias, float *out,
                 int64_t N) {
   for (int64_t n = 0; n < N; ++n) {
-    float v;
-    if constexpr (kInt32) {
-      int32_t sum;
-      if constexpr (kInPlace)
-        std::memcpy(&sum, out + n, sizeof sum);
-      else
-        sum = product.sums[m * N + n];
-      v = static_cast<float>(sum - product.shift_compensation[n]) * product.column_scales[n];
-    } else {
-      v = kInPlace ? out[n] : product.scaled[m * N + n];
-    }
+    int32_t sum;
+    if constexpr (kInPlace)
+      std::memcpy(&sum, out + n, sizeof sum);
+    else
+      sum = product.sums[m * N + n];
+    float v = static_cast<float>(sum - product.shift_compensation[n]) * product.column_scales[n];
     v = v * s;
     if constexpr (kBias)
       v = v + bias[n];
@@ -285,12 +278,8 @@ void finish_row(const Int8Product &product, int64_t m, float s, const float *bia
 template <bool kInPlace, bool kAccumulate>
 void finish_row(const Int8Product &product, int64_t m, float s, const float *bias, float *out,
                 int64_t N) {
-  if (product.convolution)
-    bias ? finish_row<kInPlace, true, kAccumulate, true>(product, m, s, bias, out, N)
-         : finish_row<kInPlace, true, kAccumulate, false>(product, m, s, bias, out, N);
-  else
-    bias ? finish_row<kInPlace, false, kAccumulate, true>(product, m, s, bias, out, N)
-         : finish_row<kInPlace, false, kAccumulate, false>(product, m, s, bias, out, N);
+  bias ? finish_row<kInPlace, kAccumulate, true>(product, m, s, bias, out, N)
+       : finish_row<kInPlace, kAccumulate, false>(product, m, s, bias, out, N);
 }
 
 // y = act(product · row scale + bias), or y += product · row scale + bias.
@@ -353,7 +342,7 @@ void quantize_int8_weights(const float *w, int64_t N, int64_t K, int levels, int
 namespace {
 
 // Reorders weights already in their final type (int8: at the processor's
-// levels, scales and compensation set) into the layout oneDNN's matmul or
+// levels, scales and shift compensation set) into the layout oneDNN's matmul or
 // convolution asks for.
 void reorder_into_packed(PackedWeights::Impl &impl, const void *plain) {
   const ComputeType type = impl.type;
@@ -369,23 +358,23 @@ void reorder_into_packed(PackedWeights::Impl &impl, const void *plain) {
   memory source(impl.convolution ? convolution_weights_desc(N, K, tag::oihw)
                                  : plain_weights_desc(type, K, N),
                 ctx.engine, const_cast<void *>(plain));
-  dnnl::reorder(source, impl.packed).execute(ctx.stream, source, impl.packed);
+  const dnnl::reorder::primitive_desc reorder(source, impl.packed);
+  impl.packing = reorder.impl_info_str();
+  dnnl::reorder(reorder).execute(ctx.stream, source, impl.packed);
   ctx.stream.wait();
 }
 
-// int8: q[N, K] at the processor's levels; without VNNI, the compensation of
-// the convolution's u8 source (see Shape).
+// int8: q[N, K] at the processor's levels, with the compensation of the u8
+// source (see Shape).
 void pack_int8(PackedWeights::Impl &impl, const int8_t *q) {
   impl.convolution = !int8_kernels().vnni;
-  if (impl.convolution) {
-    impl.shift_compensation.resize(static_cast<size_t>(impl.N));
+  impl.shift_compensation.resize(static_cast<size_t>(impl.N));
 #pragma omp parallel for schedule(static)
-    for (int64_t n = 0; n < impl.N; ++n) {
-      int32_t sum = 0;
-      for (int64_t k = 0; k < impl.K; ++k)
-        sum += q[n * impl.K + k];
-      impl.shift_compensation[static_cast<size_t>(n)] = 128 * sum;
-    }
+  for (int64_t n = 0; n < impl.N; ++n) {
+    int32_t sum = 0;
+    for (int64_t k = 0; k < impl.K; ++k)
+      sum += q[n * impl.K + k];
+    impl.shift_compensation[static_cast<size_t>(n)] = 128 * sum;
   }
   reorder_into_packed(impl, q);
 }
@@ -481,28 +470,15 @@ void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bi
   // is finished in place: no scratch as large as the logits or the encoder's
   // FFN activations, and one pass less over them.
   const bool in_place = !accumulate && ldy == impl.N;
-  Int8Product product;
   void *destination = y;
-  if (impl.convolution) {
-    if (!in_place) {
-      grow(scratch.sums, M * impl.N);
-      destination = scratch.sums.data();
-    }
-    product.convolution = true;
-    product.sums = scratch.sums.data();
-    product.shift_compensation = impl.shift_compensation.data();
-    product.column_scales = impl.scales.data();
-  } else {
-    if (!in_place) {
-      grow(scratch.product, M * impl.N);
-      destination = scratch.product.data();
-    }
-    product.scaled = scratch.product.data();
-    p.column_scales.set_data_handle(const_cast<float *>(impl.scales.data()));
+  if (!in_place) {
+    grow(scratch.sums, M * impl.N);
+    destination = scratch.sums.data();
   }
+  const Int8Product product{scratch.sums.data(), impl.shift_compensation.data(),
+                            impl.scales.data()};
   quantize_rows(x, M, impl.K, ldx, scratch.quantized.data(), scratch.row_scales.data());
-  if (impl.convolution)
-    shift_to_unsigned(scratch.quantized.data(), M * impl.K);
+  shift_to_unsigned(scratch.quantized.data(), M * impl.K);
   p.src.set_data_handle(scratch.quantized.data());
   p.dst.set_data_handle(destination);
   p.primitive.execute(ctx.stream, p.args);
@@ -510,6 +486,8 @@ void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bi
   finish_int8(product, in_place, scratch.row_scales.data(), bias, y, M, impl.N, ldy, act,
               accumulate);
 }
+
+std::string packing_implementation(const PackedWeights &w) { return w.impl().packing; }
 
 std::string linear_implementation(const PackedWeights &w, int64_t M, bool has_bias, Activation act,
                                   bool accumulate) {
