@@ -62,8 +62,8 @@ memory::desc plain_weights_desc(ComputeType type, int64_t K, int64_t N) {
 // sums, from which finish_int8 takes 128 x the weight row sums
 // (shift_compensation) before scaling. With an s8 source oneDNN 2.6 packs
 // the weights with its own compensation, in a reference reorder (simple:any)
-// 15x slower than the jit one an u8 source gets: 20 vs 1.4 ms for 1024 x
-// 4096 weights, most of a tc-big int8 model's load; and without VNNI its
+// 13x slower than the jit one an u8 source gets: 20.5 vs 1.55 ms (medians
+// of 3) for 1024 x 4096 weights, most of a tc-big int8 model's load; and without VNNI its
 // convolutions would halve the weights themselves (rounding them again) to
 // avoid the saturation that heed's 7-bit weights already rule out.
 //

@@ -72,7 +72,7 @@ std::string linear_implementation(const PackedWeights &w, int64_t M, bool has_bi
                                   Activation act = Activation::none, bool accumulate = false);
 
 // The oneDNN reorder that packed w at load (e.g. "jit:uni"), for tests:
-// "simple:any" is a reference one, 15x slower on int8 weights (see Shape in
+// "simple:any" is a reference one, 13x slower on int8 weights (see Shape in
 // packed_weights.cpp).
 std::string packing_implementation(const PackedWeights &w);
 
