@@ -32,8 +32,8 @@ int64_t batch_memory_bytes(const MarianConfig &c, int64_t sentences, int64_t sou
   const int64_t d = c.d_model, rows = times(sentences, beams);
   const int64_t tokens = times(sentences, source_length);
   int64_t floats = 0;
-  // Self-attention keys and values per layer, and the spare of a reorder.
-  floats = plus(floats, times(times(rows, capacity), times(d, 2 * c.decoder_layers + 1)));
+  // Self-attention keys and values per layer, and the row a reorder saves.
+  floats = plus(floats, times(plus(times(rows, 2 * c.decoder_layers), 1), times(capacity, d)));
   // One step's logits, attention scores and activations.
   floats = plus(floats, times(rows, c.decoder_vocab_size + c.decoder_attention_heads * capacity +
                                         c.decoder_ffn_dim + 8 * d));

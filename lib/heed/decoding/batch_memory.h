@@ -14,7 +14,7 @@ namespace heed {
 // Bytes allocated for a batch of `sentences` sources padded to
 // `source_length` tokens, searched with `beams` hypotheses each for up to
 // `capacity` decoder steps: the decoder's key/value caches (one row per
-// hypothesis and layer, plus the spare a reorder gathers into), the projected
+// hypothesis and layer, plus the one row a reorder saves), the projected
 // encoder memory per layer, the logits and attention scores of a step, the
 // encoder's activations and scores, and the search's token histories. Counts
 // the buffers of model/decoder_state.h, model/encoder.cpp and

@@ -19,12 +19,21 @@ struct DecoderState {
   int64_t position = 0;      // positions already decoded
   int64_t d_model = 0;
 
-  Tensor mask;                     // [sentences, source_length]
-  std::vector<Tensor> memory;      // per layer [sentences, source_length, 2d]: keys | values
-  std::vector<Tensor> keys;        // per layer [entries, capacity, d]
-  std::vector<Tensor> values;      // per layer [entries, capacity, d]
-  Tensor spare;                    // rows saved during an in-place reorder
-  std::vector<int64_t> saved_slot; // per old entry: its row in `spare`, or -1
+  Tensor mask;                // [sentences, source_length]
+  std::vector<Tensor> memory; // per layer [sentences, source_length, 2d]: keys | values
+  std::vector<Tensor> keys;   // per layer [entries, capacity, d]
+  std::vector<Tensor> values; // per layer [entries, capacity, d]
+  // An in-place reorder's plan, reused from step to step: the row copies in
+  // an order that reads each row before it is overwritten, and the one row a
+  // cycle of rows (beams trading places) is rotated through.
+  struct RowCopy {
+    int64_t to, from; // from == -1: from `spare`
+  };
+  std::vector<RowCopy> copies;
+  std::vector<int64_t> saved_before; // per copy: the row saved into `spare` first, or -1
+  std::vector<int64_t> readers, ready;
+  std::vector<char> done;
+  Tensor spare; // [capacity, d]
 
   int64_t entries() const { return sentences * group; }
 
@@ -34,6 +43,10 @@ struct DecoderState {
   // sentences.
   void select(const std::vector<int64_t> &sentence_source,
               const std::vector<int64_t> &entry_source);
+
+private:
+  // Fills `copies` and `saved_before` for select().
+  void plan_copies(const std::vector<int64_t> &entry_source);
 };
 
 } // namespace heed
