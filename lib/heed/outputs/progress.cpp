@@ -106,7 +106,7 @@ void Progress::finish() {
   if (options_.summary) {
     const double elapsed = std::max(seconds(), 1e-9);
     rusage usage{};
-    getrusage(RUSAGE_SELF, &usage); // ru_maxrss is in KiB on Linux
+    getrusage(RUSAGE_SELF, &usage); // ru_maxrss is in KiB on Linux; MB are 10^6 bytes
     const int64_t written = lines_ - options_.kept;
     const std::string kept = options_.kept > 0 ? " translated (" + std::to_string(options_.kept) +
                                                      " complete ones kept from the earlier run)"
@@ -116,7 +116,7 @@ void Progress::finish() {
                   "heed: %lld lines%s, %lld target tokens in %.2f s (%.1f lines/s, %.0f "
                   "tokens/s), peak RSS %.0f MB\n",
                   static_cast<long long>(written), kept.c_str(), static_cast<long long>(tokens_),
-                  elapsed, written / elapsed, tokens_ / elapsed, usage.ru_maxrss / 1024.0);
+                  elapsed, written / elapsed, tokens_ / elapsed, usage.ru_maxrss * 1024.0 / 1e6);
     err_ << line << std::flush;
   }
 }
