@@ -16,6 +16,7 @@
 #include "heed/core/error.h"
 #include "heed/model/marian_model.h"
 #include "heed/ops/cpu_isa.h"
+#include "heed/ops/packed_weights.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
@@ -224,15 +225,84 @@ TEST_CASE("a converted model packs exactly the int8 weights quantizing at load p
     same_scales(a.cross_attn.out, b.cross_attn.out);
   }
   same_scales(at_load->decoder.output_projection, loaded->decoder.output_projection);
-  const auto &table_a = *at_load->decoder.embeddings.quantized_tokens;
-  const auto &table_b = *loaded->decoder.embeddings.quantized_tokens;
-  CHECK(table_a.values == table_b.values);
-  CHECK(std::memcmp(table_a.scales.data(), table_b.scales.data(),
-                    table_a.scales.size() * sizeof(float)) == 0);
-  // No float32 copy of a token table is kept (nor made: read_int8 quantizes
-  // it block by block).
-  CHECK(at_load->encoder.embeddings.quantized_tokens != nullptr);
-  CHECK(at_load->encoder.embeddings.tokens == nullptr);
+  // The fixture's token table is shared and tied: with VNNI it is read from
+  // the packed output projection (8-bit there), else kept in int8 beside it
+  // (7-bit weights there). No float32 copy is kept either way (nor made:
+  // read_int8 quantizes it block by block).
+  const bool from_projection = heed::ops::int8_kernels().vnni;
+  for (const auto *model : {at_load.get(), loaded.get()})
+    for (const auto *e : {&model->encoder.embeddings, &model->decoder.embeddings}) {
+      CHECK(e->tokens == nullptr);
+      CHECK(e->packed_tokens.empty() == !from_projection);
+      CHECK((e->quantized_tokens == nullptr) == from_projection);
+    }
+  const auto rows = [](const heed::Embeddings &e) {
+    std::vector<float> all, row(static_cast<size_t>(e.d_model()));
+    for (int64_t id = 0; id < 200; ++id) {
+      heed::Embeddings unscaled = e;
+      unscaled.scale = 1.f;
+      unscaled.positions.fill(0.f);
+      unscaled.embed_step(&id, 1, 0, row.data());
+      all.insert(all.end(), row.begin(), row.end());
+    }
+    return all;
+  };
+  const auto table_a = rows(at_load->decoder.embeddings);
+  const auto table_b = rows(loaded->decoder.embeddings);
+  CHECK(std::memcmp(table_a.data(), table_b.data(), table_a.size() * sizeof(float)) == 0);
+}
+
+TEST_CASE("a tied token table is stored once, in the packed output projection", "[packed]") {
+  // 58,101 x 512 float32 values in OPUS-MT en-de (119 MB) were held twice: as
+  // the table the embeddings read and as the packed projection. Each compute
+  // type must read the table from the projection and embed exactly what the
+  // products multiply by.
+  std::vector<heed::ops::ComputeType> types = {heed::ops::ComputeType::float32};
+  if (heed::ops::int8_kernels().vnni)
+    types.push_back(heed::ops::ComputeType::int8);
+  if (heed::ops::has_bfloat16_kernels())
+    types.push_back(heed::ops::ComputeType::bfloat16);
+  for (auto type : types) {
+    INFO(heed::ops::compute_type_name(type));
+    const auto model = heed::MarianModel::load(kFixture, {type});
+    REQUIRE(model->config.tie_word_embeddings);
+    REQUIRE(model->config.share_encoder_decoder_embeddings);
+    const heed::Embeddings &enc = model->encoder.embeddings, &dec = model->decoder.embeddings;
+    CHECK(dec.tokens == nullptr);
+    CHECK(dec.quantized_tokens == nullptr);
+    CHECK(dec.bfloat16_tokens == nullptr);
+    CHECK(enc.tokens == nullptr);
+    CHECK(enc.quantized_tokens == nullptr);
+    CHECK(enc.bfloat16_tokens == nullptr);
+    REQUIRE_FALSE(dec.packed_tokens.empty());
+    CHECK(&dec.packed_tokens.impl() == &model->decoder.output_projection.packed.impl());
+    CHECK(&enc.packed_tokens.impl() == &model->decoder.output_projection.packed.impl());
+    // The embedding of token 5 at position 3 from the file's float32 table,
+    // rounded as the compute type rounds weights.
+    const auto parts = heed::test::read_safetensors(fs::path(kFixture) / "model.safetensors");
+    const auto &entry = parts.header["model.shared.weight"];
+    REQUIRE(entry["dtype"] == "F32");
+    const int64_t d = dec.d_model(), id = 5, position = 3;
+    std::vector<float> row(static_cast<size_t>(d)), expected(static_cast<size_t>(d));
+    std::vector<float> token(static_cast<size_t>(d));
+    std::memcpy(token.data(),
+                parts.data.data() + entry["data_offsets"][0].get<size_t>() + id * d * sizeof(float),
+                d * sizeof(float));
+    std::vector<int8_t> q(static_cast<size_t>(d));
+    float q_scale = 0.f;
+    if (type == heed::ops::ComputeType::int8)
+      heed::ops::quantize_int8_weights(token.data(), 1, d, 127, q.data(), &q_scale);
+    for (int64_t k = 0; k < d; ++k) {
+      float v = token[static_cast<size_t>(k)];
+      if (type == heed::ops::ComputeType::bfloat16)
+        v = heed::from_bfloat16(heed::to_bfloat16(v));
+      else if (type == heed::ops::ComputeType::int8)
+        v = static_cast<float>(q[static_cast<size_t>(k)]) * q_scale;
+      expected[static_cast<size_t>(k)] = v * dec.scale + dec.positions.data()[position * d + k];
+    }
+    dec.embed_step(&id, 1, position, row.data());
+    CHECK(row == expected);
+  }
 }
 
 TEST_CASE("heed convert --quantize bfloat16 rounds the weight matrices to nearest even",

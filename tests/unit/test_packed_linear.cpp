@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "heed/core/bfloat16.h"
 #include "heed/ops/cpu_isa.h"
 #include "heed/ops/packed_weights.h"
 #include "heed/ops/quantize.h"
@@ -225,5 +226,51 @@ TEST_CASE("packed linear runs oneDNN's optimized kernels, not reference ones", "
                << " N=" << shape.N << " K=" << shape.K << " M=" << M << ": " << impl);
           CHECK(impl.rfind("ref", 0) != 0);
         }
+    }
+}
+
+TEST_CASE("a packed weight's rows read back as the values its products use", "[ops][packed]") {
+  // Shapes that leave partial blocks in both dimensions (oneDNN pads N to 16
+  // or 64 and blocks K by 4 for int8), a tied table's and tc-big's.
+  const struct { int64_t N, K; } shapes[] = {{37, 33}, {1000, 64}, {15001, 512}, {70, 1024}};
+  std::vector<ops::ComputeType> types = {ops::ComputeType::float32, ops::ComputeType::int8};
+  if (ops::has_bfloat16_kernels())
+    types.push_back(ops::ComputeType::bfloat16);
+  for (auto type : types)
+    for (const auto &shape : shapes) {
+      const int64_t N = shape.N, K = shape.K;
+      INFO(ops::compute_type_name(type) << " N=" << N << " K=" << K);
+      auto w = random_vector(N * K, 17, 0.5f);
+      const ops::PackedWeights packed(w.data(), N, K, type);
+      // What the products multiply by, row by row.
+      std::vector<float> expected(w);
+      if (type == ops::ComputeType::bfloat16) {
+        for (auto &v : expected)
+          v = from_bfloat16(to_bfloat16(v));
+      } else if (type == ops::ComputeType::int8) {
+        std::vector<int8_t> q(N * K);
+        std::vector<float> scales(N);
+        ops::quantize_int8_weights(w.data(), N, K, 127, q.data(), scales.data());
+        for (int64_t n = 0; n < N; ++n)
+          for (int64_t k = 0; k < K; ++k)
+            expected[n * K + k] = static_cast<float>(q[n * K + k]) * scales[n];
+      }
+      // int8 weights narrowed to 7 bits (no VNNI) are no longer the 8-bit
+      // table: they must say so rather than be read.
+      const bool readable = type != ops::ComputeType::int8 || ops::int8_kernels().vnni;
+      REQUIRE(packed.rows_readable() == readable);
+      std::vector<float> row(K);
+      if (!readable) {
+        CHECK_THROWS_AS(packed.read_row(0, row.data()), std::logic_error);
+        continue;
+      }
+      int64_t wrong = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        packed.read_row(n, row.data());
+        for (int64_t k = 0; k < K; ++k)
+          wrong += row[k] != expected[n * K + k];
+      }
+      CHECK(wrong == 0);
+      CHECK_THROWS_AS(packed.read_row(N, row.data()), std::logic_error);
     }
 }

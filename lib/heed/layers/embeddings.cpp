@@ -11,6 +11,12 @@ inline void embed_row(const Embeddings &e, int64_t id, int64_t position, float *
   const int64_t d = e.d_model();
   const float *pos = e.positions.data() + position * d;
   // Scale first, then add, in float: the order HF uses.
+  if (!e.packed_tokens.empty()) {
+    e.packed_tokens.read_row(id, out);
+    for (int64_t k = 0; k < d; ++k)
+      out[k] = out[k] * e.scale + pos[k];
+    return;
+  }
   if (e.tokens) {
     const float *token = e.tokens->data() + id * d;
     for (int64_t k = 0; k < d; ++k)

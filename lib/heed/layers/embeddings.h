@@ -9,6 +9,7 @@
 
 #include "heed/core/tensor.h"
 #include "heed/layers/quantized_rows.h"
+#include "heed/ops/packed_weights.h"
 
 namespace heed {
 
@@ -19,9 +20,13 @@ struct BFloat16Rows {
 };
 
 struct Embeddings {
-  // [vocab, d]; may be shared by encoder and decoder. Exactly one is set:
-  // with int8 compute the table is `quantized_tokens`, with bfloat16
+  // [vocab, d]; may be shared by encoder and decoder. Exactly one is set: a
+  // table tied to the output projection is read from its packed weights
+  // (`packed_tokens`, where they hold the table's values: see
+  // PackedWeights::rows_readable), so that the largest matrix is stored once;
+  // else with int8 compute the table is `quantized_tokens`, with bfloat16
   // `bfloat16_tokens`, else `tokens`.
+  ops::PackedWeights packed_tokens;
   std::shared_ptr<const Tensor> tokens;
   std::shared_ptr<const QuantizedRows> quantized_tokens;
   std::shared_ptr<const BFloat16Rows> bfloat16_tokens;
@@ -29,9 +34,10 @@ struct Embeddings {
   float scale = 1.f;
 
   int64_t d_model() const {
-    return tokens             ? tokens->dim(1)
-           : quantized_tokens ? quantized_tokens->cols
-                              : bfloat16_tokens->cols;
+    return !packed_tokens.empty() ? packed_tokens.inputs()
+           : tokens               ? tokens->dim(1)
+           : quantized_tokens     ? quantized_tokens->cols
+                                  : bfloat16_tokens->cols;
   }
 
   // out[b * length + t] = embed(ids[b * length + t]) at position t.

@@ -3,10 +3,12 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
+#include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
 #include "heed/ops/bfloat16.h"
 #include "heed/ops/context.h"
@@ -26,6 +28,10 @@ struct PackedWeights::Impl {
   bool convolution = false;                // int8 without VNNI: a 1x1 convolution (see Shape)
   std::vector<int32_t> shift_compensation; // int8: 128 x each weight row's sum (see Shape)
   std::string packing;                     // the oneDNN reorder that packed them
+  // read_row(): where each k of a row lies in `packed`, made at the first read
+  // (only a tied token table is read).
+  mutable std::once_flag row_offsets_made;
+  mutable std::vector<int64_t> k_offsets;
 };
 
 namespace {
@@ -485,6 +491,81 @@ void linear(const float *x, int64_t ldx, const PackedWeights &w, const float *bi
   ctx.stream.wait();
   finish_int8(product, in_place, scratch.row_scales.data(), bias, y, M, impl.N, ldy, act,
               accumulate);
+}
+
+namespace {
+
+// The offset, in elements, that index i of dimension `dim` adds to an
+// element's place in a blocked oneDNN layout: that place is offset0 plus one
+// such term per dimension. A dimension's index splits into its outer block,
+// times its stride, and one digit per inner block of that dimension, the last
+// inner block the innermost (least significant digit, smallest stride), as in
+// oneDNN's memory_desc_wrapper::off_v.
+int64_t blocked_offset(const dnnl_memory_desc_t &md, int dim, int64_t i) {
+  const auto &b = md.format_desc.blocking;
+  int64_t blocked = 1;
+  for (int j = 0; j < b.inner_nblks; ++j)
+    if (b.inner_idxs[j] == dim)
+      blocked *= b.inner_blks[j];
+  int64_t offset = (i / blocked) * b.strides[dim];
+  int64_t rest = i % blocked, inner_stride = 1;
+  for (int j = b.inner_nblks - 1; j >= 0; --j) {
+    if (b.inner_idxs[j] == dim) {
+      offset += (rest % b.inner_blks[j]) * inner_stride;
+      rest /= b.inner_blks[j];
+    }
+    inner_stride *= b.inner_blks[j];
+  }
+  return offset;
+}
+
+} // namespace
+
+bool PackedWeights::rows_readable() const {
+  const Impl &impl = *impl_;
+  return impl.packed.get_desc().data.format_kind == dnnl_blocked && !impl.convolution &&
+         (impl.type != ComputeType::int8 || impl.weight_levels == kInt8Levels);
+}
+
+void PackedWeights::read_row(int64_t n, float *out) const {
+  const Impl &impl = *impl_;
+  if (!rows_readable())
+    throw std::logic_error("PackedWeights::read_row: these weights hold other values than the "
+                           "matrix they were packed from");
+  if (n < 0 || n >= impl.N)
+    throw std::logic_error("PackedWeights::read_row: row " + std::to_string(n) + " outside the " +
+                           std::to_string(impl.N) + " rows");
+  // The matmul's weights are the K x N matrix: dimension 0 is k, 1 is n.
+  const memory::desc desc = impl.packed.get_desc();
+  std::call_once(impl.row_offsets_made, [&] {
+    impl.k_offsets.resize(static_cast<size_t>(impl.K));
+    for (int64_t k = 0; k < impl.K; ++k)
+      impl.k_offsets[static_cast<size_t>(k)] = desc.data.offset0 + blocked_offset(desc.data, 0, k);
+  });
+  const int64_t column = blocked_offset(desc.data, 1, n);
+  const int64_t *at = impl.k_offsets.data();
+  const void *data = impl.packed.get_data_handle();
+  switch (impl.type) {
+  case ComputeType::float32: {
+    const auto *w = static_cast<const float *>(data) + column;
+    for (int64_t k = 0; k < impl.K; ++k)
+      out[k] = w[at[k]];
+    break;
+  }
+  case ComputeType::bfloat16: {
+    const auto *w = static_cast<const uint16_t *>(data) + column;
+    for (int64_t k = 0; k < impl.K; ++k)
+      out[k] = from_bfloat16(w[at[k]]);
+    break;
+  }
+  case ComputeType::int8: {
+    const auto *w = static_cast<const int8_t *>(data) + column;
+    const float scale = impl.scales[static_cast<size_t>(n)];
+    for (int64_t k = 0; k < impl.K; ++k)
+      out[k] = static_cast<float>(w[at[k]]) * scale;
+    break;
+  }
+  }
 }
 
 std::string packing_implementation(const PackedWeights &w) { return w.impl().packing; }

@@ -39,6 +39,18 @@ public:
   // packed); 0 for other types.
   int weight_levels() const;
 
+  // Whether read_row() gives the values the products use: true for float32,
+  // bfloat16 and 8-bit int8 weights packed for matmul; false for int8 narrowed
+  // below 8 bits or packed as a convolution (processors without VNNI), whose
+  // values differ from the 8-bit table they were made from.
+  bool rows_readable() const;
+  // out[K] = row n of W as the products see it: the packed float32 value,
+  // the bfloat16 one widened, or q x the row's scale (int8; the scale first,
+  // as a model converted to int8 is read). Read from the packed layout, so
+  // that a tied token table needs no copy of its own (58,101 x 512 floats in
+  // OPUS-MT en-de: 119 MB). Throws std::logic_error where !rows_readable().
+  void read_row(int64_t n, float *out) const;
+
   struct Impl;
   const Impl &impl() const { return *impl_; }
 
