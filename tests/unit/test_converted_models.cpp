@@ -491,3 +491,45 @@ TEST_CASE("convert refuses a converted model and float32", "[bf16][cli]") {
   auto to_f32 = run_heed("convert -m '" + kFixture + "' --quantize float32 -o /tmp/x");
   CHECK(to_f32.exit_code == 2);
 }
+
+TEST_CASE("a decoder table tied to the projection is read from it and the encoder's stays apart",
+          "[packed]") {
+  // tiny-separate has its own source and target tables and an lm_head; told
+  // that lm_head is the target table (tie_word_embeddings, as transformers
+  // ties it), only the decoder's table moves into the packed projection.
+  const fs::path dir = heed::test::temp_dir() / "tied-separate";
+  fs::create_directories(dir);
+  const fs::path separate = fs::path(HEED_TEST_DATA) / "tiny-separate";
+  for (const auto &entry : fs::directory_iterator(separate))
+    fs::copy_file(entry.path(), dir / entry.path().filename(),
+                  fs::copy_options::overwrite_existing);
+  auto config = nlohmann::json::parse(std::ifstream(dir / "config.json"));
+  REQUIRE(config["share_encoder_decoder_embeddings"] == false);
+  config["tie_word_embeddings"] = true;
+  std::ofstream(dir / "config.json") << config.dump(2);
+
+  const auto untied = heed::MarianModel::load(separate.string(), {heed::ops::ComputeType::float32});
+  const auto tied = heed::MarianModel::load(dir.string(), {heed::ops::ComputeType::float32});
+  CHECK(tied->encoder.embeddings.tokens != nullptr);
+  CHECK(tied->encoder.embeddings.packed_tokens.empty());
+  CHECK(tied->decoder.embeddings.tokens == nullptr);
+  REQUIRE_FALSE(tied->decoder.embeddings.packed_tokens.empty());
+  CHECK(&tied->decoder.embeddings.packed_tokens.impl() ==
+        &tied->decoder.output_projection.packed.impl());
+  const int64_t d = tied->decoder.d_model();
+  std::vector<float> a(static_cast<size_t>(d)), b(static_cast<size_t>(d));
+  for (int64_t id : {int64_t{0}, int64_t{7}, int64_t{500}}) {
+    INFO("token " << id);
+    // Both tables embed as the untied model's own copies do.
+    untied->decoder.embeddings.embed_step(&id, 1, 2, a.data());
+    tied->decoder.embeddings.embed_step(&id, 1, 2, b.data());
+    CHECK(a == b);
+    untied->encoder.embeddings.embed_step(&id, 1, 2, a.data());
+    tied->encoder.embeddings.embed_step(&id, 1, 2, b.data());
+    CHECK(a == b);
+    // And the projection is the target table, not lm_head.
+    tied->decoder.output_projection.packed.read_row(id, b.data());
+    const float *row = untied->decoder.embeddings.tokens->data() + id * d;
+    CHECK(std::vector<float>(row, row + d) == b);
+  }
+}
