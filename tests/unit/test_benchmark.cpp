@@ -2,10 +2,13 @@
 // measured with the bench itself, never in tests).
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 
+#include "heed/tools/memory_bandwidth.h"
 #include "test_support.h"
 
 using heed::test::run_heed;
@@ -29,12 +32,34 @@ TEST_CASE("heed bench names the shape and the compute type of every row", "[benc
     const bool float32 = line.rfind("float32 ", 0) == 0, int8 = line.rfind("int8 ", 0) == 0;
     if (!float32 && !int8)
       continue;
-    if (line.find("batch ") != std::string::npos)
+    if (line.find("batch ") != std::string::npos) {
       ++end_to_end;
-    else
+      // Each setting's own peak RSS ends its row: at least the tiny model.
+      const double peak = std::stod(line.substr(line.find_last_of(' ') + 1));
+      CHECK(peak > 1.0);
+    } else {
       ++figures;
+    }
   }
   CHECK(figures == 2);
   CHECK(end_to_end == 4);
   CHECK(r.out.find("batch 2 beam 2") != std::string::npos);
+}
+
+TEST_CASE("the peak RSS restarts from the current RSS", "[bench]") {
+  if (heed::test::kAddressSanitizer) {
+    WARN("skipped: AddressSanitizer's allocator keeps freed memory, so RSS says nothing here");
+    return;
+  }
+  const int64_t bytes = int64_t{256} << 20;
+  {
+    auto buffer = std::make_unique<char[]>(static_cast<size_t>(bytes));
+    std::memset(buffer.get(), 1, static_cast<size_t>(bytes)); // resident
+  }
+  const int64_t before = heed::peak_rss_bytes();
+  CHECK(before >= bytes);
+  REQUIRE(heed::restart_peak_rss());
+  // The freed buffer (mapped on its own) no longer counts.
+  CHECK(heed::peak_rss_bytes() <= before - bytes / 2);
+  CHECK(heed::peak_rss_bytes() >= heed::current_rss_bytes() / 2);
 }

@@ -207,6 +207,13 @@ BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<st
     if (options.progress)
       options.progress(line);
   };
+  // Each setting's peak is measured from a restarted peak; the process's is
+  // the largest of every stretch's.
+  int64_t process_peak = 0;
+  auto restart_peak = [&] {
+    process_peak = std::max(process_peak, peak_rss_bytes());
+    return restart_peak_rss();
+  };
   for (auto type : options.compute_types) {
     LoadOptions load;
     load.compute_type = type;
@@ -249,18 +256,21 @@ BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<st
         const TranslationOptions o = translation_options(setting, options);
         BenchmarkResult result;
         result.setting = setting;
+        const bool own_peak = restart_peak();
         // Warm-up on a few lines: primitives and buffers for the common shapes.
         const size_t warm = std::min<size_t>(lines.size(), 64);
         translate_once(model, std::vector<std::string>(lines.begin(), lines.begin() + warm), o);
         for (int r = 0; r < options.runs; ++r)
           result.runs.push_back(translate_once(model, lines, o));
+        if (own_peak)
+          result.peak_rss = peak_rss_bytes();
         f.end_to_end.push_back(std::move(result));
         note(label + ": " + setting.name() + " measured");
       }
       report.figures.push_back(std::move(f));
     }
   }
-  report.peak_rss = peak_rss_bytes();
+  report.peak_rss = std::max(process_peak, peak_rss_bytes());
   return report;
 }
 
@@ -295,8 +305,8 @@ std::string format_benchmark(const BenchmarkReport &r) {
       << "weights one step multiplies by, divided by the read bandwidth; "
       << "ratio: measured step / bound; decoder steps/s = 1000 / step ms)\n\n";
 
-  std::snprintf(line, sizeof line, "%-8s %3s %-26s %28s %30s\n", "compute", "thr", "setting",
-                "sentences/s", "target tokens/s");
+  std::snprintf(line, sizeof line, "%-8s %3s %-26s %28s %30s %12s\n", "compute", "thr", "setting",
+                "sentences/s", "target tokens/s", "peak RSS MB");
   out << line;
   for (const auto &f : r.figures)
     for (const auto &result : f.end_to_end) {
@@ -306,11 +316,17 @@ std::string format_benchmark(const BenchmarkReport &r) {
         tps.push_back(run.target_tokens / run.seconds);
       }
       const Summary s = summarise(sps), t = summarise(tps);
-      std::snprintf(line, sizeof line, "%-8s %3d %-26s %9.2f [%7.2f,%7.2f] %10.1f [%7.1f,%7.1f]\n",
-                    ops::compute_type_name(f.compute_type), f.threads,
-                    result.setting.name().c_str(), s.median, s.min, s.max, t.median, t.min, t.max);
+      char peak[32] = "-";
+      if (result.peak_rss >= 0)
+        std::snprintf(peak, sizeof peak, "%.0f", result.peak_rss / 1e6);
+      std::snprintf(
+          line, sizeof line, "%-8s %3d %-26s %9.2f [%7.2f,%7.2f] %10.1f [%7.1f,%7.1f] %12s\n",
+          ops::compute_type_name(f.compute_type), f.threads, result.setting.name().c_str(),
+          s.median, s.min, s.max, t.median, t.min, t.max, peak);
       out << line;
     }
+  out << "(peak RSS MB: the process's peak while that setting ran, its warm-up included: the "
+      << "model and its buffers; - where the kernel would not restart the peak)\n";
   std::snprintf(
       line, sizeof line,
       "\npeak RSS of the benchmark process: %.0f MB (its 512 MB bandwidth buffer included)\n",

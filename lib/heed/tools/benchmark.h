@@ -52,6 +52,9 @@ struct BenchmarkRun {
 struct BenchmarkResult {
   BenchmarkSetting setting;
   std::vector<BenchmarkRun> runs;
+  // The process's peak RSS while this setting ran (its warm-up included), in
+  // bytes, or -1 where the kernel would not restart the peak before it.
+  int64_t peak_rss = -1;
 };
 
 // Everything measured for one compute type and thread count.
@@ -77,7 +80,7 @@ struct BenchmarkReport {
   int64_t lines = 0;
   int64_t source_tokens = 0;
   std::vector<BenchmarkFigures> figures;
-  int64_t peak_rss = 0;
+  int64_t peak_rss = 0; // the whole process's
 };
 
 BenchmarkReport run_benchmark(const std::string &model_dir, const std::vector<std::string> &lines,

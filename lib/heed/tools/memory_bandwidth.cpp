@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <string>
 
 #include "heed/core/tensor.h"
 
@@ -55,9 +56,23 @@ int64_t current_rss_bytes() {
 }
 
 int64_t peak_rss_bytes() {
+  // VmHWM rather than ru_maxrss: restart_peak_rss() lowers both, but only
+  // /proc says so for certain on every kernel.
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0)
+      return std::stoll(line.substr(6)) * 1024; // "VmHWM:   123456 kB"
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<int64_t>(usage.ru_maxrss) * 1024; // KiB on Linux
+}
+
+bool restart_peak_rss() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+  clear.flush();
+  return static_cast<bool>(clear);
 }
 
 } // namespace heed
