@@ -112,6 +112,20 @@ TEST_CASE("ensemble manifest: malformed manifests name file, line and field",
     INFO(yaml);
     CHECK_THAT(manifest_error(dir, yaml), Catch::Contains(expected));
   }
+  // A member the system cannot examine is this file's error at that entry,
+  // the path printable (found by fuzz_ensemble_manifest: a name too long, of
+  // bytes that are not UTF-8, was reported under its own raw name).
+  fs::create_directory_symlink("loop", dir / "loop");
+  for (const auto &[yaml, line] : std::vector<std::pair<std::string, std::string>>{
+           {"models:\n  - " + std::string(300, 'x') + "\n", ":2: models: "},
+           {"models:\n  - '/a" + std::string(330, '\xff') + "'\n", ":2: models: "},
+           {"models: [a, loop/x]\n", ":1: models: "}}) {
+    const std::string error = manifest_error(dir, yaml);
+    INFO(error);
+    CHECK(error.rfind(file + line, 0) == 0);
+    CHECK_THAT(error, Catch::Contains("cannot access"));
+    CHECK(error.find('\xff') == std::string::npos);
+  }
   // Too large to be a manifest: refused before parsing.
   CHECK_THAT(manifest_error(dir, "models: [a]\n# " + std::string(70'000, 'x') + "\n"),
              Catch::Contains(file));

@@ -94,6 +94,11 @@ TEST_CASE("printable escapes control characters and crops at a character boundar
   CHECK(io::printable("a\nb\tc\x01") == "a\\nb\\tc\\x01");
   CHECK(io::printable("\xc3\xa9\xc3\xa9", 3) == "\xc3\xa9...");
   CHECK(io::printable("abc", 3) == "abc");
+  // Bytes that are not well-formed UTF-8 are escaped, well-formed sequences kept.
+  CHECK(io::printable("a\xff\xc3\xa9\xe2\x82") == "a\\xFF\xc3\xa9\\xE2\\x82");
+  CHECK(io::printable("\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80") ==
+        "\\xC0\\xAF\\xED\\xA0\\x80\\xF4\\x90\\x80\\x80");
+  CHECK(io::printable("\xf0\x9f\x98\x80!") == "\xf0\x9f\x98\x80!");
   CHECK(io::utf8_prefix_length("\xf0\x9f\x90\x95x", 3) == 0);
 }
 

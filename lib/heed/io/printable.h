@@ -10,8 +10,9 @@
 
 namespace heed::io {
 
-// `text` with control characters escaped (\n, \t, \xNN) and, past `max_bytes`,
-// cut at a character boundary and ended with "...".
+// `text` with control characters and bytes outside well-formed UTF-8 escaped
+// (\n, \t, \xNN) and, past `max_bytes`, cut at a character boundary and ended
+// with "...".
 std::string printable(std::string_view text, size_t max_bytes = 120);
 
 // The length of the longest prefix of `text` of at most `max_bytes` bytes that

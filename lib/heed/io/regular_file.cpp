@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "heed/core/error.h"
+#include "heed/io/printable.h"
 
 namespace heed::io {
 namespace {
@@ -39,7 +40,7 @@ PathKind model_path_kind(const std::string &path) {
   if (::stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT || errno == ENOTDIR)
       return PathKind::missing;
-    throw ModelError(path + ": cannot access: " + std::strerror(errno));
+    throw ModelError(printable(path) + ": cannot access: " + std::strerror(errno));
   }
   if (S_ISREG(st.st_mode))
     return PathKind::regular;

@@ -100,7 +100,15 @@ EnsembleManifest parse_ensemble_manifest(const std::string &text, const std::str
       throw ModelError(where(name, model) + "models: each entry must be a model path");
     const fs::path member(model.Scalar());
     const std::string resolved = (member.is_absolute() ? member : base / member).string();
-    if (is_ensemble_manifest(resolved))
+    // A member the system cannot examine (a name too long, a directory
+    // without permission) is this file's error, at this entry.
+    bool nested = false;
+    try {
+      nested = is_ensemble_manifest(resolved);
+    } catch (const ModelError &e) {
+      throw ModelError(where(name, model) + "models: " + e.what());
+    }
+    if (nested)
       throw ModelError(where(name, model) + "models: " + io::printable(model.Scalar()) +
                        " is an ensemble itself; list its members instead");
     manifest.models.push_back(resolved);
