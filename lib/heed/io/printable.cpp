@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "heed/core/utf8.h"
+
 namespace heed::io {
 
 size_t utf8_prefix_length(std::string_view text, size_t max_bytes) {
@@ -23,35 +25,6 @@ size_t utf8_prefix_length(std::string_view text, size_t max_bytes) {
 
 namespace {
 
-// The length of the well-formed UTF-8 sequence starting at text[i] (2 to 4
-// bytes, RFC 3629: no overlong forms, surrogates or code points past
-// U+10FFFF), or 0 when the bytes there are not one.
-size_t utf8_sequence_length(std::string_view text, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
-  const uint8_t lead = byte(i);
-  size_t length = 0;
-  uint8_t low = 0x80, high = 0xBF; // the second byte's range
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    low = lead == 0xE0 ? 0xA0 : 0x80;
-    high = lead == 0xED ? 0x9F : 0xBF;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    low = lead == 0xF0 ? 0x90 : 0x80;
-    high = lead == 0xF4 ? 0x8F : 0xBF;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size() || byte(i + 1) < low || byte(i + 1) > high)
-    return 0;
-  for (size_t k = i + 2; k < i + length; ++k)
-    if ((byte(k) & 0xC0) != 0x80)
-      return 0;
-  return length;
-}
-
 void append_escaped(std::string &out, uint8_t c) {
   char escaped[8];
   std::snprintf(escaped, sizeof escaped, "\\x%02X", c);
@@ -69,7 +42,7 @@ std::string printable(std::string_view text, size_t max_bytes) {
     if (c >= 0x80) {
       // Well-formed UTF-8 is kept; any other byte is escaped, so that a
       // message is text a terminal or a log can show.
-      const size_t length = utf8_sequence_length(text.substr(0, kept), i);
+      const size_t length = heed::utf8_sequence_length(text.substr(0, kept), i);
       if (length == 0) {
         append_escaped(out, c);
       } else {

@@ -3,46 +3,18 @@
 #include <cstdint>
 
 #include "heed/core/error.h"
+#include "heed/core/utf8.h"
 
 namespace heed {
 namespace {
 
 constexpr char kReplacement[] = "\xEF\xBF\xBD"; // U+FFFD
 
-// Length of the well-formed UTF-8 sequence at s[i], or 0 if malformed.
-size_t sequence_length(const std::string &s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
-  const uint8_t b0 = byte(i);
-  const size_t left = s.size() - i;
-  auto continuation = [&](size_t k) { return k < s.size() && (byte(k) & 0xC0) == 0x80; };
-  if (b0 < 0x80)
-    return 1;
-  if (b0 >= 0xC2 && b0 <= 0xDF)
-    return left >= 2 && continuation(i + 1) ? 2 : 0;
-  if (b0 >= 0xE0 && b0 <= 0xEF) {
-    if (left < 3 || !continuation(i + 1) || !continuation(i + 2))
-      return 0;
-    const uint8_t b1 = byte(i + 1);
-    if ((b0 == 0xE0 && b1 < 0xA0) || (b0 == 0xED && b1 >= 0xA0)) // overlong, surrogate
-      return 0;
-    return 3;
-  }
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    if (left < 4 || !continuation(i + 1) || !continuation(i + 2) || !continuation(i + 3))
-      return 0;
-    const uint8_t b1 = byte(i + 1);
-    if ((b0 == 0xF0 && b1 < 0x90) || (b0 == 0xF4 && b1 >= 0x90)) // overlong, > U+10FFFF
-      return 0;
-    return 4;
-  }
-  return 0;
-}
-
 } // namespace
 
 bool is_valid_utf8(const std::string &text) {
   for (size_t i = 0; i < text.size();) {
-    const size_t n = sequence_length(text, i);
+    const size_t n = utf8_sequence_length(text, i);
     if (n == 0)
       return false;
     i += n;
@@ -68,7 +40,7 @@ LineRepairs repair_line(std::string &line) {
       ++i;
       continue;
     }
-    const size_t n = sequence_length(line, i);
+    const size_t n = utf8_sequence_length(line, i);
     if (n == 0) {
       // One replacement per maximal invalid byte, as most decoders do.
       out += kReplacement;
