@@ -21,7 +21,7 @@ TEST_CASE("attend computes softmax(q k^T + mask) v on a hand-computed case", "[a
   std::vector<float> out(2), scores(4);
 
   attend(q.data(), q_view, k.data(), k_view, v.data(), v_view, out.data(), out_view, nullptr,
-         scores.data());
+         scores.data(), nullptr);
   // Query 0: scores [1, 2] -> weights [1/(1+e), e/(1+e)].
   const double w1 = std::exp(1.0) / (1 + std::exp(1.0));
   CHECK(scores[0] == Approx(1 - w1).margin(1e-6));
@@ -34,7 +34,7 @@ TEST_CASE("attend computes softmax(q k^T + mask) v on a hand-computed case", "[a
   // Masking the second key leaves all weight on the first.
   const std::vector<float> mask = {0.f, -3.4e38f};
   attend(q.data(), q_view, k.data(), k_view, v.data(), v_view, out.data(), out_view, mask.data(),
-         scores.data());
+         scores.data(), nullptr);
   CHECK(scores[0] == Approx(1.0).margin(1e-7));
   CHECK(scores[1] == Approx(0.0).margin(1e-7));
   CHECK(out[0] == Approx(10.0).margin(1e-5));

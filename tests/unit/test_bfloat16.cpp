@@ -2,6 +2,7 @@
 // processors that have AVX512-BF16 or AMX, and its refusal everywhere else.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -10,6 +11,7 @@
 
 #include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
+#include "heed/layers/attention.h"
 #include "heed/ops/bfloat16.h"
 #include "heed/ops/cpu_isa.h"
 #include "heed/ops/packed_weights.h"
@@ -172,4 +174,68 @@ TEST_CASE("bfloat16 linear runs oneDNN's optimized kernels", "[bf16][ops]") {
         CHECK(impl.rfind("ref", 0) != 0);
       }
   }
+}
+
+TEST_CASE("bfloat16 attention multiplies rounded queries and probabilities by bfloat16 caches",
+          "[bf16][attention]") {
+  if (!ops::has_bfloat16_kernels()) {
+    WARN("skipped: oneDNN reports " << ops::cpu_isa_name()
+                                    << " here; bfloat16 matmuls need AVX512-BF16 or AMX");
+    return;
+  }
+  // A decoder step's layout: entries with one query each against a cache of
+  // `capacity` positions of which `keys` are filled, the queries strided in a
+  // fused projection buffer, a padding mask on sentence 1's last key.
+  const int64_t entries = 3, heads = 2, dh = 8, d = heads * dh, capacity = 6, keys = 5;
+  const auto proj = random_vector(entries * 3 * d, 11, 1.f);
+  const auto k32 = random_vector(entries * capacity * d, 12, 1.f);
+  const auto v32 = random_vector(entries * capacity * d, 13, 1.f);
+  std::vector<uint16_t> k16(k32.size()), v16(v32.size());
+  for (size_t i = 0; i < k32.size(); ++i) {
+    k16[i] = to_bfloat16(k32[i]);
+    v16[i] = to_bfloat16(v32[i]);
+  }
+  std::vector<float> mask(entries * keys, 0.f);
+  mask[1 * keys + keys - 1] = -1e30f;
+  const ops::View4 q_view{{entries, heads, 1, dh}, {3 * d, dh, 3 * d, 1}};
+  const ops::View4 k_view{
+      {entries, heads, dh, keys}, {capacity * d, dh, 1, d}, ElementType::bfloat16};
+  const ops::View4 v_view{
+      {entries, heads, keys, dh}, {capacity * d, dh, d, 1}, ElementType::bfloat16};
+  const ops::View4 out_view{{entries, heads, 1, dh}, {d, dh, d, 1}};
+  std::vector<float> out(entries * d), scores(entries * heads * keys);
+  std::vector<uint16_t> rounded(rounded_elements(q_view, keys));
+  attend(proj.data(), q_view, k16.data(), k_view, v16.data(), v_view, out.data(), out_view,
+         mask.data(), scores.data(), rounded.data());
+
+  auto round = [](float x) { return static_cast<double>(from_bfloat16(to_bfloat16(x))); };
+  for (int64_t e = 0; e < entries; ++e)
+    for (int64_t h = 0; h < heads; ++h) {
+      std::vector<double> p(keys);
+      double top = -1e300, sum = 0;
+      for (int64_t j = 0; j < keys; ++j) {
+        double dot = 0;
+        for (int64_t k = 0; k < dh; ++k)
+          dot +=
+              round(proj[e * 3 * d + h * dh + k]) * round(k32[(e * capacity + j) * d + h * dh + k]);
+        p[j] = dot + mask[e * keys + j];
+        top = std::max(top, p[j]);
+      }
+      for (double &x : p)
+        sum += x = std::exp(x - top);
+      for (int64_t j = 0; j < keys; ++j) {
+        p[j] /= sum;
+        INFO("entry " << e << " head " << h << " key " << j);
+        CHECK(scores[(e * heads + h) * keys + j] == Approx(p[j]).margin(1e-5));
+      }
+      CHECK(scores[(1 * heads + h) * keys + keys - 1] == 0.f); // masked
+      for (int64_t k = 0; k < dh; ++k) {
+        // The product takes the float32 probabilities rounded to bfloat16.
+        double expected = 0;
+        for (int64_t j = 0; j < keys; ++j)
+          expected += round(scores[(e * heads + h) * keys + j]) *
+                      round(v32[(e * capacity + j) * d + h * dh + k]);
+        CHECK(out[e * d + h * dh + k] == Approx(expected).margin(1e-5));
+      }
+    }
 }

@@ -305,6 +305,61 @@ TEST_CASE("a tied token table is stored once, in the packed output projection", 
   }
 }
 
+TEST_CASE("the decoder keeps its caches and encoder memory in the compute type's precision",
+          "[packed][bf16]") {
+  // bfloat16 compute holds the self-attention caches and the projected encoder
+  // memory in bfloat16 (half the largest buffers of a beam search); float32
+  // and int8 keep float32, the reference's arithmetic.
+  std::vector<heed::ops::ComputeType> types = {heed::ops::ComputeType::float32};
+  if (heed::ops::int8_kernels().vnni)
+    types.push_back(heed::ops::ComputeType::int8);
+  if (heed::ops::has_bfloat16_kernels())
+    types.push_back(heed::ops::ComputeType::bfloat16);
+  for (auto type : types) {
+    INFO(heed::ops::compute_type_name(type));
+    const auto model = heed::MarianModel::load(kFixture, {type});
+    const bool low = type == heed::ops::ComputeType::bfloat16;
+    const heed::ElementType expected =
+        low ? heed::ElementType::bfloat16 : heed::ElementType::float32;
+    CHECK(model->decoder.cache_type() == expected);
+    const std::vector<int64_t> source = {5, 6, 7, 8, model->config.eos_token_id};
+    const int64_t length = static_cast<int64_t>(source.size()), group = 3, capacity = 4;
+    heed::Workspace ws;
+    heed::Tensor out, mask;
+    model->encoder.forward(source.data(), &length, 1, length, out, mask, ws);
+    heed::DecoderState state;
+    model->decoder.start(state, out, mask, 1, length, group, capacity);
+    CHECK(state.cache_type == expected);
+    const int64_t d = model->config.d_model;
+    const size_t bytes = heed::element_bytes(expected);
+    CHECK(state.cache_row_bytes() == static_cast<size_t>(capacity * d) * bytes);
+    CHECK(state.keys.front().capacity() == group * state.cache_row_bytes());
+    CHECK(state.memory.front().capacity() == static_cast<size_t>(length * 2 * d) * bytes);
+    // The memory is the float32 projection of the encoder output, rounded.
+    heed::Tensor projected({length, 2 * d});
+    model->decoder.layers.front().cross_attn.project_memory(out.data(), length, projected.data(),
+                                                            heed::ElementType::float32, nullptr);
+    int64_t differ = 0;
+    for (int64_t i = 0; i < length * 2 * d; ++i) {
+      const float want = projected[i];
+      const float got = low ? heed::from_bfloat16(state.memory.front().as<uint16_t>()[i])
+                            : state.memory.front().as<float>()[i];
+      differ += got != (low ? heed::from_bfloat16(heed::to_bfloat16(want)) : want);
+    }
+    CHECK(differ == 0);
+    // Steps run and give finite logits; the caches fill one position each.
+    std::vector<int64_t> tokens(group, model->config.decoder_start_token_id);
+    heed::Tensor logits({group, model->decoder.vocab_size()});
+    for (int64_t step = 0; step < capacity; ++step) {
+      model->decoder.step(state, tokens.data(), logits.data(), ws);
+      for (int64_t i = 0; i < logits.size(); ++i)
+        REQUIRE(std::isfinite(logits[i]));
+      tokens.assign(group, 5 + step);
+    }
+    CHECK(state.position == capacity);
+  }
+}
+
 TEST_CASE("heed convert --quantize bfloat16 rounds the weight matrices to nearest even",
           "[bf16][cli]") {
   const fs::path out = converted("bf16", "bfloat16");

@@ -10,7 +10,7 @@
 
 namespace heed {
 
-enum class Scratch { activations, projections, scores, context, hidden, count };
+enum class Scratch { activations, projections, scores, context, hidden, rounded, count };
 
 class Workspace {
 public:
@@ -18,6 +18,10 @@ public:
     Tensor &t = slots_[static_cast<size_t>(slot)];
     t.reserve(elements);
     return t.data();
+  }
+  // `elements` 16-bit values (bfloat16 copies) in a float slot.
+  uint16_t *get_16bit(Scratch slot, int64_t elements) {
+    return reinterpret_cast<uint16_t *>(get(slot, (elements + 1) / 2));
   }
 
 private:

@@ -18,7 +18,8 @@ namespace heed {
 // encoder memory per layer, the logits and attention scores of a step, the
 // encoder's activations and scores, and the search's token histories. Counts
 // the buffers of model/decoder_state.h, model/encoder.cpp and
-// decoding/beam_search.cpp; weights are not included.
+// decoding/beam_search.cpp; weights are not included. Caches and memory are
+// counted in float32: an upper bound where bfloat16 compute halves them.
 int64_t batch_memory_bytes(const MarianConfig &config, int64_t sentences, int64_t source_length,
                            int64_t beams, int64_t capacity);
 

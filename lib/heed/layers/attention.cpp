@@ -1,25 +1,47 @@
 #include "heed/layers/attention.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
+#include <stdexcept>
 
+#include "heed/ops/bfloat16.h"
 #include "heed/ops/softmax.h"
 
 namespace heed {
 
 using ops::View4;
 
-void attend(const float *q, const View4 &q_view, const float *k_t, const View4 &k_view,
-            const float *v, const View4 &v_view, float *out, const View4 &out_view,
-            const float *mask, float *scores, AttentionObserver *observer) {
+int64_t rounded_elements(const View4 &q_view, int64_t keys) {
+  const int64_t rows = q_view.dims[0] * q_view.dims[1] * q_view.dims[2];
+  return rows * std::max(q_view.dims[3], keys);
+}
+
+void attend(const float *q, const View4 &q_view, const void *k_t, const View4 &k_view,
+            const void *v, const View4 &v_view, float *out, const View4 &out_view,
+            const float *mask, float *scores, uint16_t *rounded, AttentionObserver *observer) {
   const int64_t batch = q_view.dims[0], heads = q_view.dims[1], queries = q_view.dims[2];
   const int64_t keys = k_view.dims[3];
   const View4 scores_view{{batch, heads, queries, keys},
                           {heads * queries * keys, queries * keys, keys, 1}};
-  ops::batched_matmul(q, q_view, k_t, k_view, scores, scores_view, mask);
+  if (k_view.type != v_view.type)
+    throw std::logic_error("attend: keys and values of different types");
+  const bool low = k_view.type == ElementType::bfloat16;
+  if (low && rounded == nullptr)
+    throw std::logic_error("attend: bfloat16 keys without a buffer to round into");
+  if (low)
+    ops::batched_matmul(rounded, ops::to_bfloat16_view(q, q_view, rounded), k_t, k_view, scores,
+                        scores_view, mask);
+  else
+    ops::batched_matmul(q, q_view, k_t, k_view, scores, scores_view, mask);
   ops::softmax(scores, batch * heads * queries, keys, keys);
   if (observer != nullptr)
     observer->observe(scores, scores_view);
-  ops::batched_matmul(scores, scores_view, v, v_view, out, out_view);
+  if (low)
+    ops::batched_matmul(rounded, ops::to_bfloat16_view(scores, scores_view, rounded), v, v_view,
+                        out, out_view);
+  else
+    ops::batched_matmul(scores, scores_view, v, v_view, out, out_view);
 }
 
 void SelfAttention::forward(float *h, int64_t batch, int64_t length, const float *mask,
@@ -33,41 +55,62 @@ void SelfAttention::forward(float *h, int64_t batch, int64_t length, const float
   const View4 k_view{{batch, heads, dh, length}, {length * 3 * d, dh, 1, 3 * d}};
   const View4 v_view{{batch, heads, length, dh}, {length * 3 * d, dh, 3 * d, 1}};
   const View4 out_view{{batch, heads, length, dh}, {length * d, dh, d, 1}};
-  attend(proj, q_view, proj + d, k_view, proj + 2 * d, v_view, ctx, out_view, mask, scores,
+  attend(proj, q_view, proj + d, k_view, proj + 2 * d, v_view, ctx, out_view, mask, scores, nullptr,
          observer);
   out.forward(ctx, d, rows, h, d, ops::Activation::none, /*accumulate=*/true);
 }
 
-void SelfAttention::forward_step(float *h, int64_t entries, float *key_cache, float *value_cache,
-                                 int64_t capacity, int64_t position, Workspace &ws,
-                                 AttentionObserver *observer) const {
+void SelfAttention::forward_step(float *h, int64_t entries, void *key_cache, void *value_cache,
+                                 ElementType cache_type, int64_t capacity, int64_t position,
+                                 Workspace &ws, AttentionObserver *observer) const {
   const int64_t d = d_model(), dh = d / heads, keys = position + 1;
   float *proj = ws.get(Scratch::projections, entries * 3 * d);
   float *ctx = ws.get(Scratch::context, entries * d);
   float *scores = ws.get(Scratch::scores, entries * heads * keys);
   qkv.forward(h, d, entries, proj, 3 * d);
-  for (int64_t e = 0; e < entries; ++e) {
-    const float *row = proj + e * 3 * d;
-    std::memcpy(key_cache + (e * capacity + position) * d, row + d, sizeof(float) * d);
-    std::memcpy(value_cache + (e * capacity + position) * d, row + 2 * d, sizeof(float) * d);
-  }
   const View4 q_view{{entries, heads, 1, dh}, {3 * d, dh, 3 * d, 1}};
-  const View4 k_view{{entries, heads, dh, keys}, {capacity * d, dh, 1, d}};
-  const View4 v_view{{entries, heads, keys, dh}, {capacity * d, dh, d, 1}};
+  const View4 k_view{{entries, heads, dh, keys}, {capacity * d, dh, 1, d}, cache_type};
+  const View4 v_view{{entries, heads, keys, dh}, {capacity * d, dh, d, 1}, cache_type};
   const View4 out_view{{entries, heads, 1, dh}, {d, dh, d, 1}};
+  uint16_t *rounded = nullptr;
+  if (cache_type == ElementType::bfloat16) {
+    auto *keys16 = static_cast<uint16_t *>(key_cache),
+         *values16 = static_cast<uint16_t *>(value_cache);
+    for (int64_t e = 0; e < entries; ++e) {
+      const float *row = proj + e * 3 * d;
+      const int64_t at = (e * capacity + position) * d;
+      ops::to_bfloat16_rows(row + d, 1, d, d, keys16 + at);
+      ops::to_bfloat16_rows(row + 2 * d, 1, d, d, values16 + at);
+    }
+    rounded = ws.get_16bit(Scratch::rounded, rounded_elements(q_view, keys));
+  } else {
+    auto *keys32 = static_cast<float *>(key_cache), *values32 = static_cast<float *>(value_cache);
+    for (int64_t e = 0; e < entries; ++e) {
+      const float *row = proj + e * 3 * d;
+      const int64_t at = (e * capacity + position) * d;
+      std::memcpy(keys32 + at, row + d, sizeof(float) * d);
+      std::memcpy(values32 + at, row + 2 * d, sizeof(float) * d);
+    }
+  }
   attend(proj, q_view, key_cache, k_view, value_cache, v_view, ctx, out_view, nullptr, scores,
-         observer);
+         rounded, observer);
   out.forward(ctx, d, entries, h, d, ops::Activation::none, /*accumulate=*/true);
 }
 
-void CrossAttention::project_memory(const float *encoder_out, int64_t rows, float *memory) const {
+void CrossAttention::project_memory(const float *encoder_out, int64_t rows, void *memory,
+                                    ElementType type, float *scratch) const {
   const int64_t d = d_model();
-  kv.forward(encoder_out, d, rows, memory, 2 * d);
+  if (type == ElementType::float32) {
+    kv.forward(encoder_out, d, rows, static_cast<float *>(memory), 2 * d);
+    return;
+  }
+  kv.forward(encoder_out, d, rows, scratch, 2 * d);
+  ops::to_bfloat16_rows(scratch, rows, 2 * d, 2 * d, static_cast<uint16_t *>(memory));
 }
 
-void CrossAttention::forward_step(float *h, int64_t sentences, int64_t group, const float *memory,
-                                  int64_t source_length, const float *mask, Workspace &ws,
-                                  AttentionObserver *observer) const {
+void CrossAttention::forward_step(float *h, int64_t sentences, int64_t group, const void *memory,
+                                  ElementType memory_type, int64_t source_length, const float *mask,
+                                  Workspace &ws, AttentionObserver *observer) const {
   const int64_t d = d_model(), dh = d / heads, entries = sentences * group;
   float *proj = ws.get(Scratch::projections, entries * d);
   float *ctx = ws.get(Scratch::context, entries * d);
@@ -75,10 +118,18 @@ void CrossAttention::forward_step(float *h, int64_t sentences, int64_t group, co
   q.forward(h, d, entries, proj, d);
   // The beams of a sentence act as that sentence's query positions.
   const View4 q_view{{sentences, heads, group, dh}, {group * d, dh, d, 1}};
-  const View4 k_view{{sentences, heads, dh, source_length}, {source_length * 2 * d, dh, 1, 2 * d}};
-  const View4 v_view{{sentences, heads, source_length, dh}, {source_length * 2 * d, dh, 2 * d, 1}};
+  const View4 k_view{
+      {sentences, heads, dh, source_length}, {source_length * 2 * d, dh, 1, 2 * d}, memory_type};
+  const View4 v_view{
+      {sentences, heads, source_length, dh}, {source_length * 2 * d, dh, 2 * d, 1}, memory_type};
   const View4 out_view{{sentences, heads, group, dh}, {group * d, dh, d, 1}};
-  attend(proj, q_view, memory, k_view, memory + d, v_view, ctx, out_view, mask, scores, observer);
+  // The values start d elements into each memory row.
+  const void *values = static_cast<const std::byte *>(memory) + d * element_bytes(memory_type);
+  uint16_t *rounded = memory_type == ElementType::bfloat16
+                          ? ws.get_16bit(Scratch::rounded, rounded_elements(q_view, source_length))
+                          : nullptr;
+  attend(proj, q_view, memory, k_view, values, v_view, ctx, out_view, mask, scores, rounded,
+         observer);
   out.forward(ctx, d, entries, h, d, ops::Activation::none, /*accumulate=*/true);
 }
 

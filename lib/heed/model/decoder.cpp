@@ -17,18 +17,23 @@ void Decoder::start(DecoderState &state, const Tensor &encoder_out, const Tensor
   state.capacity = capacity;
   state.position = 0;
   state.d_model = d;
+  state.cache_type = cache_type();
   state.mask.resize({sentences, source_length});
   std::memcpy(state.mask.data(), mask.data(), sizeof(float) * sentences * source_length);
   const size_t n = layers.size();
   state.memory.resize(n);
   state.keys.resize(n);
   state.values.resize(n);
+  // bfloat16 memory is projected in float32 first, one layer at a time.
+  Tensor projected;
+  if (state.cache_type != ElementType::float32)
+    projected.resize({sentences * source_length, 2 * d});
   for (size_t l = 0; l < n; ++l) {
-    state.memory[l].resize({sentences, source_length, 2 * d});
+    state.memory[l].reserve(static_cast<size_t>(sentences) * state.memory_row_bytes());
     layers[l].cross_attn.project_memory(encoder_out.data(), sentences * source_length,
-                                        state.memory[l].data());
-    state.keys[l].resize({sentences * group, capacity, d});
-    state.values[l].resize({sentences * group, capacity, d});
+                                        state.memory[l].data(), state.cache_type, projected.data());
+    state.keys[l].reserve(static_cast<size_t>(sentences * group) * state.cache_row_bytes());
+    state.values[l].reserve(static_cast<size_t>(sentences * group) * state.cache_row_bytes());
   }
 }
 
@@ -44,11 +49,11 @@ void Decoder::step(DecoderState &state, const int64_t *tokens, float *logits, Wo
   for (size_t l = 0; l < layers.size(); ++l) {
     const DecoderLayer &layer = layers[l];
     layer.self_attn.forward_step(h, entries, state.keys[l].data(), state.values[l].data(),
-                                 state.capacity, state.position, ws,
+                                 state.cache_type, state.capacity, state.position, ws,
                                  observer ? observer->self_attention(l) : nullptr);
     layer.self_attn_norm.apply(h, entries);
     layer.cross_attn.forward_step(h, state.sentences, state.group, state.memory[l].data(),
-                                  state.source_length, state.mask.data(), ws,
+                                  state.cache_type, state.source_length, state.mask.data(), ws,
                                   observer ? observer->cross_attention(l) : nullptr);
     layer.cross_attn_norm.apply(h, entries);
     layer.ffn.forward(h, entries, ws);

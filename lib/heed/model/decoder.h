@@ -34,6 +34,13 @@ public:
 
   int64_t vocab_size() const { return output_projection.out_features(); }
   int64_t d_model() const { return embeddings.d_model(); }
+  // The element type of a state's memory and caches: bfloat16 where the
+  // layers compute in bfloat16 (which rounds every product's operands to it
+  // anyway), else float32, so float32 stays the reference's arithmetic.
+  ElementType cache_type() const {
+    return output_projection.packed.type() == ops::ComputeType::bfloat16 ? ElementType::bfloat16
+                                                                         : ElementType::float32;
+  }
 
   // Prepares `state` for `sentences` sentences of `group` hypotheses each,
   // projecting the encoder output [sentences * source_length, d] once per layer.

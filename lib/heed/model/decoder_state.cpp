@@ -22,9 +22,9 @@ void DecoderState::select(const std::vector<int64_t> &sentence_source,
       if (from == j)
         continue;
       std::memmove(mask.data() + j * row, mask.data() + from * row, sizeof(float) * row);
+      const size_t bytes = memory_row_bytes();
       for (auto &m : memory)
-        std::memmove(m.data() + j * row * 2 * d, m.data() + from * row * 2 * d,
-                     sizeof(float) * row * 2 * d);
+        std::memmove(m.data() + j * bytes, m.data() + from * bytes, bytes);
     }
   }
 
@@ -41,28 +41,25 @@ void DecoderState::select(const std::vector<int64_t> &sentence_source,
     identity = entry_source[i] == i;
   if (!identity && position > 0 && !keys.empty()) {
     plan_copies(entry_source);
-    const int64_t rows = static_cast<int64_t>(entry_source.size());
-    const int64_t row = capacity * d;
-    const size_t filled = sizeof(float) * position * d;
+    const size_t row = cache_row_bytes();
+    const size_t filled = static_cast<size_t>(position * d) * element_bytes(cache_type);
     spare.reserve(row);
     for (auto *caches : {&keys, &values})
-      for (auto &cache : *caches) {
+      for (auto &cache : *caches)
         for (size_t c = 0; c < copies.size(); ++c) {
           if (saved_before[c] >= 0)
             std::memcpy(spare.data(), cache.data() + saved_before[c] * row, filled);
           const RowCopy &copy = copies[c];
-          const float *source = copy.from < 0 ? spare.data() : cache.data() + copy.from * row;
+          const std::byte *source = copy.from < 0 ? spare.data() : cache.data() + copy.from * row;
           std::memcpy(cache.data() + copy.to * row, source, filled);
         }
-        cache.resize({rows, capacity, d}); // never grows here: no reallocation
-      }
   }
   sentences = new_sentences;
 }
 
 void DecoderState::plan_copies(const std::vector<int64_t> &entry_source) {
   const int64_t rows = static_cast<int64_t>(entry_source.size());
-  const int64_t old_rows = keys.front().dim(0);
+  const int64_t old_rows = entries(); // select() updates `sentences` after planning
   copies.clear();
   saved_before.clear();
   // readers[r]: the new rows other than r that still have to read old row r.

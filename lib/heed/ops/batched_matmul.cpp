@@ -2,6 +2,8 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <stdexcept>
+#include <string>
 #include <unordered_map>
 
 #include "heed/ops/context.h"
@@ -27,7 +29,8 @@ PrimitiveCache<BatchedPrimitive> &batched_cache() {
 }
 
 memory::desc view_desc(const View4 &v) {
-  return memory::desc(memory::dims(v.dims.begin(), v.dims.end()), dt::f32,
+  return memory::desc(memory::dims(v.dims.begin(), v.dims.end()),
+                      v.type == ElementType::bfloat16 ? dt::bf16 : dt::f32,
                       memory::dims(v.strides.begin(), v.strides.end()));
 }
 
@@ -42,6 +45,10 @@ BatchedPrimitive make_batched(const View4 &av, const View4 &bv, const View4 &cv,
     attr.set_post_ops(ops);
   }
   dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), attr, ctx.engine);
+  const std::string impl = pd.impl_info_str();
+  if (av.type == ElementType::bfloat16 && impl.rfind("ref", 0) == 0)
+    throw std::logic_error("batched_matmul: oneDNN offers only its reference kernel (" + impl +
+                           ") for a bfloat16 product");
   BatchedPrimitive p;
   p.matmul = dnnl::matmul(pd);
   p.a = memory(a_md, ctx.engine, DNNL_MEMORY_NONE);
@@ -57,8 +64,10 @@ BatchedPrimitive make_batched(const View4 &av, const View4 &bv, const View4 &cv,
 
 } // namespace
 
-void batched_matmul(const float *a, const View4 &av, const float *b, const View4 &bv, float *c,
+void batched_matmul(const void *a, const View4 &av, const void *b, const View4 &bv, float *c,
                     const View4 &cv, const float *mask) {
+  if (av.type != bv.type || cv.type != ElementType::float32)
+    throw std::logic_error("batched_matmul: operands of two types, or a product not in float32");
   for (int64_t d : cv.dims)
     if (d == 0)
       return;
@@ -69,10 +78,11 @@ void batched_matmul(const float *a, const View4 &av, const float *b, const View4
       key.push_back(v->dims[i]);
       key.push_back(v->strides[i]);
     }
+  key.push_back(static_cast<int64_t>(av.type));
   key.push_back(has_mask);
   auto &p = batched_cache().get(key, [&] { return make_batched(av, bv, cv, has_mask); });
-  p.a.set_data_handle(const_cast<float *>(a));
-  p.b.set_data_handle(const_cast<float *>(b));
+  p.a.set_data_handle(const_cast<void *>(a));
+  p.b.set_data_handle(const_cast<void *>(b));
   p.c.set_data_handle(c);
   if (has_mask)
     p.mask.set_data_handle(const_cast<float *>(mask));
