@@ -274,3 +274,41 @@ TEST_CASE("a packed weight's rows read back as the values its products use", "[o
       CHECK_THROWS_AS(packed.read_row(N, row.data()), std::logic_error);
     }
 }
+
+TEST_CASE("a row's product is the same whatever number of rows is multiplied", "[ops][packed]") {
+  // Beam search projects a step's hypotheses onto the vocabulary a few
+  // sentences at a time (decoding/beam_search.cpp), which gives the very
+  // logits of projecting them all at once on AVX-512 (brgemm kernels; int8
+  // quantizes row by row). oneDNN's AVX2 float32 kernels sum in an order
+  // that depends on the row count: there only the last bits may differ.
+  const bool exact = ops::cpu_isa_name().rfind("avx512", 0) == 0;
+  const struct { int64_t N, K; } shapes[] = {{15001, 512}, {3001, 1024}};
+  std::vector<ops::ComputeType> types = {ops::ComputeType::float32, ops::ComputeType::int8};
+  if (ops::has_bfloat16_kernels())
+    types.push_back(ops::ComputeType::bfloat16);
+  for (auto type : types)
+    for (const auto &shape : shapes) {
+      const int64_t N = shape.N, K = shape.K, M = 128;
+      const auto w = random_vector(N * K, 21, 0.05f);
+      const auto b = random_vector(N, 22);
+      const auto x = random_vector(M * K, 23, 2.f);
+      const ops::PackedWeights packed(w.data(), N, K, type);
+      std::vector<float> all(M * N), part(M * N);
+      ops::linear(x.data(), K, packed, b.data(), all.data(), N, M);
+      for (int64_t chunk : {1, 5, 32, 40}) {
+        INFO(ops::compute_type_name(type) << " N=" << N << " K=" << K << " rows " << chunk);
+        std::fill(part.begin(), part.end(), 0.f);
+        for (int64_t r = 0; r < M; r += chunk)
+          ops::linear(x.data() + r * K, K, packed, b.data(), part.data() + r * N, N,
+                      std::min(chunk, M - r));
+        int64_t differ = 0;
+        for (int64_t i = 0; i < M * N; ++i) {
+          const bool close = exact || type != ops::ComputeType::float32
+                                 ? all[i] == part[i]
+                                 : std::fabs(all[i] - part[i]) <= 1e-4f;
+          differ += !close;
+        }
+        CHECK(differ == 0);
+      }
+    }
+}
