@@ -239,64 +239,6 @@ TEST_CASE("ensemble: a step combines the members' log-softmax as Marian, by hand
   }
 }
 
-TEST_CASE("a step scored a few entries at a time gives the whole step's rows", "[ensemble]") {
-  // Beam search scores a step's hypotheses a few sentences at a time; every
-  // run of entries must give exactly the rows of scoring them all at once,
-  // for one model and for an ensemble, with the raw-logits hook told which
-  // entries it sees.
-  const MarianModel &a = *joint(), &b = *joint_int8();
-  const int64_t sentences = 3, group = 4, entries = sentences * group;
-  const std::vector<int64_t> ids = a.tokenizer->encode_source(kSources[1]);
-  const int64_t length = static_cast<int64_t>(ids.size());
-  std::vector<int64_t> batch, lengths(sentences, length);
-  for (int64_t s = 0; s < sentences; ++s)
-    batch.insert(batch.end(), ids.begin(), ids.end());
-  Workspace ws;
-  Tensor ea, ma, eb, mb;
-  a.encoder.forward(batch.data(), lengths.data(), sentences, length, ea, ma, ws);
-  b.encoder.forward(batch.data(), lengths.data(), sentences, length, eb, mb, ws);
-  for (const bool ensemble : {false, true}) {
-    INFO((ensemble ? "ensemble" : "one model"));
-    DecoderState sa, sb;
-    a.decoder.start(sa, ea, ma, sentences, length, group, 2);
-    b.decoder.start(sb, eb, mb, sentences, length, group, 2);
-    std::vector<ScorerMember> members = {{&a.decoder, &sa, 0.5f}};
-    if (ensemble)
-      members.push_back({&b.decoder, &sb, 0.5f});
-    StepScorer scorer(members);
-    std::vector<int64_t> tokens(entries, a.config.decoder_start_token_id);
-    scorer.advance(tokens.data(), ws);
-    // Different tokens per entry at the second step, so that rows differ.
-    for (int64_t e = 0; e < entries; ++e)
-      tokens[e] = 5 + e;
-    scorer.select({0, 1, 2}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
-    scorer.advance(tokens.data(), ws);
-    const int64_t vocab = scorer.vocab_size();
-    std::vector<std::pair<int64_t, int64_t>> seen;
-    const StepScorer::RawLogitsHook hook = [&](float *raw, int64_t first, int64_t rows) {
-      seen.emplace_back(first, rows);
-      for (int64_t i = 0; i < rows; ++i)
-        raw[i * vocab + (first + i) % vocab] -= 5.f; // a penalty on an entry's own token
-    };
-    std::vector<float> whole(entries * vocab), part(entries * vocab);
-    scorer.score(0, entries, whole.data(), hook);
-    CHECK(seen == std::vector<std::pair<int64_t, int64_t>>(ensemble ? 2 : 1, {0, entries}));
-    seen.clear();
-    for (int64_t first : {int64_t{0}, int64_t{5}, int64_t{9}}) {
-      const int64_t rows = first == 0 ? 5 : first == 5 ? 4 : 3;
-      scorer.score(first, rows, part.data() + first * vocab, hook);
-    }
-    CHECK(seen.size() == (ensemble ? 6u : 3u));
-    int64_t differ = 0;
-    for (size_t i = 0; i < whole.size(); ++i)
-      differ += whole[i] != part[i];
-    CHECK(differ == 0);
-    // The rows are not all alike (the test would pass on a broken offset otherwise).
-    CHECK(!std::equal(whole.begin(), whole.begin() + vocab, whole.begin() + 5 * vocab));
-    CHECK_THROWS_AS(scorer.score(10, 3, part.data()), std::logic_error);
-  }
-}
-
 TEST_CASE("ensemble: scores are the weighted sums of the members' scores", "[ensemble]") {
   const auto sa = Translator(joint(), {}).score(kSources, kTargets);
   const auto sb = Translator(joint_int8(), {}).score(kSources, kTargets);

@@ -100,16 +100,6 @@ void top_k(const float *log_probs, const float *running_scores, int64_t beams, i
   std::sort_heap(out.begin(), out.end(), worse_first);
 }
 
-// Sentences whose log-probabilities one scoring pass computes: about 32
-// hypotheses' worth (8 sentences at beam 4), at least one sentence. Scoring
-// all 128 hypotheses of batch 32 beam 4 at once held 30 MB of logits with a
-// 58k vocabulary; a pass of 32 rows still multiplies enough rows per weight
-// read to stay at the product's arithmetic rate.
-int64_t sentences_per_pass(int64_t beams) {
-  constexpr int64_t kRows = 32;
-  return std::max<int64_t>(1, kRows / beams);
-}
-
 float length_normaliser(int64_t length, double penalty) {
   // Python computes length ** penalty in double; torch then divides in float32.
   return static_cast<float>(std::pow(static_cast<double>(length), penalty));
@@ -146,9 +136,8 @@ std::vector<std::vector<Hypothesis>> beam_search(StepScorer &scorer, const Searc
   std::vector<int64_t> active(sentences);
   std::iota(active.begin(), active.end(), 0);
   std::vector<int64_t> tokens(sentences * beams, options.decoder_start_token_id);
-  const int64_t per_pass = sentences_per_pass(beams);
-  Tensor logits; // one pass's log-probabilities
-  logits.reserve(std::min(sentences, per_pass) * beams * vocab);
+  Tensor logits;
+  logits.reserve(sentences * beams * vocab);
   std::vector<Candidate> candidates;
   std::vector<bool> hits(keep_k);
   std::vector<int64_t> order(keep_k), merged(beams + keep_k);
@@ -158,19 +147,16 @@ std::vector<std::vector<Hypothesis>> beam_search(StepScorer &scorer, const Searc
 
   int64_t cur_len = 1; // decoder length so far, start token included
   while (!active.empty()) {
-    scorer.advance(tokens.data(), ws, observer);
+    scorer.step(tokens.data(), logits.data(), ws, observer);
 
     kept_sentences.clear();
     entry_source.clear();
     next_tokens.clear();
-    const int64_t live = static_cast<int64_t>(active.size());
-    for (int64_t a = 0; a < live; ++a) {
-      if (a % per_pass == 0)
-        scorer.score(a * beams, std::min(per_pass, live - a) * beams, logits.data());
+    for (int64_t a = 0; a < static_cast<int64_t>(active.size()); ++a) {
       SentenceBeams &s = all[active[a]];
       const int64_t max_length = options.max_length_of(active[a]);
       const bool at_limit = cur_len + 1 >= max_length;
-      float *block = logits.data() + (a % per_pass) * beams * vocab;
+      float *block = logits.data() + a * beams * vocab;
       if (!all_finite(block, beams * vocab)) {
         s.non_finite = true; // stops here; its hypotheses are marked invalid below
         continue;

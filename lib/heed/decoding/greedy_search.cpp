@@ -38,9 +38,9 @@ std::vector<std::vector<Hypothesis>> greedy_search(StepScorer &scorer, const Sea
   // member of an ensemble, before its log-softmax).
   StepScorer::RawLogitsHook penalize;
   if (processor.penalizes_repetitions())
-    penalize = [&](float *raw, int64_t first, int64_t rows) {
+    penalize = [&](float *raw, int64_t rows) {
       for (int64_t i = 0; i < rows; ++i)
-        processor.penalize_repetitions(raw + i * vocab, history[active[first + i]]);
+        processor.penalize_repetitions(raw + i * vocab, history[active[i]]);
     };
 
   int64_t cur_len = 1;

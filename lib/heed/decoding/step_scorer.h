@@ -20,13 +20,6 @@
 // With one member of weight 1 a step is exactly the single-model step: the
 // decoder writes into the caller's buffer and the log-softmax runs in place,
 // with no copy.
-//
-// A step runs in two phases: advance() feeds the tokens through every
-// member's layers, keeping each member's last hidden states; score() projects
-// any run of entries onto the vocabulary. A beam search scores a few
-// sentences at a time, so that a step's log-probabilities never sit in memory
-// for all hypotheses at once (128 x 58,101 float32 values are 30 MB at batch
-// 32 beam 4).
 #pragma once
 
 #include <cstdint>
@@ -58,23 +51,14 @@ public:
   int64_t sentences() const { return members_.front().state->sentences; }
   size_t members() const { return members_.size(); }
 
-  // Called on each member's raw logits [rows, vocab] of entries first ..
-  // first + rows - 1, before its log-softmax.
-  using RawLogitsHook = std::function<void(float *logits, int64_t first, int64_t rows)>;
+  // Called on each member's raw logits [rows, vocab] before its log-softmax.
+  using RawLogitsHook = std::function<void(float *logits, int64_t rows)>;
 
   // Feeds one token per entry to every member and writes the combined
-  // log-probabilities [entries, vocab] into `log_probs`: advance(), then
-  // score() of every entry.
+  // log-probabilities [entries, vocab] into `log_probs`. `observer` sees the
+  // first member's attention only.
   void step(const int64_t *tokens, float *log_probs, Workspace &ws,
             DecoderObserver *observer = nullptr, const RawLogitsHook &before_softmax = {});
-
-  // Feeds one token per entry to every member. `observer` sees the first
-  // member's attention only.
-  void advance(const int64_t *tokens, Workspace &ws, DecoderObserver *observer = nullptr);
-  // The combined log-probabilities [rows, vocab] of entries first .. first +
-  // rows - 1 of the step advance() ran, into `log_probs`.
-  void score(int64_t first, int64_t rows, float *log_probs,
-             const RawLogitsHook &before_softmax = {});
 
   // DecoderState::select on every member's state.
   void select(const std::vector<int64_t> &sentence_source,
@@ -83,8 +67,7 @@ public:
 private:
   std::vector<ScorerMember> members_;
   int64_t vocab_ = 0;
-  std::vector<Tensor> hidden_; // per member: the last layer's states [entries, d]
-  Tensor scratch_;             // a further member's logits (ensembles only)
+  Tensor scratch_; // a further member's logits (ensembles only)
 };
 
 } // namespace heed

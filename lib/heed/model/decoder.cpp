@@ -39,18 +39,12 @@ void Decoder::start(DecoderState &state, const Tensor &encoder_out, const Tensor
 
 void Decoder::step(DecoderState &state, const int64_t *tokens, float *logits, Workspace &ws,
                    DecoderObserver *observer) const {
-  float *h = ws.get(Scratch::activations, state.entries() * d_model());
-  advance(state, tokens, h, ws, observer);
-  project(h, state.entries(), logits);
-}
-
-void Decoder::advance(DecoderState &state, const int64_t *tokens, float *h, Workspace &ws,
-                      DecoderObserver *observer) const {
   if (state.position >= state.capacity)
     throw std::logic_error("Decoder::step: the caches are full");
-  const int64_t entries = state.entries();
+  const int64_t d = d_model(), entries = state.entries();
   if (observer != nullptr)
     observer->step_begins(entries, state.position);
+  float *h = ws.get(Scratch::activations, entries * d);
   embeddings.embed_step(tokens, entries, state.position, h);
   for (size_t l = 0; l < layers.size(); ++l) {
     const DecoderLayer &layer = layers[l];
@@ -65,6 +59,7 @@ void Decoder::advance(DecoderState &state, const int64_t *tokens, float *h, Work
     layer.ffn.forward(h, entries, ws);
     layer.final_norm.apply(h, entries);
   }
+  output_projection.forward(h, d, entries, logits, vocab_size());
   ++state.position;
   if (observer != nullptr)
     observer->step_ends();

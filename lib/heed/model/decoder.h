@@ -48,24 +48,9 @@ public:
              int64_t source_length, int64_t group, int64_t capacity) const;
 
   // Feeds one token per entry at position state.position and writes the raw
-  // logits [entries, vocab] into `logits`; advances the position. The same as
-  // advance() then project() on every entry.
+  // logits [entries, vocab] into `logits`; advances the position.
   void step(DecoderState &state, const int64_t *tokens, float *logits, Workspace &ws,
             DecoderObserver *observer = nullptr) const;
-
-  // The step's layers only: the last layer's hidden states [entries, d] are
-  // left in `hidden` (which the layers work in); advances the position.
-  void advance(DecoderState &state, const int64_t *tokens, float *hidden, Workspace &ws,
-               DecoderObserver *observer = nullptr) const;
-  // Raw logits [rows, vocab] of hidden states [rows, d]. A row's logits do
-  // not depend on the rows projected with it where oneDNN multiplies with
-  // AVX-512 (its brgemm kernels keep a row's order of summation; int8 rows
-  // are quantized one by one); on AVX2 float32 ones can differ in the last
-  // bits, as they already do between batch sizes. So a search may project a
-  // step's rows a few at a time.
-  void project(const float *hidden, int64_t rows, float *logits) const {
-    output_projection.forward(hidden, d_model(), rows, logits, vocab_size());
-  }
 };
 
 } // namespace heed
