@@ -50,6 +50,15 @@ uint16_t nearest_even(float x) {
   return static_cast<uint16_t>(up >> 16);
 }
 
+// Whether bfloat16 matmuls run here; if not, the test says it is skipped.
+bool bfloat16_runs() {
+  if (ops::has_bfloat16_kernels())
+    return true;
+  WARN("skipped: oneDNN reports " << ops::cpu_isa_name()
+                                  << " here; bfloat16 matmuls need AVX512-BF16 or AMX");
+  return false;
+}
+
 } // namespace
 
 TEST_CASE("to_bfloat16 rounds to nearest, ties to even", "[bf16]") {
@@ -116,11 +125,8 @@ TEST_CASE("bfloat16 dense layers are refused without AVX512-BF16 or AMX", "[bf16
 
 TEST_CASE("bfloat16 linear multiplies the rounded operands, accumulating in float32",
           "[bf16][ops]") {
-  if (!ops::has_bfloat16_kernels()) {
-    WARN("skipped: oneDNN reports " << ops::cpu_isa_name()
-                                    << " here; bfloat16 matmuls need AVX512-BF16 or AMX");
+  if (!bfloat16_runs())
     return;
-  }
   const int64_t K = 96, N = 80, ldx = 100;
   const auto w = random_vector(N * K, 5, 0.2f);
   const auto b = random_vector(N, 6);
@@ -157,11 +163,8 @@ TEST_CASE("bfloat16 linear multiplies the rounded operands, accumulating in floa
 }
 
 TEST_CASE("bfloat16 linear runs oneDNN's optimized kernels", "[bf16][ops]") {
-  if (!ops::has_bfloat16_kernels()) {
-    WARN("skipped: oneDNN reports " << ops::cpu_isa_name()
-                                    << " here; bfloat16 matmuls need AVX512-BF16 or AMX");
+  if (!bfloat16_runs())
     return;
-  }
   const struct { int64_t N, K; } shapes[] = {{1536, 512}, {2048, 512}, {512, 2048}, {58101, 512}};
   for (const auto &shape : shapes) {
     const auto w = random_vector(shape.N * shape.K, 9, 0.05f);
@@ -178,11 +181,8 @@ TEST_CASE("bfloat16 linear runs oneDNN's optimized kernels", "[bf16][ops]") {
 
 TEST_CASE("bfloat16 attention multiplies rounded queries and probabilities by bfloat16 caches",
           "[bf16][attention]") {
-  if (!ops::has_bfloat16_kernels()) {
-    WARN("skipped: oneDNN reports " << ops::cpu_isa_name()
-                                    << " here; bfloat16 matmuls need AVX512-BF16 or AMX");
+  if (!bfloat16_runs())
     return;
-  }
   // A decoder step's layout: entries with one query each against a cache of
   // `capacity` positions of which `keys` are filled, the queries strided in a
   // fused projection buffer, a padding mask on sentence 1's last key.

@@ -309,10 +309,9 @@ TEST_CASE("the decoder keeps its caches and encoder memory in the compute type's
           "[packed][bf16]") {
   // bfloat16 compute holds the self-attention caches and the projected encoder
   // memory in bfloat16 (half the largest buffers of a beam search); float32
-  // and int8 keep float32, the reference's arithmetic.
-  std::vector<heed::ops::ComputeType> types = {heed::ops::ComputeType::float32};
-  if (heed::ops::int8_kernels().vnni)
-    types.push_back(heed::ops::ComputeType::int8);
+  // and int8 (with or without VNNI) keep float32, the reference's arithmetic.
+  std::vector<heed::ops::ComputeType> types = {heed::ops::ComputeType::float32,
+                                               heed::ops::ComputeType::int8};
   if (heed::ops::has_bfloat16_kernels())
     types.push_back(heed::ops::ComputeType::bfloat16);
   for (auto type : types) {
