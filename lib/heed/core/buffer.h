@@ -1,6 +1,6 @@
-// Untyped storage for data whose element type is chosen at run time (the
-// decoder caches, float32 or bfloat16). Like Tensor's storage it is 64-byte
-// aligned and only grows: reserving no more than the capacity keeps the
+// Untyped storage: Tensor's, and that of data whose element type is chosen at
+// run time (the decoder caches, float32 or bfloat16). 64-byte aligned for
+// AVX-512, and only grows: reserving no more than the capacity keeps the
 // allocation, so a buffer sized once is reused without touching the allocator.
 #pragma once
 
@@ -13,12 +13,6 @@ class Buffer {
 public:
   // Makes sure `bytes` fit; contents are unspecified after a reallocation.
   void reserve(size_t bytes);
-  // Frees the storage (capacity 0).
-  void release() {
-    data_.reset();
-    capacity_ = 0;
-  }
-
   std::byte *data() { return data_.get(); }
   const std::byte *data() const { return data_.get(); }
   template <typename T> T *as() { return reinterpret_cast<T *>(data_.get()); }

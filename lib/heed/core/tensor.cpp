@@ -1,14 +1,10 @@
 #include "heed/core/tensor.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
-#include <new>
 #include <stdexcept>
 
 namespace heed {
-
-void Tensor::AlignedFree::operator()(float *p) const { std::free(p); }
 
 Tensor &Tensor::operator=(const Tensor &other) {
   if (this != &other) {
@@ -20,16 +16,8 @@ Tensor &Tensor::operator=(const Tensor &other) {
 }
 
 void Tensor::reserve(int64_t elements) {
-  if (elements <= capacity_)
-    return;
-  // Round the byte count up to the alignment, as aligned_alloc requires.
-  size_t bytes = sizeof(float) * static_cast<size_t>(elements);
-  bytes = (bytes + 63) / 64 * 64;
-  auto *p = static_cast<float *>(std::aligned_alloc(64, bytes));
-  if (p == nullptr)
-    throw std::bad_alloc();
-  data_.reset(p);
-  capacity_ = elements;
+  if (elements > capacity())
+    storage_.reserve(sizeof(float) * static_cast<size_t>(elements));
 }
 
 void Tensor::resize(std::vector<int64_t> shape) {

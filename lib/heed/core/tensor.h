@@ -7,8 +7,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
-#include <memory>
 #include <vector>
+
+#include "heed/core/buffer.h"
 
 namespace heed {
 
@@ -29,28 +30,24 @@ public:
   // Makes sure `elements` floats fit without a later reallocation.
   void reserve(int64_t elements);
 
-  float *data() { return data_.get(); }
-  const float *data() const { return data_.get(); }
+  float *data() { return storage_.as<float>(); }
+  const float *data() const { return storage_.as<float>(); }
   int64_t size() const { return size_; }
-  int64_t capacity() const { return capacity_; }
+  int64_t capacity() const { return static_cast<int64_t>(storage_.capacity() / sizeof(float)); }
   const std::vector<int64_t> &shape() const { return shape_; }
   int64_t dim(size_t i) const { return shape_.at(i); }
   size_t rank() const { return shape_.size(); }
   bool empty() const { return size_ == 0; }
 
-  float &operator[](int64_t i) { return data_.get()[i]; }
-  float operator[](int64_t i) const { return data_.get()[i]; }
+  float &operator[](int64_t i) { return data()[i]; }
+  float operator[](int64_t i) const { return data()[i]; }
 
   void fill(float value);
 
 private:
-  struct AlignedFree {
-    void operator()(float *p) const;
-  };
-  std::unique_ptr<float[], AlignedFree> data_;
+  Buffer storage_;
   std::vector<int64_t> shape_;
   int64_t size_ = 0;
-  int64_t capacity_ = 0;
 };
 
 } // namespace heed

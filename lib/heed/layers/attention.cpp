@@ -72,26 +72,22 @@ void SelfAttention::forward_step(float *h, int64_t entries, void *key_cache, voi
   const View4 k_view{{entries, heads, dh, keys}, {capacity * d, dh, 1, d}, cache_type};
   const View4 v_view{{entries, heads, keys, dh}, {capacity * d, dh, d, 1}, cache_type};
   const View4 out_view{{entries, heads, 1, dh}, {d, dh, d, 1}};
-  uint16_t *rounded = nullptr;
-  if (cache_type == ElementType::bfloat16) {
-    auto *keys16 = static_cast<uint16_t *>(key_cache),
-         *values16 = static_cast<uint16_t *>(value_cache);
-    for (int64_t e = 0; e < entries; ++e) {
-      const float *row = proj + e * 3 * d;
-      const int64_t at = (e * capacity + position) * d;
-      ops::to_bfloat16_rows(row + d, 1, d, d, keys16 + at);
-      ops::to_bfloat16_rows(row + 2 * d, 1, d, d, values16 + at);
-    }
-    rounded = ws.get_16bit(Scratch::rounded, rounded_elements(q_view, keys));
-  } else {
-    auto *keys32 = static_cast<float *>(key_cache), *values32 = static_cast<float *>(value_cache);
-    for (int64_t e = 0; e < entries; ++e) {
-      const float *row = proj + e * 3 * d;
-      const int64_t at = (e * capacity + position) * d;
-      std::memcpy(keys32 + at, row + d, sizeof(float) * d);
-      std::memcpy(values32 + at, row + 2 * d, sizeof(float) * d);
-    }
+  // This position's keys and values into the caches, as the caches' type.
+  const bool low = cache_type == ElementType::bfloat16;
+  const auto store = [&](const float *from, void *cache, int64_t at) {
+    if (low)
+      ops::to_bfloat16_rows(from, 1, d, d, static_cast<uint16_t *>(cache) + at);
+    else
+      std::memcpy(static_cast<float *>(cache) + at, from, sizeof(float) * d);
+  };
+  for (int64_t e = 0; e < entries; ++e) {
+    const float *row = proj + e * 3 * d;
+    const int64_t at = (e * capacity + position) * d;
+    store(row + d, key_cache, at);
+    store(row + 2 * d, value_cache, at);
   }
+  uint16_t *rounded =
+      low ? ws.get_16bit(Scratch::rounded, rounded_elements(q_view, keys)) : nullptr;
   attend(proj, q_view, key_cache, k_view, value_cache, v_view, ctx, out_view, nullptr, scores,
          rounded, observer);
   out.forward(ctx, d, entries, h, d, ops::Activation::none, /*accumulate=*/true);
