@@ -1,6 +1,7 @@
 // Every op against a naive loop implementation.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -50,9 +51,22 @@ TEST_CASE("packed float32 linear matches a naive loop: activations, strides, bia
   }
 }
 
+// The ops run small work on the calling thread alone and larger work on every
+// thread (ops::SerialScope); each test covers shapes on both sides, on two
+// threads.
+struct TwoThreads {
+  const int before = ops::num_threads();
+  TwoThreads() { ops::set_num_threads(2); }
+  ~TwoThreads() { ops::set_num_threads(before); }
+};
+
 TEST_CASE("batched_matmul on strided head views with a broadcast mask", "[ops]") {
+  const TwoThreads threads;
+  // 480 and 3.3 M multiply-adds: below and above the one-thread threshold.
+  const auto [B, H, T, dh] =
+      GENERATE(std::array<int64_t, 4>{2, 3, 4, 5}, std::array<int64_t, 4>{4, 8, 40, 64});
   // Q and K^T as views into a fused [B*T, 3d] projection buffer, as attention uses them.
-  const int64_t B = 2, H = 3, T = 4, dh = 5, d = H * dh;
+  const int64_t d = H * dh;
   auto proj = random_vector(B * T * 3 * d, 7);
   std::vector<float> mask(B * T, 0.f);
   mask[0 * T + 3] = -1e30f; // last key of sentence 0 is padding
@@ -80,7 +94,10 @@ TEST_CASE("batched_matmul on strided head views with a broadcast mask", "[ops]")
 }
 
 TEST_CASE("softmax and log_softmax rows match naive loops", "[ops]") {
-  const int64_t rows = 5, cols = 37, ld = 40;
+  const TwoThreads threads;
+  // 185 and 21,000 elements: below and above the one-thread threshold.
+  const auto [rows, cols, ld] =
+      GENERATE(std::array<int64_t, 3>{5, 37, 40}, std::array<int64_t, 3>{300, 70, 72});
   auto x = random_vector(rows * ld, 8, 3.f);
   auto soft = x, logsoft = std::vector<float>(rows * cols);
   for (int64_t i = 0; i < rows; ++i)
@@ -108,7 +125,10 @@ TEST_CASE("softmax and log_softmax rows match naive loops", "[ops]") {
 }
 
 TEST_CASE("layer_norm matches a naive loop", "[ops]") {
-  const int64_t rows = 6, cols = 24;
+  const TwoThreads threads;
+  // 144 and 81,920 elements: below and above the one-thread threshold.
+  const auto [rows, cols] =
+      GENERATE(std::array<int64_t, 2>{6, 24}, std::array<int64_t, 2>{160, 512});
   auto x = random_vector(rows * cols, 9, 2.f);
   auto gamma = random_vector(cols, 10);
   auto beta = random_vector(cols, 11);
@@ -146,6 +166,25 @@ TEST_CASE("primitive caches start over when the thread count changes", "[ops]") 
   CHECK(cache.get(key, make) == 2);
   CHECK(cache.size() == 1);
   ops::set_num_threads(before);
+}
+
+TEST_CASE("SerialScope runs oneDNN on the calling thread alone, then restores the count", "[ops]") {
+  const TwoThreads threads;
+  {
+    const ops::SerialScope scope(true);
+    CHECK(ops::num_threads() == 1);
+    {
+      const ops::SerialScope inner(true);
+      CHECK(ops::num_threads() == 1);
+    }
+    CHECK(ops::num_threads() == 1);
+  }
+  CHECK(ops::num_threads() == 2);
+  {
+    const ops::SerialScope scope(false);
+    CHECK(ops::num_threads() == 2);
+  }
+  CHECK(ops::num_threads() == 2);
 }
 
 TEST_CASE("primitive caches keep the most recently used shapes, at most their capacity", "[ops]") {

@@ -88,6 +88,19 @@ void set_num_threads(int threads) {
 
 int num_threads() { return omp_get_max_threads(); }
 
+SerialScope::SerialScope(bool serial) {
+  const int threads = omp_get_max_threads();
+  if (serial && threads > 1) {
+    restore_ = threads;
+    omp_set_num_threads(1);
+  }
+}
+
+SerialScope::~SerialScope() {
+  if (restore_ > 0)
+    omp_set_num_threads(restore_);
+}
+
 std::string onednn_version() {
   const dnnl_version_t *v = dnnl_version();
   return std::to_string(v->major) + "." + std::to_string(v->minor) + "." +

@@ -47,12 +47,19 @@ void layer_norm(float *x, int64_t rows, int64_t cols, const float *gamma, const 
   thread_local PrimitiveCache<LayerNormPrimitive> cache;
   int32_t eps_bits;
   std::memcpy(&eps_bits, &eps, sizeof eps_bits);
-  auto &p = cache.get(PrimitiveKey{rows, cols, eps_bits},
-                      [&] { return make_layer_norm(rows, cols, eps); });
+  // Below 2^16 elements one thread is faster than two (on a 2-core Zen 4:
+  // one row of 512 takes 1.0 us on one, 6.4 on two; 65,536 elements 14.0
+  // against 15.3): every layer norm of a decoding step up to 128 rows.
+  const bool serial = rows * cols < (int64_t{1} << 16);
+  auto &p = cache.get(PrimitiveKey{rows, cols, eps_bits}, [&] {
+    SerialScope scope(serial);
+    return make_layer_norm(rows, cols, eps);
+  });
   p.data.set_data_handle(x);
   p.scale.set_data_handle(const_cast<float *>(gamma));
   p.shift.set_data_handle(const_cast<float *>(beta));
   auto &ctx = context();
+  SerialScope scope(serial);
   p.primitive.execute(ctx.stream, p.args);
   ctx.stream.wait();
 }

@@ -231,7 +231,11 @@ void activate_in_place(float *y, int64_t M, int64_t N, int64_t ldy, Activation a
   thread_local PrimitiveCache<EltwisePrimitive> cache;
   auto &ctx = context();
   const PrimitiveKey key{M, N, ldy, static_cast<int64_t>(act)};
+  // As softmax (ops/softmax.cpp): one thread below 2^14 elements, where
+  // waking a second costs more than it saves.
+  const bool serial = M * N < (int64_t{1} << 14);
   auto &p = cache.get(key, [&] {
+    SerialScope scope(serial);
     memory::desc md({M, N}, dt::f32, memory::dims{ldy, 1});
     dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, eltwise_algorithm(act), md,
                                      eltwise_alpha(act), 0.f);
@@ -241,6 +245,7 @@ void activate_in_place(float *y, int64_t M, int64_t N, int64_t ldy, Activation a
     return e;
   });
   p.data.set_data_handle(y);
+  SerialScope scope(serial);
   p.eltwise.execute(ctx.stream, {{DNNL_ARG_SRC, p.data}, {DNNL_ARG_DST, p.data}});
   ctx.stream.wait();
 }
