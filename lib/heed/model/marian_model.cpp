@@ -7,6 +7,7 @@
 
 #include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
+#include "heed/core/prefault.h"
 #include "heed/model/checkpoint.h"
 #include "heed/model/weight_reader.h"
 #include "heed/ops/cpu_isa.h"
@@ -48,10 +49,13 @@ Linear read_fused_linear(WeightReader &r, const std::vector<std::string> &prefix
   }
   const bool int8 = type == ops::ComputeType::int8;
   Linear l;
-  if (int8)
+  if (int8) {
     l.quantized_weight.resize(parts * out, in);
-  else
+  } else {
     l.weight.resize({parts * out, in});
+    // The parts below fill it whole (core/prefault.h).
+    prefault_for_writing(l.weight.data(), sizeof(float) * static_cast<size_t>(l.weight.size()));
+  }
   l.bias.resize({parts * out});
   for (int64_t i = 0; i < parts; ++i) {
     const std::string &p = prefixes[static_cast<size_t>(i)];

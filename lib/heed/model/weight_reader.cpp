@@ -9,6 +9,7 @@
 #include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
 #include "heed/core/finite.h"
+#include "heed/core/prefault.h"
 #include "heed/ops/quantize.h"
 
 namespace heed {
@@ -83,6 +84,8 @@ bool is_weight_matrix(const std::string &name, const std::vector<int64_t> &shape
 Tensor WeightReader::read(const std::string &name, const std::vector<int64_t> &shape) {
   require(name, shape); // before allocating what config.json asks for
   Tensor t(shape);
+  // read_into() writes every value (core/prefault.h).
+  prefault_for_writing(t.data(), sizeof(float) * static_cast<size_t>(t.size()));
   read_into(name, shape, t.data());
   return t;
 }

@@ -10,6 +10,7 @@
 
 #include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
+#include "heed/core/prefault.h"
 #include "heed/ops/bfloat16.h"
 #include "heed/ops/context.h"
 #include "heed/ops/cpu_isa.h"
@@ -365,6 +366,9 @@ void reorder_into_packed(PackedWeights::Impl &impl, const void *plain) {
                         false, impl.convolution};
   const memory::desc packed_desc = make_primitive_desc(reference, any).weights_desc(0);
   impl.packed = memory(packed_desc, ctx.engine);
+  // The reorder below writes every byte: its pages in one call, not one fault
+  // each (core/prefault.h).
+  prefault_for_writing(impl.packed.get_data_handle(), packed_desc.get_size());
   // W[N,K] row-major is also the N x K x 1 x 1 convolution weight in oihw.
   memory source(impl.convolution ? convolution_weights_desc(N, K, tag::oihw)
                                  : plain_weights_desc(type, K, N),
