@@ -80,13 +80,14 @@ void batched_matmul(const void *a, const View4 &av, const void *b, const View4 &
     }
   key.push_back(static_cast<int64_t>(av.type));
   key.push_back(has_mask);
-  // Below 2^20 multiply-adds one thread is as fast as two or faster (on a
-  // 2-core Zen 4, a batch-1 step's 8 heads x 1 query x 64 x 16 keys take 2.1
-  // us on one, 7.6 on two; 8 sentences x 8 heads x 4 beams x 64 x 64 keys,
-  // 2^20, 49.9 against 52.3): a decoding step's attention up to a few
-  // sentences of beams.
+  // Below 2^18 multiply-adds one thread (on a 2-core Zen 4, a batch-1 step's
+  // 8 heads x 1 query x 64 x 16 keys take 2.1 us on one, 7.6 on two; a beam
+  // of 4: 8 x 4 x 64 x 64, 5.2 against 11.9). Alone, products up to 2^20 ran
+  // as fast on one thread, but whole runs of 32 sentences greedy, 256 small
+  // products per call, were 0.94x the time with 2^18 than with 2^20 (3 pairs),
+  // and batch 1 beam 4 1.10x the time with 2^16 than with 2^18.
   const int64_t multiply_adds = cv.dims[0] * cv.dims[1] * cv.dims[2] * cv.dims[3] * av.dims[3];
-  const bool serial = multiply_adds < (int64_t{1} << 20);
+  const bool serial = multiply_adds < (int64_t{1} << 18);
   auto &p = batched_cache().get(key, [&] {
     SerialScope scope(serial);
     return make_batched(av, bv, cv, has_mask);
