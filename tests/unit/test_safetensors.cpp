@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "heed/core/error.h"
@@ -182,5 +183,40 @@ TEST_CASE("safetensors: every IEEE half converts exactly", "[safetensors]") {
     const float expected = static_cast<float>(negative ? -magnitude : magnitude);
     CHECK(got == expected);
     CHECK(std::signbit(got) == negative);
+  }
+}
+
+TEST_CASE("safetensors: F16 tensors convert as half_to_float does, in any part", "[safetensors]") {
+  // to_float converts eight halves per instruction where the processor has
+  // F16C, the rest one by one: every half, from starts and ends that are not
+  // multiples of eight, must come out as the definition above says.
+  std::vector<uint8_t> data(2 * 65536);
+  for (uint32_t h = 0; h <= 0xffffu; ++h) {
+    data[2 * h] = static_cast<uint8_t>(h & 0xff);
+    data[2 * h + 1] = static_cast<uint8_t>(h >> 8);
+  }
+  const io::SafetensorsFile file(
+      write_file("all-halves.safetensors",
+                 R"({"h":{"dtype":"F16","shape":[65536],"data_offsets":[0,131072]}})", data));
+  const io::TensorEntry &entry = file.get("h");
+  for (const auto &[begin, end] : std::vector<std::pair<int64_t, int64_t>>{
+           {0, 65536}, {3, 65533}, {1, 8}, {65529, 65536}, {40000, 40000}}) {
+    std::vector<float> out(static_cast<size_t>(end - begin) + 1, 7.f);
+    io::TensorArchive::to_float(entry, out.data(), begin, end);
+    INFO("elements [" << begin << ", " << end << ")");
+    for (int64_t i = begin; i < end; ++i) {
+      const float expected = io::half_to_float(static_cast<uint16_t>(i));
+      const float got = out[static_cast<size_t>(i - begin)];
+      INFO("half 0x" << std::hex << i);
+      if (std::isnan(expected)) {
+        CHECK(std::isnan(got));
+      } else {
+        uint32_t a, b;
+        std::memcpy(&a, &expected, 4);
+        std::memcpy(&b, &got, 4);
+        CHECK(a == b);
+      }
+    }
+    CHECK(out.back() == 7.f); // nothing written past `end`
   }
 }

@@ -2,6 +2,11 @@
 
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 #include "heed/core/bfloat16.h"
 #include "heed/core/error.h"
 #include "heed/io/printable.h"
@@ -50,8 +55,9 @@ std::string TensorEntry::shape_string() const {
 }
 
 float half_to_float(uint16_t h) {
-  // Exact and branch-free, so the conversion loop below vectorises (the
-  // branchy version was a tenth of loading an F16 model). With the sign
+  // Exact, with no branch on the value in the source (a branchy version was
+  // a tenth of loading an F16 model; GCC still compiles the select to a
+  // branch, so to_float uses F16C where the processor has it). With the sign
   // shifted out, the half's exponent and mantissa are moved into a float's
   // fields and the exponent bias corrected by multiplying by 2^-112, a power
   // of two (exact; a half infinity or NaN has exponent 31, which lands on 255
@@ -78,6 +84,44 @@ float half_to_float(uint16_t h) {
 
 float bfloat16_to_float(uint16_t b) { return from_bfloat16(b); }
 
+namespace {
+
+void halves_to_floats(const uint8_t *halves, float *out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    uint16_t v;
+    std::memcpy(&v, halves + 2 * i, 2);
+    out[i] = half_to_float(v);
+  }
+}
+
+#if defined(__x86_64__)
+// The processor's own conversion (F16C, every x86-64 processor since 2012),
+// eight halves per instruction: GCC leaves half_to_float's loop scalar and
+// branchy, and converting was a third of loading an F16 model in float32.
+// Exact like half_to_float (a half is a float with fewer bits); a signalling
+// NaN comes out quiet, still a NaN.
+__attribute__((target("avx,f16c"))) void halves_to_floats_f16c(const uint8_t *halves, float *out,
+                                                               int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i *>(halves + 2 * i));
+    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(h));
+  }
+  halves_to_floats(halves + 2 * i, out + i, n - i);
+}
+
+// F16C's instructions take AVX registers: the operating system must save them
+// (__builtin_cpu_supports("avx") checks that). Clang 14's
+// __builtin_cpu_supports knows no "f16c": CPUID leaf 1 tells.
+bool has_f16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __builtin_cpu_supports("avx") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) &&
+         (ecx & bit_F16C) != 0;
+}
+#endif
+
+} // namespace
+
 void TensorArchive::to_float(const TensorEntry &t, float *out) { to_float(t, out, 0, t.numel()); }
 
 void TensorArchive::to_float(const TensorEntry &t, float *out, int64_t begin, int64_t end) {
@@ -87,13 +131,17 @@ void TensorArchive::to_float(const TensorEntry &t, float *out, int64_t begin, in
   case DType::f32:
     std::memcpy(out, t.data + 4 * begin, sizeof(float) * (end - begin));
     break;
-  case DType::f16:
-    for (int64_t i = begin; i < end; ++i) {
-      uint16_t v;
-      std::memcpy(&v, t.data + 2 * i, 2);
-      out[i - begin] = half_to_float(v);
+  case DType::f16: {
+#if defined(__x86_64__)
+    static const bool f16c = has_f16c();
+    if (f16c) {
+      halves_to_floats_f16c(t.data + 2 * begin, out, end - begin);
+      break;
     }
+#endif
+    halves_to_floats(t.data + 2 * begin, out, end - begin);
     break;
+  }
   case DType::bf16:
     for (int64_t i = begin; i < end; ++i) {
       uint16_t v;
