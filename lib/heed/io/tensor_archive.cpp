@@ -95,9 +95,10 @@ void halves_to_floats(const uint8_t *halves, float *out, int64_t n) {
 }
 
 #if defined(__x86_64__)
-// The processor's own conversion (F16C, every x86-64 processor since 2012),
-// eight halves per instruction: GCC leaves half_to_float's loop scalar and
-// branchy, and converting was a third of loading an F16 model in float32.
+// The processor's own conversion (F16C: Intel since Ivy Bridge, AMD since
+// Piledriver, not every low-end Atom, Pentium or Celeron), eight halves per
+// instruction: GCC leaves half_to_float's loop scalar and branchy, and
+// converting was a third of loading an F16 model in float32.
 // Exact like half_to_float (a half is a float with fewer bits); a signalling
 // NaN comes out quiet, still a NaN.
 __attribute__((target("avx,f16c"))) void halves_to_floats_f16c(const uint8_t *halves, float *out,
