@@ -1,6 +1,7 @@
 // The element type of activations kept between steps at a precision chosen at
 // run time: the decoder's key/value caches and projected encoder memory are
-// float32, or bfloat16 under bfloat16 compute (see model/decoder_state.h).
+// float32, or bfloat16 under bfloat16 compute and under int8 on processors
+// with bfloat16 kernels (see Decoder::cache_type in model/decoder.h).
 #pragma once
 
 #include <cstddef>

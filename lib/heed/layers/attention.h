@@ -6,8 +6,9 @@
 // projected queries by it.
 //
 // The decoder's key/value caches and projected encoder memory are float32, or
-// bfloat16 under bfloat16 compute (halving the largest buffers of a beam
-// search); then the queries and the attention probabilities are rounded to
+// bfloat16 under bfloat16 compute and under int8 where the processor has
+// bfloat16 kernels (halving the largest buffers of a beam search: see
+// Decoder::cache_type); then the queries and the attention probabilities are rounded to
 // bfloat16 for the two products, which accumulate in float32 (oneDNN 2.6
 // multiplies bfloat16 only by bfloat16), and the scores, softmax and context
 // stay float32. The encoder's self-attention is always float32.

@@ -3,7 +3,16 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "heed/ops/cpu_isa.h"
+
 namespace heed {
+
+ElementType Decoder::cache_type() const {
+  const ops::ComputeType type = output_projection.packed.type();
+  const bool low = type == ops::ComputeType::bfloat16 ||
+                   (type == ops::ComputeType::int8 && ops::has_bfloat16_kernels());
+  return low ? ElementType::bfloat16 : ElementType::float32;
+}
 
 void Decoder::start(DecoderState &state, const Tensor &encoder_out, const Tensor &mask,
                     int64_t sentences, int64_t source_length, int64_t group,

@@ -36,11 +36,11 @@ public:
   int64_t d_model() const { return embeddings.d_model(); }
   // The element type of a state's memory and caches: bfloat16 where the
   // layers compute in bfloat16 (which rounds every product's operands to it
-  // anyway), else float32, so float32 stays the reference's arithmetic.
-  ElementType cache_type() const {
-    return output_projection.packed.type() == ops::ComputeType::bfloat16 ? ElementType::bfloat16
-                                                                         : ElementType::float32;
-  }
+  // anyway), and under int8 where the processor has bfloat16 kernels (int8 is
+  // an approximation already; at batch 32 beam 4 float32 caches were most of
+  // an int8 run's memory: README, "Memory"); else float32, so float32 stays
+  // the reference's arithmetic and int8 elsewhere keeps what it computed.
+  ElementType cache_type() const;
 
   // Prepares `state` for `sentences` sentences of `group` hypotheses each,
   // projecting the encoder output [sentences * source_length, d] once per layer.

@@ -1,9 +1,9 @@
 // Everything the decoder keeps between steps for a batch of sentences: the
 // projected encoder memory per layer (once per sentence, shared by its beams),
 // the self-attention key/value caches per layer (one row per beam), and the
-// source padding mask. Memory and caches are float32, or bfloat16 under
-// bfloat16 compute (Decoder::start chooses; layers/attention.h says how they
-// are multiplied): at batch 32 beam 4 the caches are the largest buffers of a
+// source padding mask. Memory and caches are float32 or bfloat16
+// (Decoder::cache_type chooses; layers/attention.h says how they are
+// multiplied): at batch 32 beam 4 the caches are the largest buffers of a
 // run after the weights, 198 MB of float32 at d 512 and 63 positions.
 #pragma once
 
