@@ -274,3 +274,57 @@ TEST_CASE("a packed weight's rows read back as the values its products use", "[o
       CHECK_THROWS_AS(packed.read_row(N, row.data()), std::logic_error);
     }
 }
+
+TEST_CASE("weights packed block by block equal weights packed whole", "[ops][packed][bf16]") {
+  // Two blocks with a short last one (about 2^21 values per block, in whole
+  // blocks of the layout), and one block for a small matrix.
+  const struct { int64_t N, K; } shapes[] = {{1000, 4096}, {1500, 2048}, {37, 33}};
+  std::vector<ops::ComputeType> types = {ops::ComputeType::float32};
+  if (ops::has_bfloat16_kernels())
+    types.push_back(ops::ComputeType::bfloat16);
+  for (auto type : types)
+    for (const auto &shape : shapes) {
+      const int64_t N = shape.N, K = shape.K, M = 3;
+      INFO(ops::compute_type_name(type) << " N=" << N << " K=" << K);
+      const auto w = random_vector(N * K, 23, 0.5f);
+      const ops::PackedWeights whole(w.data(), N, K, type);
+      int64_t blocks = 0;
+      const ops::PackedWeights parts = ops::PackedWeights::from_row_blocks(
+          N, K, type, [&](int64_t block_rows, const ops::PackedWeights::RowBlockSink &sink) {
+            for (int64_t first = 0; first < N; first += block_rows, ++blocks) {
+              // Each block from its own buffer, freed after: nothing may keep it.
+              std::vector<float> part(w.begin() + first * K,
+                                      w.begin() + std::min(N, first + block_rows) * K);
+              sink(first, std::min(block_rows, N - first), part.data());
+            }
+          });
+      CHECK(blocks == (K >= 2048 ? 2 : 1)); // 2^21 / K rows, rounded up to the layout's block
+      CHECK(parts.bytes() == whole.bytes());
+      std::vector<float> a(K), b(K);
+      int64_t wrong = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        whole.read_row(n, a.data());
+        parts.read_row(n, b.data());
+        wrong += a != b;
+      }
+      CHECK(wrong == 0);
+      // And the products are the same, bit for bit.
+      const auto x = random_vector(M * K, 5, 1.f);
+      std::vector<float> y1(M * N), y2(M * N);
+      ops::linear(x.data(), K, whole, nullptr, y1.data(), N, M);
+      ops::linear(x.data(), K, parts, nullptr, y2.data(), N, M);
+      CHECK(y1 == y2);
+    }
+  // Rows given out of order, or not all of them, and int8, are refused.
+  const auto w = random_vector(200 * 64, 3, 0.5f);
+  const auto skip = [&](int64_t, const ops::PackedWeights::RowBlockSink &sink) {
+    sink(1, 199, w.data() + 64);
+  };
+  CHECK_THROWS_AS(ops::PackedWeights::from_row_blocks(200, 64, ops::ComputeType::float32, skip),
+                  std::logic_error);
+  const auto half = [&](int64_t, const ops::PackedWeights::RowBlockSink &) {};
+  CHECK_THROWS_AS(ops::PackedWeights::from_row_blocks(200, 64, ops::ComputeType::float32, half),
+                  std::logic_error);
+  CHECK_THROWS_AS(ops::PackedWeights::from_row_blocks(200, 64, ops::ComputeType::int8, half),
+                  std::logic_error);
+}

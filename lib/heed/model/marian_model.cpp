@@ -117,13 +117,11 @@ FeedForward read_feed_forward(WeightReader &r, const std::string &prefix, int64_
   return f;
 }
 
-// A token table [vocab, d] into `e`: the first of `names` present in the file,
-// read with `shape`, in int8 rows for int8 compute (no float32 copy of the
-// largest matrix, 60,000 x 1,024 in tc-big), else in float32; the others, if
-// present, are tied duplicates and only have their shape checked.
-void read_token_table(WeightReader &r, const std::vector<std::string> &names,
-                      const std::vector<int64_t> &shape, const std::string &what,
-                      ops::ComputeType type, Embeddings &e) {
+// The name of a token table [vocab, d]: the first of `names` present in the
+// file; the others, if present, are tied duplicates and only have their shape
+// checked.
+std::string token_table_name(WeightReader &r, const std::vector<std::string> &names,
+                             const std::vector<int64_t> &shape, const std::string &what) {
   const std::string *first = nullptr;
   for (const auto &name : names) {
     if (!r.has(name))
@@ -139,10 +137,36 @@ void read_token_table(WeightReader &r, const std::vector<std::string> &names,
       list += (list.empty() ? "'" : ", '") + name + "'";
     throw ModelError(r.file().path() + ": missing " + what + " (expected one of " + list + ")");
   }
+  return *first;
+}
+
+// A token table [vocab, d] into `e`, in int8 rows for int8 compute (no float32
+// copy of the largest matrix, 60,000 x 1,024 in tc-big), else in float32.
+void read_token_table(WeightReader &r, const std::string &name, const std::vector<int64_t> &shape,
+                      ops::ComputeType type, Embeddings &e) {
   if (type == ops::ComputeType::int8)
-    e.quantized_tokens = std::make_shared<QuantizedRows>(r.read_int8(*first, shape));
+    e.quantized_tokens = std::make_shared<QuantizedRows>(r.read_int8(name, shape));
   else
-    e.tokens = std::make_shared<Tensor>(r.read(*first, shape));
+    e.tokens = std::make_shared<Tensor>(r.read(name, shape));
+}
+
+// A token table tied to the output projection, under float32 or bfloat16
+// compute: packed straight from the file, block by block, so that no float32
+// copy of the largest matrix (58,101 x 512 in OPUS-MT en-de, 119 MB) is ever
+// made; the embeddings then read their rows from the packed weights.
+void pack_tied_token_table(WeightReader &r, const std::string &name,
+                           const std::vector<int64_t> &shape, ops::ComputeType type, Linear &output,
+                           std::initializer_list<Embeddings *> embeddings) {
+  r.require(name, shape); // before allocating what config.json asks for
+  output.packed = ops::PackedWeights::from_row_blocks(
+      shape[0], shape[1], type,
+      [&](int64_t block_rows, const ops::PackedWeights::RowBlockSink &sink) {
+        r.read_row_blocks(name, shape, block_rows, sink);
+      });
+  if (!output.packed.rows_readable())
+    throw std::logic_error("pack_tied_token_table: packed rows must be readable");
+  for (Embeddings *e : embeddings)
+    e->packed_tokens = output.packed;
 }
 
 Tensor read_positions(WeightReader &r, const std::string &name, int64_t positions, int64_t d) {
@@ -225,35 +249,52 @@ std::shared_ptr<const MarianModel> MarianModel::load(const std::string &dir,
   r.round_matrices_to_bfloat16(type == ops::ComputeType::bfloat16);
   Encoder &enc = model->encoder;
   Decoder &dec = model->decoder;
-  if (c.share_encoder_decoder_embeddings) {
-    read_token_table(r,
-                     {"model.shared.weight", "model.encoder.embed_tokens.weight",
-                      "model.decoder.embed_tokens.weight"},
-                     {c.vocab_size, d}, "shared token embeddings", type, enc.embeddings);
-    dec.embeddings.tokens = enc.embeddings.tokens;
-    dec.embeddings.quantized_tokens = enc.embeddings.quantized_tokens;
-  } else {
-    read_token_table(r, {"model.encoder.embed_tokens.weight", "model.shared.weight"},
-                     {c.vocab_size, d}, "encoder token embeddings", type, enc.embeddings);
-    read_token_table(r, {"model.decoder.embed_tokens.weight"}, {c.decoder_vocab_size, d},
-                     "decoder token embeddings", type, dec.embeddings);
-  }
   const float scale =
       c.scale_embedding ? static_cast<float>(std::sqrt(static_cast<double>(d))) : 1.f;
   int64_t &packed = model->packed_weight_bytes;
   Linear &output = dec.output_projection;
-  if (c.tie_word_embeddings) {
-    // Packed straight from the token table, before the layers are read, so
-    // that the table's own copy is gone before they are: no float32 copy of
-    // the largest matrix (58,101 x 512 in OPUS-MT en-de) sits beside them.
-    if (type == ops::ComputeType::int8)
-      output.pack_from(*dec.embeddings.quantized_tokens);
+  // The decoder's table becomes the output projection's weights: packed
+  // before the layers are read, so that no float32 copy of the largest matrix
+  // sits beside them. float32 and bfloat16 pack it straight from the file;
+  // int8 quantizes it row by row first.
+  const bool stream_tied = c.tie_word_embeddings && type != ops::ComputeType::int8;
+  if (c.share_encoder_decoder_embeddings) {
+    const std::string name =
+        token_table_name(r,
+                         {"model.shared.weight", "model.encoder.embed_tokens.weight",
+                          "model.decoder.embed_tokens.weight"},
+                         {c.vocab_size, d}, "shared token embeddings");
+    if (stream_tied) {
+      pack_tied_token_table(r, name, {c.vocab_size, d}, type, output,
+                            {&enc.embeddings, &dec.embeddings});
+    } else {
+      read_token_table(r, name, {c.vocab_size, d}, type, enc.embeddings);
+      dec.embeddings.tokens = enc.embeddings.tokens;
+      dec.embeddings.quantized_tokens = enc.embeddings.quantized_tokens;
+    }
+  } else {
+    read_token_table(r,
+                     token_table_name(r,
+                                      {"model.encoder.embed_tokens.weight", "model.shared.weight"},
+                                      {c.vocab_size, d}, "encoder token embeddings"),
+                     {c.vocab_size, d}, type, enc.embeddings);
+    const std::string name =
+        token_table_name(r, {"model.decoder.embed_tokens.weight"}, {c.decoder_vocab_size, d},
+                         "decoder token embeddings");
+    if (stream_tied)
+      pack_tied_token_table(r, name, {c.decoder_vocab_size, d}, type, output, {&dec.embeddings});
     else
-      output.pack_from(*dec.embeddings.tokens, type);
+      read_token_table(r, name, {c.decoder_vocab_size, d}, type, dec.embeddings);
+  }
+  if (stream_tied) {
+    packed += static_cast<int64_t>(output.packed.bytes());
+  } else if (c.tie_word_embeddings) {
+    // int8: packed from the table's 8-bit rows.
+    output.pack_from(*dec.embeddings.quantized_tokens);
     packed += static_cast<int64_t>(output.packed.bytes());
     // The table is then read from the packed weights where they hold its
     // values (all but int8 on processors without VNNI), and dropped: it
-    // exists once, not twice (119 MB of float32 in OPUS-MT en-de, 246 MB in
+    // exists once, not twice (30 MB of int8 in OPUS-MT en-de, 61 MB in
     // tc-big). The encoder's too when the table is shared.
     if (output.packed.rows_readable()) {
       const bool shared = c.share_encoder_decoder_embeddings;

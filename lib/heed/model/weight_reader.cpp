@@ -102,9 +102,9 @@ static void round_to_bfloat16(float *v, int64_t n) {
   }
 }
 
-void WeightReader::read_into(const std::string &name, const std::vector<int64_t> &shape, float *t) {
-  const io::TensorEntry &entry = take(name, shape);
-  const int64_t n = entry.numel();
+bool WeightReader::convert(const io::TensorEntry &entry, const std::string &name,
+                           const std::vector<int64_t> &shape, const float *scales, int64_t begin,
+                           int64_t end, float *out) const {
   const bool round = round_to_bfloat16_ && is_weight_matrix(name, shape);
   if (entry.dtype != io::DType::i8) {
     // Converting, checking and rounding is most of a load's own CPU time
@@ -112,39 +112,79 @@ void WeightReader::read_into(const std::string &name, const std::vector<int64_t>
     // 64K values spread over the threads, each block in one pass while it is
     // in cache.
     constexpr int64_t kBlock = int64_t{1} << 16;
-    const int64_t blocks = (n + kBlock - 1) / kBlock;
+    const int64_t n = end - begin, blocks = (n + kBlock - 1) / kBlock;
     bool finite = true;
 #pragma omp parallel for schedule(static) reduction(&& : finite) if (blocks > 1)
     for (int64_t b = 0; b < blocks; ++b) {
-      const int64_t begin = b * kBlock, count = std::min(kBlock, n - begin);
-      io::TensorArchive::to_float(entry, t + begin, begin, begin + count);
-      const bool block_finite = all_finite(t + begin, count);
+      const int64_t at = b * kBlock, count = std::min(kBlock, n - at);
+      io::TensorArchive::to_float(entry, out + at, begin + at, begin + at + count);
+      const bool block_finite = all_finite(out + at, count);
       if (round && block_finite)
-        round_to_bfloat16(t + begin, count);
+        round_to_bfloat16(out + at, count);
       finite = finite && block_finite;
     }
-    file_.release(entry);
-    if (!finite)
-      check_finite(t, shape, file_.path(), name); // describes and throws
-    return;
+    return finite;
   }
   // An I8 matrix for float32 compute: dequantized row by row over the threads
   // (tc-big's token table alone is 60M values).
-  const io::TensorEntry &scale_entry = int8_scales(name, shape);
-  Tensor scales({shape[0]});
-  io::TensorArchive::to_float(scale_entry, scales.data());
-  const int64_t rows = shape[0], cols = shape[1];
-#pragma omp parallel for schedule(static) if (n > (int64_t{1} << 16))
-  for (int64_t r = 0; r < rows; ++r) {
-    float *row = t + r * cols;
+  const int64_t cols = shape[1], first = begin / cols, last = end / cols;
+  if (begin % cols != 0 || end % cols != 0)
+    throw std::logic_error("WeightReader::convert: I8 values in whole rows only");
+#pragma omp parallel for schedule(static) if (end - begin > (int64_t{1} << 16))
+  for (int64_t r = first; r < last; ++r) {
+    float *row = out + (r - first) * cols;
     io::TensorArchive::to_float(entry, row, r * cols, (r + 1) * cols);
     for (int64_t c = 0; c < cols; ++c)
       row[c] *= scales[r];
   }
+  const bool finite = all_finite(out, end - begin);
+  if (round && finite)
+    round_to_bfloat16(out, end - begin);
+  return finite;
+}
+
+void WeightReader::read_into(const std::string &name, const std::vector<int64_t> &shape, float *t) {
+  const io::TensorEntry &entry = take(name, shape);
+  Tensor scales;
+  if (entry.dtype == io::DType::i8) {
+    const io::TensorEntry &scale_entry = int8_scales(name, shape);
+    scales = Tensor({shape[0]});
+    io::TensorArchive::to_float(scale_entry, scales.data());
+  }
+  const bool finite = convert(entry, name, shape, scales.data(), 0, entry.numel(), t);
   file_.release(entry);
-  check_finite(t, shape, file_.path(), name);
-  if (round)
-    round_to_bfloat16(t, n);
+  if (!finite)
+    check_finite(t, shape, file_.path(), name); // describes and throws
+}
+
+void WeightReader::read_row_blocks(
+    const std::string &name, const std::vector<int64_t> &shape, int64_t block_rows,
+    const std::function<void(int64_t first, int64_t rows, const float *w)> &sink) {
+  if (shape.size() != 2 || block_rows < 1)
+    throw std::logic_error("WeightReader::read_row_blocks: a matrix, in blocks of rows");
+  const io::TensorEntry &entry = take(name, shape);
+  const int64_t rows = shape[0], cols = shape[1];
+  Tensor scales;
+  if (entry.dtype == io::DType::i8) {
+    const io::TensorEntry &scale_entry = int8_scales(name, shape);
+    scales = Tensor({rows});
+    io::TensorArchive::to_float(scale_entry, scales.data());
+  }
+  Tensor block({std::min(block_rows, rows), cols});
+  // Every block writes the buffer whole (core/prefault.h).
+  prefault_for_writing(block.data(), sizeof(float) * static_cast<size_t>(block.size()));
+  for (int64_t first = 0; first < rows; first += block_rows) {
+    const int64_t count = std::min(block_rows, rows - first);
+    if (!convert(entry, name, shape, scales.data(), first * cols, (first + count) * cols,
+                 block.data())) {
+      // Described from a float32 copy: only for a file that is refused anyway.
+      Tensor all(shape);
+      convert(entry, name, shape, scales.data(), 0, rows * cols, all.data());
+      check_finite(all.data(), shape, file_.path(), name); // describes and throws
+    }
+    sink(first, count, block.data());
+  }
+  file_.release(entry);
 }
 
 const io::TensorEntry &WeightReader::int8_scales(const std::string &name,

@@ -3,6 +3,7 @@
 // unexpected ones are reported instead of silently ignored.
 #pragma once
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -47,6 +48,14 @@ public:
   // larger tensor (the fused Q/K/V projection reads its parts into its rows,
   // with no copy of each).
   void read_into(const std::string &name, const std::vector<int64_t> &shape, float *out);
+  // A matrix [rows, cols] as read() gives it, handed to `sink` in order in
+  // blocks of `block_rows` rows (the last may be shorter) through one buffer
+  // of that many rows, so that it never exists whole in float32: for packing
+  // it block by block (ops::PackedWeights::from_row_blocks). ModelError as
+  // read(), before any block when the shape is wrong.
+  void
+  read_row_blocks(const std::string &name, const std::vector<int64_t> &shape, int64_t block_rows,
+                  const std::function<void(int64_t first, int64_t rows, const float *w)> &sink);
   // A weight matrix [rows, cols] for int8 compute, into q[rows, cols] and
   // scales[rows] (quantize_rows' layout): an I8 tensor's values and scales as
   // they are; a float one quantized row by row, in blocks of rows converted
@@ -69,6 +78,12 @@ private:
   const io::TensorEntry &take(const std::string &name, const std::vector<int64_t> &shape);
   // The float scales of I8 matrix `name` [rows, ...], checked and marked used.
   const io::TensorEntry &int8_scales(const std::string &name, const std::vector<int64_t> &shape);
+  // Values [begin, end) of the taken tensor `entry` [rows, cols] of `name`
+  // into out, converted (I8: times the row's scale from `scales`), checked
+  // finite and rounded as read() does; false where one is not finite.
+  bool convert(const io::TensorEntry &entry, const std::string &name,
+               const std::vector<int64_t> &shape, const float *scales, int64_t begin, int64_t end,
+               float *out) const;
 
   const io::TensorArchive &file_;
   std::set<std::string> used_;

@@ -2,9 +2,11 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -353,10 +355,9 @@ void quantize_int8_weights(const float *w, int64_t N, int64_t K, int levels, int
 
 namespace {
 
-// Reorders weights already in their final type (int8: at the processor's
-// levels, scales and shift compensation set) into the layout oneDNN's matmul or
-// convolution asks for.
-void reorder_into_packed(PackedWeights::Impl &impl, const void *plain) {
+// The layout oneDNN's matmul (or, for int8 without VNNI, convolution) asks
+// for its weights, allocated in `impl.packed` with its pages resident.
+memory::desc allocate_packed(PackedWeights::Impl &impl) {
   const ComputeType type = impl.type;
   const int64_t N = impl.N, K = impl.K;
   auto &ctx = context();
@@ -366,17 +367,41 @@ void reorder_into_packed(PackedWeights::Impl &impl, const void *plain) {
                         false, impl.convolution};
   const memory::desc packed_desc = make_primitive_desc(reference, any).weights_desc(0);
   impl.packed = memory(packed_desc, ctx.engine);
-  // The reorder below writes every byte: its pages in one call, not one fault
-  // each (core/prefault.h).
+  // The reorders write every byte: its pages in one call, not one fault each
+  // (core/prefault.h).
   prefault_for_writing(impl.packed.get_data_handle(), packed_desc.get_size());
+  return packed_desc;
+}
+
+// Reorders weights already in their final type (int8: at the processor's
+// levels, scales and shift compensation set) into the layout oneDNN's matmul or
+// convolution asks for.
+void reorder_into_packed(PackedWeights::Impl &impl, const void *plain) {
+  const int64_t N = impl.N, K = impl.K;
+  auto &ctx = context();
+  allocate_packed(impl);
   // W[N,K] row-major is also the N x K x 1 x 1 convolution weight in oihw.
   memory source(impl.convolution ? convolution_weights_desc(N, K, tag::oihw)
-                                 : plain_weights_desc(type, K, N),
+                                 : plain_weights_desc(impl.type, K, N),
                 ctx.engine, const_cast<void *>(plain));
   const dnnl::reorder::primitive_desc reorder(source, impl.packed);
   impl.packing = reorder.impl_info_str();
   dnnl::reorder(reorder).execute(ctx.stream, source, impl.packed);
   ctx.stream.wait();
+}
+
+// The rows of W (the layout's dimension 1, N) that one block of the packed
+// layout spans: a part of W starting at a multiple of it is a sub-memory the
+// reorder can write alone. 0 where the layout is not oneDNN's plain blocking.
+int64_t row_block_of(const memory::desc &packed) {
+  const dnnl_memory_desc_t &d = packed.data;
+  if (d.format_kind != dnnl_blocked || d.ndims != 2)
+    return 0;
+  int64_t rows = 1;
+  for (int i = 0; i < d.format_desc.blocking.inner_nblks; ++i)
+    if (d.format_desc.blocking.inner_idxs[i] == 1)
+      rows *= d.format_desc.blocking.inner_blks[i];
+  return rows;
 }
 
 // int8: q[N, K] at the processor's levels, with the compensation of the u8
@@ -411,6 +436,46 @@ PackedWeights::PackedWeights(const float *w, int64_t N, int64_t K, ComputeType t
     reorder_into_packed(*impl, w);
   }
   impl_ = std::move(impl);
+}
+
+PackedWeights PackedWeights::from_row_blocks(int64_t N, int64_t K, ComputeType type,
+                                             const RowBlockSource &source) {
+  if (type == ComputeType::int8)
+    throw std::logic_error("PackedWeights::from_row_blocks: float32 or bfloat16 only");
+  auto impl = std::make_shared<Impl>();
+  impl->type = type;
+  impl->N = N;
+  impl->K = K;
+  const memory::desc packed_desc = allocate_packed(*impl);
+  // About 8 MB of float32 per block: converted from the file and packed while
+  // it is in the last-level cache.
+  const int64_t alignment = row_block_of(packed_desc);
+  int64_t block_rows = N;
+  if (alignment > 0) {
+    const int64_t wanted = std::max<int64_t>(1, (int64_t{1} << 21) / std::max<int64_t>(1, K));
+    block_rows = std::min(N, (wanted + alignment - 1) / alignment * alignment);
+  }
+  auto &ctx = context();
+  int64_t next = 0;
+  source(block_rows, [&](int64_t first, int64_t rows, const float *w) {
+    if (first != next || rows != std::min(block_rows, N - first) || rows <= 0)
+      throw std::logic_error("PackedWeights::from_row_blocks: rows out of order");
+    memory part(plain_weights_desc(type, K, rows), ctx.engine, const_cast<float *>(w));
+    memory into(packed_desc.submemory_desc({K, rows}, {0, first}), ctx.engine,
+                impl->packed.get_data_handle());
+    const dnnl::reorder::primitive_desc reorder(part, into);
+    if (first == 0)
+      impl->packing = reorder.impl_info_str();
+    dnnl::reorder(reorder).execute(ctx.stream, part, into);
+    ctx.stream.wait();
+    next = first + rows;
+  });
+  if (next != N)
+    throw std::logic_error("PackedWeights::from_row_blocks: " + std::to_string(N - next) +
+                           " rows never given");
+  PackedWeights packed;
+  packed.impl_ = std::move(impl);
+  return packed;
 }
 
 PackedWeights::PackedWeights(const int8_t *q, const float *scales, int64_t N, int64_t K) {
